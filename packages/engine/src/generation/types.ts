@@ -1,0 +1,92 @@
+/**
+ * The engine's public contract: chat turns in, an async iterable of typed events out.
+ * Nothing here knows about GraphQL, tasks or databases.
+ */
+
+/** Pixels of the original image (after EXIF orientation). */
+export interface Box {
+  x: number;
+  y: number;
+  width: number;
+  height: number;
+}
+
+/** COCO compressed RLE, column-major, of the original image size; decodes identically in pycocotools. */
+export interface RleMask {
+  height: number;
+  width: number;
+  counts: string;
+  area: number;
+}
+
+/** Content of a user turn, in the order the user wrote it. */
+export type ContentPart =
+  | { type: "text"; text: string }
+  /** Encoded image bytes (PNG, JPEG or WebP); images are numbered in conversation order. */
+  | { type: "image"; data: Uint8Array }
+  /** Patches of an earlier image (by its index in the conversation), fed as their prototypes. */
+  | { type: "visual-ref"; image: number; patches: readonly number[] };
+
+export interface ChatTurn {
+  role: "system" | "user" | "assistant";
+  content: readonly ContentPart[];
+}
+
+export interface GenerateOptions {
+  /** Default 1024, as the reference. */
+  maxNewTokens?: number;
+  /** 0 or absent: greedy. */
+  temperature?: number;
+  topP?: number;
+  seed?: number;
+  signal?: AbortSignal;
+}
+
+/** A run of visual reference tokens: one object the model pointed at. */
+export interface VisualObject {
+  /** Order within the answer. */
+  index: number;
+  /** The most recent double-quoted text before the run; empty when there is none. */
+  label: string;
+  /** Index of the image in the conversation. */
+  image: number;
+  /** Patch indices in the image's 28-px grid, row-major, in the order generated. */
+  patches: number[];
+}
+
+export interface DecodedObject extends VisualObject {
+  box: Box;
+  mask: RleMask;
+  /** sigmoid of the decoder's score logit. */
+  score: number;
+}
+
+export type FinishReason = "stop" | "length" | "cancelled";
+
+export interface Usage {
+  promptTokens: number;
+  completionTokens: number;
+  prefillMs: number;
+  decodeMs: number;
+  decoderMs: number;
+}
+
+export type GenerationEvent =
+  | { type: "text"; text: string }
+  /** One visual reference token; the first of an object opens it. */
+  | { type: "vrt"; object: number; image: number; patch: number }
+  /** An object's run closed and the decoder has run on it. */
+  | { type: "object"; object: DecodedObject }
+  | { type: "done"; finishReason: FinishReason; usage: Usage };
+
+/** The answer in order: text interleaved with the objects it points at. */
+export type AnswerSegment = { type: "text"; text: string } | { type: "object"; object: number };
+
+export interface GenerationResult {
+  /** The answer's text without its visual reference tokens. */
+  text: string;
+  segments: AnswerSegment[];
+  objects: DecodedObject[];
+  finishReason: FinishReason;
+  usage: Usage;
+}

@@ -1,0 +1,42 @@
+import type { z } from "zod";
+import type { GenerationResult } from "../generation/types.js";
+
+/** What a plugin makes of an answer: never an exception, at worst a flagged partial result. */
+export interface TaskOutcome<Result> {
+  result: Result;
+  /** True when the answer was cut off or did not follow the task's template. */
+  partial: boolean;
+  /** Human-readable notes on what was dropped or guessed, e.g. labels not asked for. */
+  issues: string[];
+}
+
+/**
+ * The plugin's slice of the GraphQL schema. The gateway merges `typeDefs`, which must
+ * declare `inputType` and `resultType`, add `<inputField>: <inputType>` to `TaskInput`
+ * and `resultType` to the `TaskResult` union.
+ */
+export interface TaskGraphQL {
+  typeDefs: string;
+  inputField: string;
+  inputType: string;
+  resultType: string;
+}
+
+export interface TaskPlugin<Input = unknown, Result = unknown> {
+  /** Lower-case identifier, used in GraphQL, the CLI and the database. */
+  readonly name: string;
+  readonly description: string;
+  /** Validates and normalises raw input (a zod schema, so messages are clear). */
+  readonly input: z.ZodType<Input>;
+  /** The user text of the prompt; the image comes with the message. */
+  buildPrompt(input: Input): string;
+  parse(answer: GenerationResult, input: Input): TaskOutcome<Result>;
+  readonly graphql: TaskGraphQL;
+}
+
+/** Identity with inference: lets a plugin file state its types once. */
+export function defineTask<Input, Result>(
+  plugin: TaskPlugin<Input, Result>,
+): TaskPlugin<Input, Result> {
+  return plugin;
+}

@@ -1,0 +1,82 @@
+import { PadtError, PadtErrorCode } from "../errors.js";
+import type { TaskPlugin } from "./plugin.js";
+
+const NAME = /^[a-z][a-z0-9_]{0,31}$/;
+const GRAPHQL_NAME = /^[_A-Za-z][_0-9A-Za-z]*$/;
+
+// biome-ignore lint/suspicious/noExplicitAny: a registry holds plugins of any input and result type.
+type AnyPlugin = TaskPlugin<any, any>;
+
+/** Checks a plugin's metadata when it is registered, so a broken plugin fails at start-up. */
+function checkPlugin(plugin: AnyPlugin): void {
+  const where = `task plugin "${plugin.name}"`;
+  if (!NAME.test(plugin.name)) throw new Error(`${where}: name must match ${NAME}`);
+  if (!plugin.description.trim()) throw new Error(`${where}: description is empty`);
+  for (const key of ["inputField", "inputType", "resultType"] as const) {
+    const value = plugin.graphql[key];
+    if (!GRAPHQL_NAME.test(value))
+      throw new Error(`${where}: graphql.${key} "${value}" is not a GraphQL name`);
+  }
+  for (const type of [plugin.graphql.inputType, plugin.graphql.resultType]) {
+    if (!new RegExp(`\\b(input|type)\\s+${type}\\b`).test(plugin.graphql.typeDefs)) {
+      throw new Error(`${where}: typeDefs do not declare ${type}`);
+    }
+  }
+  if (typeof plugin.buildPrompt !== "function" || typeof plugin.parse !== "function") {
+    throw new Error(`${where}: buildPrompt and parse must be functions`);
+  }
+}
+
+export class TaskRegistry {
+  readonly #plugins = new Map<string, AnyPlugin>();
+
+  constructor(plugins: Iterable<AnyPlugin> = []) {
+    for (const plugin of plugins) this.register(plugin);
+  }
+
+  register(plugin: AnyPlugin): this {
+    checkPlugin(plugin);
+    if (this.#plugins.has(plugin.name))
+      throw new Error(`task plugin "${plugin.name}" is registered twice`);
+    for (const other of this.#plugins.values()) {
+      if (other.graphql.inputField === plugin.graphql.inputField) {
+        throw new Error(
+          `task plugins "${other.name}" and "${plugin.name}" share the input field "${plugin.graphql.inputField}"`,
+        );
+      }
+    }
+    this.#plugins.set(plugin.name, plugin);
+    return this;
+  }
+
+  list(): AnyPlugin[] {
+    return [...this.#plugins.values()];
+  }
+
+  get(name: string): AnyPlugin {
+    const plugin = this.#plugins.get(name);
+    if (!plugin) {
+      throw new PadtError(PadtErrorCode.TASK_UNKNOWN, `Unknown task "${name}"`, {
+        known: [...this.#plugins.keys()],
+      });
+    }
+    return plugin;
+  }
+
+  /** Validates raw input for a task, with every problem in the message. */
+  parseInput(name: string, raw: unknown): { plugin: AnyPlugin; input: unknown } {
+    const plugin = this.get(name);
+    const parsed = plugin.input.safeParse(raw);
+    if (!parsed.success) {
+      const problems = parsed.error.issues.map(
+        (i) => `${i.path.join(".") || "input"}: ${i.message}`,
+      );
+      throw new PadtError(
+        PadtErrorCode.TASK_INPUT_INVALID,
+        `Invalid input for task "${name}": ${problems.join("; ")}`,
+        { problems },
+      );
+    }
+    return { plugin, input: parsed.data };
+  }
+}
