@@ -1,0 +1,209 @@
+import { Worker } from "node:worker_threads";
+import { PadtError, PadtErrorCode } from "../errors.js";
+import { Channel } from "./channel.js";
+import { deserializeError } from "./errors_wire.js";
+import type { FromWorker, ToWorker } from "./protocol.js";
+
+export interface WorkerPoolOptions {
+  /** The worker's entry module (it calls `serveJobs`); a .ts entry runs through tsx. */
+  entry: URL;
+  /** Passed to every worker; read it there with `workerInput()`. */
+  workerData?: unknown;
+  /** Worker threads, each running one job at a time. Default 1. */
+  size?: number;
+  /** Jobs allowed to wait for a worker; one more is refused with QUEUE_FULL. Default 16. */
+  maxQueue?: number;
+}
+
+export interface PoolStats {
+  workers: number;
+  busy: number;
+  queued: number;
+  maxQueue: number;
+}
+
+interface Job<Req, Ev> {
+  id: number;
+  request: Req;
+  channel: Channel<Ev>;
+  cancel: Int32Array<SharedArrayBuffer>;
+  detach: () => void;
+}
+
+interface Slot<Req, Ev> {
+  worker: Worker;
+  job?: Job<Req, Ev>;
+}
+
+/**
+ * Model work off the main thread: onnxruntime-node's run() is one synchronous native call,
+ * so on the main thread it would stall every request and WebSocket ping. Jobs queue here
+ * (bounded) and stream their events back as an async iterable.
+ */
+export class WorkerPool<Req, Ev> {
+  readonly #slots: Slot<Req, Ev>[] = [];
+  readonly #queue: Job<Req, Ev>[] = [];
+  readonly #maxQueue: number;
+  #nextId = 1;
+  #closed = false;
+
+  private constructor(private readonly options: WorkerPoolOptions) {
+    this.#maxQueue = options.maxQueue ?? 16;
+  }
+
+  static async start<Req, Ev>(options: WorkerPoolOptions): Promise<WorkerPool<Req, Ev>> {
+    const pool = new WorkerPool<Req, Ev>(options);
+    try {
+      await Promise.all(Array.from({ length: options.size ?? 1 }, () => pool.#spawn()));
+    } catch (error) {
+      await pool.close();
+      throw error;
+    }
+    return pool;
+  }
+
+  stats(): PoolStats {
+    return {
+      workers: this.#slots.length,
+      busy: this.#slots.filter((s) => s.job).length,
+      queued: this.#queue.length,
+      maxQueue: this.#maxQueue,
+    };
+  }
+
+  /** Starts a job; throws QUEUE_FULL at once when it would have to wait in a full queue. */
+  run(request: Req, signal?: AbortSignal): AsyncIterableIterator<Ev> {
+    if (this.#closed) throw new PadtError(PadtErrorCode.QUEUE_FULL, "the engine is shutting down");
+    signal?.throwIfAborted();
+    const idle = this.#slots.some((s) => !s.job);
+    if (!idle && this.#queue.length >= this.#maxQueue) {
+      throw new PadtError(
+        PadtErrorCode.QUEUE_FULL,
+        `the generation queue is full (${this.#maxQueue} waiting)`,
+        {
+          queued: this.#queue.length,
+          maxQueue: this.#maxQueue,
+        },
+      );
+    }
+    const cancel = new Int32Array(new SharedArrayBuffer(4));
+    const abort = () => this.#cancel(job);
+    const job: Job<Req, Ev> = {
+      id: this.#nextId++,
+      request,
+      cancel,
+      channel: new Channel<Ev>(() => abort()),
+      detach: () => signal?.removeEventListener("abort", abort),
+    };
+    signal?.addEventListener("abort", abort, { once: true });
+    this.#queue.push(job);
+    this.#dispatch();
+    return job.channel;
+  }
+
+  /** Refuses new jobs, fails queued ones, lets running ones finish, then stops the workers. */
+  async close(): Promise<void> {
+    this.#closed = true;
+    for (const job of this.#queue.splice(0)) {
+      job.detach();
+      job.channel.fail(new PadtError(PadtErrorCode.GENERATION_CANCELLED, "the engine shut down"));
+    }
+    await Promise.all(
+      this.#slots.map(async (slot) => {
+        while (slot.job) await new Promise((r) => setTimeout(r, 10));
+        await slot.worker.terminate();
+      }),
+    );
+    this.#slots.length = 0;
+  }
+
+  #cancel(job: Job<Req, Ev>): void {
+    const queued = this.#queue.indexOf(job);
+    if (queued >= 0) {
+      this.#queue.splice(queued, 1);
+      job.detach();
+      job.channel.fail(
+        new PadtError(PadtErrorCode.GENERATION_CANCELLED, "cancelled before it started"),
+      );
+      return;
+    }
+    Atomics.store(job.cancel, 0, 1);
+  }
+
+  #dispatch(): void {
+    for (const slot of this.#slots) {
+      if (slot.job) continue;
+      const job = this.#queue.shift();
+      if (!job) return;
+      slot.job = job;
+      const message: ToWorker<Req> = {
+        type: "job",
+        id: job.id,
+        request: job.request,
+        cancel: job.cancel.buffer,
+      };
+      slot.worker.postMessage(message);
+    }
+  }
+
+  #finish(slot: Slot<Req, Ev>, error?: Error): void {
+    const job = slot.job;
+    if (!job) return;
+    slot.job = undefined;
+    job.detach();
+    if (error) job.channel.fail(error);
+    else job.channel.end();
+    if (!this.#closed) this.#dispatch();
+  }
+
+  #spawn(): Promise<void> {
+    const { entry } = this.options;
+    const script = entry.pathname.endsWith(".ts")
+      ? new URL("./ts-worker-bootstrap.mjs", import.meta.url)
+      : entry;
+    const worker = new Worker(script, {
+      workerData: { entry: entry.href, data: this.options.workerData },
+    });
+    const slot: Slot<Req, Ev> = { worker };
+    return new Promise((resolve, reject) => {
+      let ready = false;
+      worker.on("message", (message: FromWorker<Ev>) => {
+        switch (message.type) {
+          case "ready":
+            ready = true;
+            this.#slots.push(slot);
+            resolve();
+            this.#dispatch();
+            return;
+          case "init-failed":
+            reject(deserializeError(message.error));
+            void worker.terminate();
+            return;
+          case "event":
+            if (slot.job?.id === message.id) slot.job.channel.push(message.event);
+            return;
+          case "end":
+            this.#finish(slot);
+            return;
+          case "error":
+            this.#finish(slot, deserializeError(message.error));
+            return;
+          default:
+            message satisfies never;
+        }
+      });
+      worker.on("error", (error) => {
+        if (!ready) reject(error);
+        this.#finish(slot, error);
+      });
+      worker.on("exit", (code) => {
+        const index = this.#slots.indexOf(slot);
+        if (index >= 0) this.#slots.splice(index, 1);
+        if (!ready) return;
+        this.#finish(slot, new Error(`model worker exited with code ${code}`));
+        // A crashed worker is replaced so the pool keeps its size.
+        if (!this.#closed) this.#spawn().catch(() => {});
+      });
+    });
+  }
+}

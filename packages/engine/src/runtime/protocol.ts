@@ -1,0 +1,19 @@
+/** Messages between the main thread and a model worker. Plain data: structured-clone safe. */
+
+export type ToWorker<Req> =
+  /** `cancel` is a shared Int32Array[1]: the main thread sets it, the job polls it between steps. */
+  { type: "job"; id: number; request: Req; cancel: SharedArrayBuffer };
+
+export interface SerializedError {
+  name: string;
+  message: string;
+  code?: string;
+  details?: Record<string, unknown>;
+}
+
+export type FromWorker<Ev> =
+  | { type: "ready" }
+  | { type: "init-failed"; error: SerializedError }
+  | { type: "event"; id: number; event: Ev }
+  | { type: "end"; id: number }
+  | { type: "error"; id: number; error: SerializedError };

@@ -1,0 +1,54 @@
+import { parentPort, workerData } from "node:worker_threads";
+import { PadtError, PadtErrorCode } from "../errors.js";
+import { serializeError } from "./errors_wire.js";
+import type { FromWorker, ToWorker } from "./protocol.js";
+
+export interface JobContext<Ev> {
+  emit(event: Ev): void;
+  /** True once the caller cancelled; jobs check it between steps (a native call cannot be interrupted). */
+  readonly cancelled: boolean;
+  throwIfCancelled(): void;
+}
+
+export type JobHandler<Req, Ev> = (request: Req, context: JobContext<Ev>) => Promise<void>;
+
+/** The data the pool was started with, inside a worker. */
+export function workerInput<T>(): T {
+  return (workerData as { data: T }).data;
+}
+
+/**
+ * Runs inside a worker thread: builds the handler once (loading models), then runs the jobs
+ * the pool sends, one at a time, streaming their events back.
+ */
+export function serveJobs<Req, Ev>(init: () => Promise<JobHandler<Req, Ev>>): void {
+  const port = parentPort;
+  if (!port) throw new Error("serveJobs must run in a worker thread");
+  const send = (message: FromWorker<Ev>) => port.postMessage(message);
+
+  init().then(
+    (handler) => {
+      port.on("message", async (message: ToWorker<Req>) => {
+        const flag = new Int32Array(message.cancel);
+        const context: JobContext<Ev> = {
+          emit: (event) => send({ type: "event", id: message.id, event }),
+          get cancelled() {
+            return Atomics.load(flag, 0) !== 0;
+          },
+          throwIfCancelled() {
+            if (Atomics.load(flag, 0) !== 0)
+              throw new PadtError(PadtErrorCode.GENERATION_CANCELLED, "cancelled");
+          },
+        };
+        try {
+          await handler(message.request, context);
+          send({ type: "end", id: message.id });
+        } catch (error) {
+          send({ type: "error", id: message.id, error: serializeError(error) });
+        }
+      });
+      send({ type: "ready" });
+    },
+    (error) => send({ type: "init-failed", error: serializeError(error) }),
+  );
+}
