@@ -1,0 +1,40 @@
+import { describe, expect, it } from "vitest";
+import { openSession, providerInstalled } from "../src/backend/ort.js";
+import { PadtErrorCode } from "../src/errors.js";
+
+// A 3x2 MatMul and an int64 doubling, written by onnx's helper: enough to exercise the wrapper.
+const model = new URL("./fixtures/matmul.onnx", import.meta.url).pathname;
+
+describe("onnxruntime backend", () => {
+  it("runs a graph on CPU with plain typed arrays in and out", async () => {
+    const session = await openSession(model, { intraOpThreads: 1 });
+    expect(session.provider).toBe("cpu");
+    expect([...session.inputNames].sort()).toEqual(["ids", "x"]);
+    const out = await session.run({
+      x: { type: "float32", dims: [2, 3], data: new Float32Array([1, 2, 3, 4, 5, 6]) },
+      ids: { type: "int64", dims: [2], data: new BigInt64Array([5n, -1n]) },
+    });
+    expect(out.y).toMatchObject({ type: "float32", dims: [2, 2] });
+    expect([...(out.y?.data as Float32Array)]).toEqual([4, 5, 10, 11]);
+    expect([...(out.ids2?.data as BigInt64Array)]).toEqual([10n, -2n]);
+    await session.release();
+  });
+
+  it("says clearly when CUDA is not installed, and falls back to CPU only when asked", async () => {
+    if (providerInstalled("cuda")) return; // a GPU machine with the CUDA files: nothing to refuse
+    await expect(openSession(model, { provider: "cuda", fallback: "error" })).rejects.toMatchObject(
+      {
+        code: PadtErrorCode.PROVIDER_UNAVAILABLE,
+        message: expect.stringMatching(/ONNXRUNTIME_NODE_INSTALL=cuda12/),
+      },
+    );
+    const session = await openSession(model, { provider: "cuda", fallback: "cpu" });
+    expect(session.provider).toBe("cpu");
+    expect(session.fallbackReason).toMatch(/not installed/);
+    await session.release();
+  });
+
+  it("knows the CPU provider is always there", () => {
+    expect(providerInstalled("cpu")).toBe(true);
+  });
+});
