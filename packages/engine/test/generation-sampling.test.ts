@@ -1,0 +1,62 @@
+import { describe, expect, it } from "vitest";
+import { PadtErrorCode } from "../src/errors.js";
+import { argmax, createSampler, seededRandom } from "../src/generation/sampling.js";
+
+describe("sampling", () => {
+  it("is greedy by default, taking the first of equal maxima", () => {
+    const sample = createSampler();
+    expect(sample(new Float32Array([0.1, 3, 3, -1]))).toBe(1);
+    expect(argmax(new Float32Array([Number.NEGATIVE_INFINITY, -5, -7]))).toBe(1);
+  });
+
+  it("repeats the same samples for the same seed and differs across seeds", () => {
+    const logits = new Float32Array(50).map((_, i) => Math.sin(i));
+    const run = (seed: number) => {
+      const s = createSampler({ temperature: 1, seed });
+      return Array.from({ length: 20 }, () => s(logits));
+    };
+    expect(run(7)).toEqual(run(7));
+    expect(run(7)).not.toEqual(run(8));
+  });
+
+  it("never samples a masked (-inf) token", () => {
+    const logits = new Float32Array([0, Number.NEGATIVE_INFINITY, 0, Number.NEGATIVE_INFINITY]);
+    const s = createSampler({ temperature: 5, seed: 1 });
+    for (let i = 0; i < 200; i++) expect([0, 2]).toContain(s(logits));
+  });
+
+  it("keeps only the nucleus with top-p", () => {
+    // Probabilities ~0.64, 0.24, 0.09, 0.03: top-p 0.7 keeps the first two.
+    const logits = new Float32Array([3, 2, 1, 0]);
+    const s = createSampler({ temperature: 1, topP: 0.7, seed: 3 });
+    const seen = new Set(Array.from({ length: 500 }, () => s(logits)));
+    expect([...seen].sort()).toEqual([0, 1]);
+  });
+
+  it("draws in proportion to the softmax", () => {
+    const s = createSampler({ temperature: 1, seed: 11 });
+    const logits = new Float32Array([Math.log(3), 0]);
+    const n = 4000;
+    let zeros = 0;
+    for (let i = 0; i < n; i++) if (s(logits) === 0) zeros++;
+    expect(zeros / n).toBeGreaterThan(0.72);
+    expect(zeros / n).toBeLessThan(0.78);
+  });
+
+  it("refuses settings it cannot honour", () => {
+    expect(() => createSampler({ temperature: -1 })).toThrow(
+      expect.objectContaining({ code: PadtErrorCode.TASK_INPUT_INVALID }),
+    );
+    expect(() => createSampler({ temperature: 1, topP: 0 })).toThrow(/topP/);
+  });
+
+  it("has a uniform-looking seeded generator", () => {
+    const r = seededRandom(42);
+    const xs = Array.from({ length: 10000 }, r);
+    const mean = xs.reduce((a, b) => a + b, 0) / xs.length;
+    expect(mean).toBeGreaterThan(0.48);
+    expect(mean).toBeLessThan(0.52);
+    expect(Math.min(...xs)).toBeGreaterThanOrEqual(0);
+    expect(Math.max(...xs)).toBeLessThan(1);
+  });
+});
