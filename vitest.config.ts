@@ -6,7 +6,12 @@ import { defineConfig } from "vitest/config";
 const conditions = ["@padt/source", ...defaultServerConditions];
 
 export default defineConfig({
-  resolve: { conditions },
+  resolve: {
+    conditions,
+    // graphql 16 ships CJS and ESM copies; Node picks CJS for everyone, Vite would give the
+    // tests the ESM one while graphql-tools gets CJS ("another module or realm" errors).
+    alias: [{ find: /^graphql$/, replacement: "graphql/index.js" }],
+  },
   ssr: { resolve: { conditions, externalConditions: ["@padt/source"] } },
   test: {
     globalSetup: ["packages/testkit/src/global-setup.ts"],

@@ -5,6 +5,7 @@ import {
   objectsInOrder,
   pythonJsonStringList,
   type RleMask,
+  type TaskResultParent,
 } from "@padt/engine";
 import { z } from "zod";
 
@@ -84,6 +85,17 @@ export const ovdTask = defineTask<OvdInput, OvdResult>({
       type OvdResult { detections: [Detection!]!, unknownLabels: [String!]!, partial: Boolean!, issues: [String!]! }
       extend union TaskResult = OvdResult
     `,
+    resolvers: ({ visualRef }) => ({
+      OvdResult: {
+        // Detections carry the message id down so their own resolver can find the ref.
+        detections: (parent: TaskResultParent<OvdResult>) =>
+          parent.detections.map((d) => ({ ...d, messageId: parent.messageId })),
+      },
+      Detection: {
+        ref: (detection: Detection & { messageId: string }) =>
+          visualRef(detection, detection.object),
+      },
+    }),
   },
 });
 

@@ -1,4 +1,10 @@
-import { answerIssues, type DecodedObject, defineTask, objectsInOrder } from "@padt/engine";
+import {
+  answerIssues,
+  type DecodedObject,
+  defineTask,
+  objectsInOrder,
+  type TaskResultParent,
+} from "@padt/engine";
 import { z } from "zod";
 
 export const recInput = z.object({
@@ -54,6 +60,12 @@ export const recTask = defineTask<RecInput, RecResult>({
       type RecResult { expression: String!, ref: VisualRef, partial: Boolean!, issues: [String!]! }
       extend union TaskResult = RecResult
     `,
+    resolvers: ({ visualRef }) => ({
+      RecResult: {
+        ref: (parent: TaskResultParent<RecResult>) =>
+          parent.object ? visualRef(parent, parent.object.index) : null,
+      },
+    }),
   },
 });
 

@@ -1,4 +1,11 @@
-import { answerIssues, type Box, defineTask, objectsInOrder, type RleMask } from "@padt/engine";
+import {
+  answerIssues,
+  type Box,
+  defineTask,
+  objectsInOrder,
+  type RleMask,
+  type TaskResultParent,
+} from "@padt/engine";
 import { pickReferredObject, recInput, referringPrompt } from "@padt/tasks-rec";
 
 export type ResInput = import("@padt/tasks-rec").RecInput;
@@ -44,6 +51,13 @@ export const resTask = defineTask<ResInput, ResResult>({
       type ResResult { expression: String!, ref: VisualRef, area: Int, partial: Boolean!, issues: [String!]! }
       extend union TaskResult = ResResult
     `,
+    resolvers: ({ visualRef }) => ({
+      ResResult: {
+        ref: (parent: TaskResultParent<ResResult>) =>
+          parent.segment ? visualRef(parent, parent.segment.object) : null,
+        area: (parent: TaskResultParent<ResResult>) => parent.segment?.area ?? null,
+      },
+    }),
   },
 });
 

@@ -1,4 +1,4 @@
-import { answerIssues, defineTask } from "@padt/engine";
+import { answerIssues, defineTask, type TaskResultParent } from "@padt/engine";
 import { z } from "zod";
 import { type GroundedPhrase, readCaption } from "./caption.js";
 
@@ -43,6 +43,16 @@ export const ricTask = defineTask<RicInput, RicResult>({
       type RicResult { caption: String!, phrases: [GroundedPhrase!]!, partial: Boolean!, issues: [String!]! }
       extend union TaskResult = RicResult
     `,
+    resolvers: ({ visualRef }) => ({
+      RicResult: {
+        phrases: (parent: TaskResultParent<RicResult>) =>
+          parent.phrases.map((p) => ({ ...p, messageId: parent.messageId })),
+      },
+      GroundedPhrase: {
+        refs: (phrase: GroundedPhrase & { messageId: string }) =>
+          phrase.objects.map((index) => visualRef(phrase, index)),
+      },
+    }),
   },
 });
 

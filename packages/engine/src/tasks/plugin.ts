@@ -11,15 +11,35 @@ export interface TaskOutcome<Result> {
 }
 
 /**
+ * What the gateway hands a result type's resolvers: the plugin's result, flattened, with the
+ * outcome flags and the id of the message that holds it.
+ */
+export type TaskResultParent<Result> = Result & {
+  partial: boolean;
+  issues: string[];
+  messageId: string;
+};
+
+/** Gateway services that a plugin's resolvers may use (the engine knows no GraphQL). */
+export interface TaskResolverHelpers {
+  /** The message's `VisualRef` for the answer's object with this index (null when absent). */
+  visualRef(parent: { messageId: string }, index: number): unknown;
+}
+
+type FieldResolver = (parent: never, args: never, context: never) => unknown;
+
+/**
  * The plugin's slice of the GraphQL schema. The gateway merges `typeDefs`, which must
  * declare `inputType` and `resultType`, add `<inputField>: <inputType>` to `TaskInput`
- * and `resultType` to the `TaskResult` union.
+ * and `resultType` to the `TaskResult` union. Fields not named in `resolvers` read the
+ * parent's property of the same name.
  */
 export interface TaskGraphQL {
   typeDefs: string;
   inputField: string;
   inputType: string;
   resultType: string;
+  resolvers?: (helpers: TaskResolverHelpers) => Record<string, Record<string, FieldResolver>>;
 }
 
 export interface TaskPlugin<Input = unknown, Result = unknown> {
