@@ -8,7 +8,7 @@ const layout = { textVocabSize: V, patchCounts: [20, 30] };
 function read(tokens: Array<[number, string]>) {
   const tracker = new VrtTracker(layout);
   const events: TrackerEvent[] = [];
-  tokens.forEach(([id, text], step) => events.push(...tracker.push(id, text, step)));
+  for (const [step, [id, text]] of tokens.entries()) events.push(...tracker.push(id, text, step));
   events.push(...tracker.finish());
   return {
     events,
