@@ -11,10 +11,14 @@ export const PadtErrorCode = {
   IMAGE_TOO_LARGE: "IMAGE_TOO_LARGE",
   /** More pixels than the configured limit (decompression bombs end here, before decoding). */
   IMAGE_TOO_MANY_PIXELS: "IMAGE_TOO_MANY_PIXELS",
+  /** An image the model cannot take: aspect ratio over 200, or a side under 28 px after resizing. */
+  IMAGE_SHAPE_UNSUPPORTED: "IMAGE_SHAPE_UNSUPPORTED",
   /** A prompt with no text and no image. */
   PROMPT_EMPTY: "PROMPT_EMPTY",
   /** A prompt longer than the model's context allows. */
   PROMPT_TOO_LONG: "PROMPT_TOO_LONG",
+  /** Prompt text containing a special token's string (e.g. `<|im_end|>`), which would forge chat structure or images. */
+  PROMPT_SPECIAL_TOKEN: "PROMPT_SPECIAL_TOKEN",
   /** A model bundle whose manifest is missing, malformed or of an unknown format version. */
   BUNDLE_INVALID: "BUNDLE_INVALID",
   /** A file named by the manifest is absent. */

@@ -1,0 +1,173 @@
+/**
+ * Renders the checkpoint's chat template (Jinja, as transformers' apply_chat_template does)
+ * and turns the result into prompt ids with each image placeholder expanded to the image's
+ * merged-token count, as Qwen2.5-VL's processor does.
+ */
+import { Template } from "@huggingface/jinja";
+import { PadtError, PadtErrorCode } from "../errors.js";
+import type { ChatTurn } from "../generation/types.js";
+import { QWEN_VL_SPECIAL_TOKENS, type TextTokenizer } from "./tokenizer.js";
+
+/** The content shape Qwen2-VL templates read: `{type: "text", text}` or `{type: "image"}`. */
+export type TemplatePart = { type: "text"; text: string } | { type: "image" };
+
+export interface TemplateMessage {
+  role: "system" | "user" | "assistant";
+  content: readonly TemplatePart[];
+}
+
+export class ChatTemplate {
+  readonly #template: Template;
+
+  constructor(source: string) {
+    try {
+      this.#template = new Template(source);
+    } catch (cause) {
+      throw new PadtError(
+        PadtErrorCode.BUNDLE_INVALID,
+        "the chat template does not parse",
+        {},
+        {
+          cause,
+        },
+      );
+    }
+  }
+
+  render(messages: readonly TemplateMessage[], options: { addGenerationPrompt: boolean }): string {
+    try {
+      return this.#template.render({
+        messages,
+        add_generation_prompt: options.addGenerationPrompt,
+      });
+    } catch (cause) {
+      throw new PadtError(
+        PadtErrorCode.BUNDLE_INVALID,
+        "the chat template failed to render",
+        {},
+        {
+          cause,
+        },
+      );
+    }
+  }
+}
+
+/** Chat turns as template messages; images become bare markers, in conversation order. */
+export function templateMessages(turns: readonly ChatTurn[]): TemplateMessage[] {
+  return turns.map((turn) => ({
+    role: turn.role,
+    content: turn.content.map((part): TemplatePart => {
+      switch (part.type) {
+        case "text":
+          return { type: "text", text: part.text };
+        case "image":
+          return { type: "image" };
+        case "visual-ref":
+          // Needs VRT ids spliced into the prompt ids, which the template cannot express.
+          throw new PadtError(
+            PadtErrorCode.VISUAL_REF_INVALID,
+            "visual references in prompts are not supported yet",
+          );
+        default:
+          return part satisfies never;
+      }
+    }),
+  }));
+}
+
+export interface PromptEncoding {
+  /** The template's output, one placeholder per image. */
+  rendered: string;
+  /** Token ids with each image placeholder expanded. */
+  ids: Int32Array;
+  /** Index in `ids` of each image's first placeholder token. */
+  imageStarts: Int32Array;
+}
+
+export interface EncodePromptOptions {
+  /** Placeholder tokens per image, in conversation order: grid_h * grid_w / merge^2. */
+  imageTokenCounts: readonly number[];
+  /** Append the assistant header. Default true. */
+  addGenerationPrompt?: boolean;
+}
+
+/**
+ * Renders and tokenizes a conversation. Text may not contain special-token strings: the
+ * tokenizer would read them as real markers, letting text forge turns or images.
+ */
+export function encodeChatPrompt(
+  tokenizer: TextTokenizer,
+  template: ChatTemplate,
+  turns: readonly ChatTurn[],
+  options: EncodePromptOptions,
+): PromptEncoding {
+  const messages = templateMessages(turns);
+  const parts = messages.flatMap((m) => m.content);
+  if (!parts.some((p) => p.type === "image" || p.text.trim() !== "")) {
+    throw new PadtError(PadtErrorCode.PROMPT_EMPTY, "the prompt has no text and no image");
+  }
+  for (const part of parts) {
+    if (part.type !== "text") continue;
+    const found = tokenizer.specialTokens.find((token) => part.text.includes(token));
+    if (found !== undefined) {
+      throw new PadtError(
+        PadtErrorCode.PROMPT_SPECIAL_TOKEN,
+        `the text contains the special token ${found}`,
+        { token: found },
+      );
+    }
+  }
+  const images = parts.filter((p) => p.type === "image").length;
+  if (images !== options.imageTokenCounts.length) {
+    throw new RangeError(
+      `${images} images in the prompt, ${options.imageTokenCounts.length} sizes`,
+    );
+  }
+  const rendered = template.render(messages, {
+    addGenerationPrompt: options.addGenerationPrompt ?? true,
+  });
+  const imagePad = tokenizer.requireTokenId(QWEN_VL_SPECIAL_TOKENS.imagePad);
+  const { ids, starts } = expandImagePads(tokenizer.encode(rendered), imagePad, options);
+  return { rendered, ids, imageStarts: starts };
+}
+
+/**
+ * Replaces the k-th placeholder id by imageTokenCounts[k] copies. Equivalent to expanding
+ * the string before tokenizing (the processor's way), since the placeholder is a special
+ * token that the tokenizer always splits on.
+ */
+function expandImagePads(
+  ids: Int32Array,
+  imagePad: number,
+  { imageTokenCounts }: EncodePromptOptions,
+): { ids: Int32Array; starts: Int32Array } {
+  let pads = 0;
+  for (const id of ids) if (id === imagePad) pads++;
+  if (pads !== imageTokenCounts.length) {
+    throw new PadtError(
+      PadtErrorCode.BUNDLE_INVALID,
+      `the chat template rendered ${pads} image placeholders for ${imageTokenCounts.length} images`,
+    );
+  }
+  let total = ids.length - pads;
+  for (const count of imageTokenCounts) {
+    if (!Number.isInteger(count) || count <= 0) throw new RangeError(`bad image size ${count}`);
+    total += count;
+  }
+  const out = new Int32Array(total);
+  const starts = new Int32Array(imageTokenCounts.length);
+  let o = 0;
+  let image = 0;
+  for (const id of ids) {
+    if (id !== imagePad) {
+      out[o++] = id;
+      continue;
+    }
+    const count = imageTokenCounts[image]!;
+    starts[image++] = o;
+    out.fill(imagePad, o, o + count);
+    o += count;
+  }
+  return { ids: out, starts };
+}
