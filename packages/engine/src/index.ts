@@ -36,8 +36,10 @@ export {
   rleDecodeRowMajor,
   rleEncode,
   rleEncodeRowMajor,
+  rleFromBbox,
   rleFromCoco,
   rleFromMask,
+  rleFromPolygon,
   rleIntersectionUnion,
   rleIou,
   rleMerge,
@@ -51,6 +53,7 @@ export {
   type PreprocessedImage,
   preprocessImage,
   QWEN2_5_VL_IMAGE_PROCESSOR,
+  resolveImageProcessorConfig,
   type SmartResizeOptions,
   smartResize,
 } from "./models/padt/image_processing.js";
@@ -79,7 +82,13 @@ export {
   visionRotaryTables,
   windowOrderPositions,
 } from "./models/padt/vision_rotary.js";
-export { type VrtRange, vrtLogitMask, vrtPatch, vrtRange } from "./models/padt/vrt_mask.js";
+export {
+  type VrtRange,
+  vrtBias,
+  vrtLogitMask,
+  vrtPatch,
+  vrtRange,
+} from "./models/padt/vrt_mask.js";
 export {
   Channel,
   type JobContext,

@@ -1,0 +1,132 @@
+/**
+ * The only module that imports sharp (STYLE.md 4). Turns untrusted encoded bytes into 8-bit
+ * sRGB RGB pixels, refusing what it should before any pixel is allocated.
+ */
+import { createHash } from "node:crypto";
+import sharp from "sharp";
+import { PadtError, PadtErrorCode } from "../errors.js";
+import { readImageHeader } from "./header.js";
+import { cmykToRgb, flattenOnWhite } from "./pixels.js";
+import { DEFAULT_IMAGE_LIMITS, type DecodedImage, type ImageLimits } from "./types.js";
+
+// Defence in depth behind the magic-byte check: libvips refuses to run any loader but these
+// three, whatever the bytes claim. This is process-wide, which is fine because no other
+// module uses sharp.
+sharp.block({ operation: ["VipsForeignLoad"] });
+sharp.unblock({ operation: ["VipsForeignLoadPng", "VipsForeignLoadJpeg", "VipsForeignLoadWebp"] });
+
+export { readImageHeader } from "./header.js";
+
+/**
+ * Decodes a PNG, JPEG or WebP image to RGB.
+ * - Limits: bytes first, then width * height from the header (a 14000 x 14000 PNG is refused
+ *   here, before decoding); the pixel cap is also sharp's `limitInputPixels`.
+ * - EXIF orientation is applied, and width/height are reported after it. The Python
+ *   reference (PIL.Image.open + the Qwen processor) ignores orientation and would see phone
+ *   photos sideways; boxes are reported on the image as users see it, so we rotate.
+ * - Alpha is flattened onto white (see flattenOnWhite); CMYK is converted with Pillow's
+ *   formula; grey is replicated; 16-bit becomes 8-bit; embedded ICC profiles are ignored,
+ *   as Pillow ignores them, so pixel values match the reference.
+ * - Animated WebP: the first frame only.
+ */
+export async function decodeImage(
+  bytes: Uint8Array,
+  limits: ImageLimits = {},
+): Promise<DecodedImage> {
+  const maxBytes = limits.maxBytes ?? DEFAULT_IMAGE_LIMITS.maxBytes;
+  const maxPixels = limits.maxPixels ?? DEFAULT_IMAGE_LIMITS.maxPixels;
+  if (bytes.length > maxBytes) {
+    throw new PadtError(
+      PadtErrorCode.IMAGE_TOO_LARGE,
+      `image is ${bytes.length} bytes; the limit is ${maxBytes}`,
+      {
+        bytes: bytes.length,
+        maxBytes,
+      },
+    );
+  }
+  const header = readImageHeader(bytes);
+  const pixels = header.storedWidth * header.storedHeight;
+  if (pixels > maxPixels) {
+    throw new PadtError(
+      PadtErrorCode.IMAGE_TOO_MANY_PIXELS,
+      `image is ${header.width}x${header.height} (${pixels} pixels); the limit is ${maxPixels}`,
+      { width: header.width, height: header.height, maxPixels },
+    );
+  }
+  const rgb = await decodePixels(bytes, maxPixels);
+  if (rgb.width * rgb.height !== pixels) {
+    // The header lied (or we misread it): refuse rather than trust either size. Only the
+    // pixel count is compared, so that a disagreement on orientation (several EXIF blocks)
+    // keeps the decoder's reading.
+    throw new PadtError(
+      PadtErrorCode.IMAGE_DECODE_FAILED,
+      `decoded size ${rgb.width}x${rgb.height} differs from the header's ${header.width}x${header.height}`,
+    );
+  }
+  const sha256 = createHash("sha256").update(bytes).digest("hex");
+  return { ...rgb, format: header.format, sha256 };
+}
+
+async function decodePixels(bytes: Uint8Array, maxPixels: number) {
+  const open = () =>
+    sharp(bytes, {
+      limitInputPixels: maxPixels,
+      // Abort on truncated or corrupt data, tolerate mere warnings (common in camera JPEGs).
+      failOn: "error",
+      autoOrient: true,
+      ignoreIcc: true,
+      pages: 1,
+    });
+  try {
+    const meta = await open().metadata();
+    if (meta.space === "cmyk") {
+      // Ask for the CMYK bytes themselves and convert them the way Pillow does.
+      const { data, info } = await open()
+        .pipelineColourspace("cmyk")
+        .toColourspace("cmyk")
+        .raw({ depth: "uchar" })
+        .toBuffer({ resolveWithObject: true });
+      if (info.channels !== 4) throw new Error(`CMYK image decoded to ${info.channels} channels`);
+      return {
+        width: info.width,
+        height: info.height,
+        data: cmykToRgb(data, info.width * info.height),
+      };
+    }
+    const { data, info } = await open()
+      .toColourspace("srgb")
+      .raw({ depth: "uchar" })
+      .toBuffer({ resolveWithObject: true });
+    const count = info.width * info.height;
+    if (info.channels === 4)
+      return { width: info.width, height: info.height, data: flattenOnWhite(data, count) };
+    if (info.channels !== 3) throw new Error(`decoded to ${info.channels} channels`);
+    return {
+      width: info.width,
+      height: info.height,
+      data: new Uint8Array(data.buffer, data.byteOffset, data.length),
+    };
+  } catch (error) {
+    if (error instanceof PadtError) throw error;
+    const message = error instanceof Error ? error.message : String(error);
+    if (/pixel limit/i.test(message)) {
+      throw new PadtError(
+        PadtErrorCode.IMAGE_TOO_MANY_PIXELS,
+        `image exceeds ${maxPixels} pixels`,
+        { maxPixels },
+        {
+          cause: error,
+        },
+      );
+    }
+    throw new PadtError(
+      PadtErrorCode.IMAGE_DECODE_FAILED,
+      `image could not be decoded: ${message}`,
+      {},
+      {
+        cause: error,
+      },
+    );
+  }
+}

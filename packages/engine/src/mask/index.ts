@@ -1,0 +1,20 @@
+export {
+  type BboxXywh,
+  type Rle,
+  rleArea,
+  rleDecode,
+  rleDecodeRowMajor,
+  rleEncode,
+  rleEncodeRowMajor,
+  rleToBbox,
+} from "./rle.js";
+export { rleFromMask, rleToMask } from "./rle_mask.js";
+export { bboxIou, rleIntersectionUnion, rleIou, rleMerge } from "./rle_ops.js";
+export { rleFromBbox, rleFromPolygon } from "./rle_poly.js";
+export {
+  type CocoRle,
+  countsFromString,
+  countsToString,
+  rleFromCoco,
+  rleToCoco,
+} from "./rle_string.js";

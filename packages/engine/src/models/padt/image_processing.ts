@@ -1,0 +1,200 @@
+/**
+ * The Qwen2.5-VL image processor as PaDT uses it (transformers 4.50.3 Qwen2VLImageProcessor):
+ * smart_resize, PIL bicubic, x/255, CLIP normalisation, the frame repeated to T=2, and
+ * patches flattened to rows of 3*2*14*14 floats in merge-block order (PADT_MODEL.md 1).
+ */
+import { PadtError, PadtErrorCode } from "../../errors.js";
+import { resizeRgb } from "../../image/resize.js";
+import type { RgbImage } from "../../image/types.js";
+import { LruCache } from "../../utils/lru.js";
+import { checkAspectRatio, demoPreResize, enlargeToMinSide } from "./pre_resize.js";
+import { pythonRound } from "./python_math.js";
+
+export interface SmartResizeOptions {
+  readonly factor: number;
+  readonly minPixels: number;
+  readonly maxPixels: number;
+}
+
+export interface ImageProcessorConfig extends SmartResizeOptions {
+  readonly patchSize: number;
+  readonly mergeSize: number;
+  readonly temporalPatchSize: number;
+  readonly mean: readonly [number, number, number];
+  readonly std: readonly [number, number, number];
+  /** The PaDT demo's pre-resize of the long side (see pre_resize.ts); null skips it. */
+  readonly longSide: number | null;
+}
+
+export const QWEN2_5_VL_IMAGE_PROCESSOR: ImageProcessorConfig = Object.freeze<ImageProcessorConfig>(
+  {
+    factor: 28,
+    minPixels: 3136,
+    maxPixels: 12845056,
+    patchSize: 14,
+    mergeSize: 2,
+    temporalPatchSize: 2,
+    mean: [0.48145466, 0.4578275, 0.40821073],
+    std: [0.26862954, 0.26130258, 0.27577711],
+    // The decoder was trained at COCO scale: the PaDT demo resizes the long side to 644 px.
+    longSide: 644,
+  },
+);
+
+export interface PreprocessedImage {
+  /** [N, C * T * P * P] row-major, N = gridThw[1] * gridThw[2], rows in merge-block order. */
+  readonly pixelValues: Float32Array;
+  readonly gridThw: readonly [number, number, number];
+  readonly resizedHeight: number;
+  readonly resizedWidth: number;
+  readonly originalHeight: number;
+  readonly originalWidth: number;
+}
+
+/** transformers 4.50.3 `smart_resize`, with Python's round. Returns [height, width]. */
+export function smartResize(
+  height: number,
+  width: number,
+  options: SmartResizeOptions = QWEN2_5_VL_IMAGE_PROCESSOR,
+): [number, number] {
+  const { factor, minPixels, maxPixels } = options;
+  if (height < factor || width < factor) {
+    throw new PadtError(
+      PadtErrorCode.IMAGE_SHAPE_UNSUPPORTED,
+      `image is ${width}x${height}: both sides must be at least ${factor} px`,
+      { width, height },
+    );
+  }
+  checkAspectRatio(height, width);
+  let h = pythonRound(height / factor) * factor;
+  let w = pythonRound(width / factor) * factor;
+  if (h * w > maxPixels) {
+    const beta = Math.sqrt((height * width) / maxPixels);
+    h = Math.floor(height / beta / factor) * factor;
+    w = Math.floor(width / beta / factor) * factor;
+  } else if (h * w < minPixels) {
+    const beta = Math.sqrt(minPixels / (height * width));
+    h = Math.ceil((height * beta) / factor) * factor;
+    w = Math.ceil((width * beta) / factor) * factor;
+  }
+  return [h, w];
+}
+
+/**
+ * uint8 -> normalised float32, per channel, with numpy's arithmetic: rescale computes
+ * float64(v) * (1/255) and casts to float32; normalize subtracts and divides in float32.
+ * Math.fround after each double operation gives the same float32 (the subtraction is exact
+ * in double, and a double division rounded to float32 equals the float32 division).
+ */
+function normalisationTables(config: ImageProcessorConfig): Float32Array[] {
+  return [0, 1, 2].map((c) => {
+    const mean = Math.fround(config.mean[c]!);
+    const std = Math.fround(config.std[c]!);
+    const table = new Float32Array(256);
+    for (let v = 0; v < 256; v++) {
+      table[v] = Math.fround(Math.fround(v * (1 / 255)) - mean) / std;
+    }
+    return table;
+  });
+}
+
+/** Flattens a normalised image into merge-block-ordered patch rows (the processor's reshape). */
+function patchify(
+  image: RgbImage,
+  config: ImageProcessorConfig,
+  tables: Float32Array[],
+): Float32Array {
+  const { patchSize: p, mergeSize: m, temporalPatchSize: t } = config;
+  const gridH = image.height / p;
+  const gridW = image.width / p;
+  const rowLength = 3 * t * p * p;
+  const out = new Float32Array(gridH * gridW * rowLength);
+  const data = image.data;
+  let o = 0;
+  for (let bh = 0; bh < gridH / m; bh++) {
+    for (let bw = 0; bw < gridW / m; bw++) {
+      for (let mh = 0; mh < m; mh++) {
+        for (let mw = 0; mw < m; mw++) {
+          const y0 = (bh * m + mh) * p;
+          const x0 = (bw * m + mw) * p;
+          // Row layout: channel, then frame (all frames equal: the image repeated), then y, x.
+          for (let c = 0; c < 3; c++) {
+            const table = tables[c]!;
+            const start = o;
+            for (let y = 0; y < p; y++) {
+              let src = ((y0 + y) * image.width + x0) * 3 + c;
+              for (let x = 0; x < p; x++, src += 3) out[o++] = table[data[src]!]!;
+            }
+            for (let f = 1; f < t; f++, o += p * p) out.copyWithin(o, start, start + p * p);
+          }
+        }
+      }
+    }
+  }
+  return out;
+}
+
+/** Defaults plus the overrides that are set; rejects settings the code cannot honour. */
+export function resolveImageProcessorConfig(
+  overrides: Partial<ImageProcessorConfig> = {},
+): ImageProcessorConfig {
+  const set = Object.fromEntries(Object.entries(overrides).filter(([, v]) => v !== undefined));
+  const config: ImageProcessorConfig = { ...QWEN2_5_VL_IMAGE_PROCESSOR, ...set };
+  if (config.factor !== config.patchSize * config.mergeSize) {
+    throw new RangeError(`factor ${config.factor} must equal patchSize * mergeSize`);
+  }
+  if (config.longSide !== null && !(Number.isInteger(config.longSide) && config.longSide > 0)) {
+    throw new RangeError(`longSide must be a positive integer or null, got ${config.longSide}`);
+  }
+  return config;
+}
+
+/** The full preprocessing of one RGB image for the PaDT / Qwen2.5-VL vision tower. */
+export function preprocessImage(
+  image: RgbImage,
+  overrides: Partial<ImageProcessorConfig> = {},
+): PreprocessedImage {
+  const config = resolveImageProcessorConfig(overrides);
+  const source =
+    config.longSide === null ? enlargeToMinSide(image) : demoPreResize(image, config.longSide);
+  const [height, width] = smartResize(source.height, source.width, config);
+  const resized = resizeRgb(source, width, height, "bicubic");
+  return {
+    pixelValues: patchify(resized, config, normalisationTables(config)),
+    gridThw: [1, height / config.patchSize, width / config.patchSize],
+    resizedHeight: height,
+    resizedWidth: width,
+    originalHeight: image.height,
+    originalWidth: image.width,
+  };
+}
+
+/** A byte-bounded cache of preprocessed images, keyed by image sha256 and config. */
+export class PreprocessCache {
+  readonly #cache: LruCache<string, PreprocessedImage>;
+
+  constructor(maxBytes = 64 * 1024 * 1024) {
+    this.#cache = new LruCache({ maxSize: maxBytes, sizeOf: (v) => v.pixelValues.byteLength });
+  }
+
+  get bytes(): number {
+    return this.#cache.size;
+  }
+
+  /**
+   * Preprocesses `image` (identified by `sha256`) unless the same work is cached. The result
+   * is shared between callers: treat it as read-only.
+   */
+  get(
+    sha256: string,
+    image: RgbImage,
+    overrides: Partial<ImageProcessorConfig> = {},
+  ): PreprocessedImage {
+    const key = `${sha256}|${JSON.stringify(resolveImageProcessorConfig(overrides))}`;
+    const hit = this.#cache.get(key);
+    if (hit) return hit;
+    const result = preprocessImage(image, overrides);
+    this.#cache.set(key, result);
+    return result;
+  }
+}

@@ -1,0 +1,78 @@
+/**
+ * What the PaDT reference scripts do to an image before the Qwen processor sees it.
+ *
+ * eval/test_demo.py (the demo, and our default with longSide 644):
+ *   1. qwen_vl_utils.process_vision_info -> fetch_image: smart_resize with qwen_vl_utils'
+ *      own bounds (min 4*28*28, max 16384*28*28 pixels; sides at least 28) and PIL's
+ *      default filter for RGB, bicubic;
+ *   2. scale = 644 / max(w, h); new size = (int(w * scale), int(h * scale)), truncated, and
+ *      PIL LANCZOS resize, applied to every image, so small images are enlarged too.
+ * Then the processor applies its own smart_resize and bicubic resize.
+ *
+ * eval/evaluation_scripts and training (longSide null): no resize, except that an image with
+ * a side under 28 px has its shorter side enlarged to 28 (LANCZOS, int() truncation), since
+ * the transformers 4.50 processor refuses such images.
+ */
+import { PadtError, PadtErrorCode } from "../../errors.js";
+import { resizeRgb } from "../../image/resize.js";
+import type { RgbImage } from "../../image/types.js";
+import { pythonRound } from "./python_math.js";
+
+const FACTOR = 28;
+const UTILS_MIN_PIXELS = 4 * 28 * 28;
+const UTILS_MAX_PIXELS = 16384 * 28 * 28;
+const MAX_RATIO = 200;
+
+export function checkAspectRatio(height: number, width: number): void {
+  if (Math.max(height, width) / Math.min(height, width) > MAX_RATIO) {
+    throw new PadtError(
+      PadtErrorCode.IMAGE_SHAPE_UNSUPPORTED,
+      `image is ${width}x${height}: the aspect ratio must not exceed ${MAX_RATIO}`,
+      { width, height },
+    );
+  }
+}
+
+/** qwen_vl_utils.vision_process.smart_resize with its default bounds. Returns [height, width]. */
+export function qwenVlUtilsSmartResize(height: number, width: number): [number, number] {
+  checkAspectRatio(height, width);
+  let h = Math.max(FACTOR, pythonRound(height / FACTOR) * FACTOR);
+  let w = Math.max(FACTOR, pythonRound(width / FACTOR) * FACTOR);
+  if (h * w > UTILS_MAX_PIXELS) {
+    const beta = Math.sqrt((height * width) / UTILS_MAX_PIXELS);
+    h = Math.floor(height / beta / FACTOR) * FACTOR;
+    w = Math.floor(width / beta / FACTOR) * FACTOR;
+  } else if (h * w < UTILS_MIN_PIXELS) {
+    const beta = Math.sqrt(UTILS_MIN_PIXELS / (height * width));
+    h = Math.ceil((height * beta) / FACTOR) * FACTOR;
+    w = Math.ceil((width * beta) / FACTOR) * FACTOR;
+  }
+  return [h, w];
+}
+
+/** The demo's two resizes (steps 1 and 2 above). */
+export function demoPreResize(image: RgbImage, longSide: number): RgbImage {
+  const [h, w] = qwenVlUtilsSmartResize(image.height, image.width);
+  const fetched = resizeRgb(image, w, h, "bicubic");
+  // Same double arithmetic as Python's int(im_w * scale): truncation, not rounding.
+  const scale = longSide / Math.max(fetched.width, fetched.height);
+  const width = Math.trunc(fetched.width * scale);
+  const height = Math.trunc(fetched.height * scale);
+  if (width < 1 || height < 1) {
+    throw new PadtError(
+      PadtErrorCode.IMAGE_SHAPE_UNSUPPORTED,
+      `image is too thin to resize to ${longSide} px`,
+    );
+  }
+  return resizeRgb(fetched, width, height, "lanczos");
+}
+
+/** The eval scripts' rule for images with a side under 28 px. */
+export function enlargeToMinSide(image: RgbImage): RgbImage {
+  const { width: w, height: h } = image;
+  if (w >= FACTOR && h >= FACTOR) return image;
+  checkAspectRatio(h, w);
+  const size =
+    w < h ? [FACTOR, Math.trunc(h * (FACTOR / w))] : [Math.trunc(w * (FACTOR / h)), FACTOR];
+  return resizeRgb(image, size[0]!, size[1]!, "lanczos");
+}

@@ -1,0 +1,130 @@
+/** The evaluation report: one JSON shape per task, and a readable summary of it. */
+import type { CocoEvalResult } from "./coco/index.js";
+import type { RecMetrics } from "./rec.js";
+import type { ResMetrics } from "./res.js";
+import type { RicMetrics } from "./ric.js";
+
+export interface ReportMeta {
+  /** Model or bundle name. */
+  model?: string;
+  /** The annotations file evaluated against. */
+  annotations?: string;
+  images?: string;
+  /** ISO 8601. */
+  startedAt?: string;
+  durationMs?: number;
+  /** Answers the task parser flagged as partial (cut off, unclosed quotes...). */
+  partialAnswers?: number;
+  /** Samples that failed to run, with the reason. */
+  failures?: { id: string | number; error: string }[];
+}
+
+export interface OvdMetrics {
+  bbox: CocoEvalResult;
+  /** Present when the annotations and the detections have masks. */
+  segm?: CocoEvalResult;
+}
+
+export type EvalReport = { version: 1; meta: ReportMeta } & (
+  | { task: "rec"; metrics: RecMetrics }
+  | { task: "res"; metrics: ResMetrics }
+  | { task: "ovd"; metrics: OvdMetrics }
+  | { task: "ric"; metrics: RicMetrics }
+);
+export type EvalTask = EvalReport["task"];
+
+const pct = (v: number) => `${(100 * v).toFixed(2)}%`;
+
+function table(rows: readonly [string, string][]): string[] {
+  const width = Math.max(...rows.map(([k]) => k.length));
+  return rows.map(([k, v]) => `  ${k.padEnd(width)}  ${v}`);
+}
+
+/** COCOeval.summarize's twelve lines, in its own format. */
+export function formatCocoStats(result: CocoEvalResult): string[] {
+  const rows: [boolean, string, string, number][] = [
+    [true, "0.50:0.95", "all", 100],
+    [true, "0.50", "all", 100],
+    [true, "0.75", "all", 100],
+    [true, "0.50:0.95", "small", 100],
+    [true, "0.50:0.95", "medium", 100],
+    [true, "0.50:0.95", "large", 100],
+    [false, "0.50:0.95", "all", 1],
+    [false, "0.50:0.95", "all", 10],
+    [false, "0.50:0.95", "all", 100],
+    [false, "0.50:0.95", "small", 100],
+    [false, "0.50:0.95", "medium", 100],
+    [false, "0.50:0.95", "large", 100],
+  ];
+  return rows.map(([ap, iou, area, maxDets], i) => {
+    const title = ap ? "Average Precision  (AP)" : "Average Recall     (AR)";
+    const value = result.stats[i]!.toFixed(3);
+    return ` ${title} @[ IoU=${iou.padEnd(9)} | area=${area.padStart(6)} | maxDets=${String(maxDets).padStart(3)} ] = ${value}`;
+  });
+}
+
+function metricLines(report: EvalReport): string[] {
+  switch (report.task) {
+    case "rec": {
+      const m = report.metrics;
+      return table([
+        ["Acc@0.5", pct(m.accAt50)],
+        ["mean box IoU", pct(m.meanIou)],
+        ["samples", `${m.samples} (${m.missing} without a box)`],
+      ]);
+    }
+    case "res": {
+      const m = report.metrics;
+      return table([
+        ["mIoU (reference 'cIoU')", pct(m.mIoU)],
+        ["cIoU (cumulative)", pct(m.cIoU)],
+        ...Object.entries(m.precisionAt).map(([t, v]): [string, string] => [`Pr@${t}`, pct(v)]),
+        ["samples", `${m.samples} (${m.missing} without a mask)`],
+      ]);
+    }
+    case "ovd": {
+      const { bbox, segm } = report.metrics;
+      const lines = [
+        `  box: mAP ${pct(bbox.named.AP)}  AP50 ${pct(bbox.named.AP50)}  AP75 ${pct(bbox.named.AP75)}`,
+      ];
+      if (segm) {
+        lines.push(
+          `  mask: mAP ${pct(segm.named.AP)}  AP50 ${pct(segm.named.AP50)}  AP75 ${pct(segm.named.AP75)}`,
+        );
+      }
+      lines.push("", "  bbox (pycocotools format):", ...formatCocoStats(bbox));
+      if (segm) lines.push("", "  segm (pycocotools format):", ...formatCocoStats(segm));
+      return lines;
+    }
+    case "ric": {
+      const m = report.metrics;
+      return table([
+        [
+          "grounded-phrase accuracy",
+          `${pct(m.accuracy)} (${m.correctPhrases}/${m.matchedPhrases} matched)`,
+        ],
+        ["grounded-phrase recall", `${pct(m.recall)} (of ${m.referencePhrases} annotated)`],
+        ["grounded-phrase precision", `${pct(m.precision)} (of ${m.predictedPhrases} predicted)`],
+        ["BLEU-4", pct(m.bleu4)],
+        ["ROUGE-L", pct(m.rougeL)],
+        ["samples", String(m.samples)],
+      ]);
+    }
+    default: {
+      const never: never = report;
+      throw new Error(`unknown task in report: ${JSON.stringify(never)}`);
+    }
+  }
+}
+
+export function formatSummary(report: EvalReport): string {
+  const { meta } = report;
+  const head = [`PaDT evaluation: ${report.task.toUpperCase()}`];
+  if (meta.model) head.push(`  model        ${meta.model}`);
+  if (meta.annotations) head.push(`  annotations  ${meta.annotations}`);
+  if (meta.durationMs !== undefined)
+    head.push(`  duration     ${(meta.durationMs / 1000).toFixed(1)} s`);
+  if (meta.partialAnswers) head.push(`  partial answers  ${meta.partialAnswers}`);
+  if (meta.failures?.length) head.push(`  failed samples   ${meta.failures.length}`);
+  return [...head, "", ...metricLines(report), ""].join("\n");
+}

@@ -1,0 +1,95 @@
+import { describe, expect, it } from "vitest";
+import { STAT_NAMES, type StatName } from "../src/coco/index.js";
+import { type EvalReport, formatSummary } from "../src/report.js";
+
+const ovdStats = [0.5, 0.7, 0.45, -1, 0.3, 0.6, 0.2, 0.5, 0.55, -1, 0.4, 0.65];
+const named = Object.fromEntries(STAT_NAMES.map((k, i) => [k, ovdStats[i]!])) as Record<
+  StatName,
+  number
+>;
+
+describe("report summary", () => {
+  it("prints REC with its header and JSON round-trips", () => {
+    const report: EvalReport = {
+      version: 1,
+      task: "rec",
+      meta: {
+        model: "padt-shapes-tiny",
+        annotations: "val.json",
+        durationMs: 12_345,
+        partialAnswers: 2,
+      },
+      metrics: { samples: 200, accAt50: 0.8125, meanIou: 0.7, missing: 3 },
+    };
+    const text = formatSummary(report);
+    expect(text).toContain("PaDT evaluation: REC");
+    expect(text).toContain("padt-shapes-tiny");
+    expect(text).toContain("12.3 s");
+    expect(text).toMatch(/Acc@0\.5\s+81\.25%/);
+    expect(text).toContain("200 (3 without a box)");
+    expect(JSON.parse(JSON.stringify(report))).toEqual(report);
+  });
+
+  it("prints both RES IoUs under unambiguous names", () => {
+    const text = formatSummary({
+      version: 1,
+      task: "res",
+      meta: {},
+      metrics: {
+        samples: 4,
+        mIoU: 0.3125,
+        cIoU: 10 / 14,
+        precisionAt: { "0.5": 0.25 },
+        missing: 1,
+      },
+    });
+    expect(text).toMatch(/mIoU \(reference 'cIoU'\)\s+31\.25%/);
+    expect(text).toMatch(/cIoU \(cumulative\)\s+71\.43%/);
+    expect(text).toMatch(/Pr@0\.5\s+25\.00%/);
+  });
+
+  it("prints OVD box and mask mAP and pycocotools' twelve lines", () => {
+    const coco = {
+      iouType: "bbox" as const,
+      images: 3,
+      detections: 9,
+      stats: ovdStats,
+      named,
+      perCategoryAP: { 1: 0.5 },
+    };
+    const text = formatSummary({
+      version: 1,
+      task: "ovd",
+      meta: {},
+      metrics: { bbox: coco, segm: { ...coco, iouType: "segm" } },
+    });
+    expect(text).toContain("box: mAP 50.00%  AP50 70.00%  AP75 45.00%");
+    expect(text).toContain("mask: mAP 50.00%");
+    expect(text).toContain(
+      " Average Recall     (AR) @[ IoU=0.50:0.95 | area= small | maxDets=100 ] = -1.000",
+    );
+  });
+
+  it("prints RIC accuracy, recall, precision and the text metrics", () => {
+    const text = formatSummary({
+      version: 1,
+      task: "ric",
+      meta: {},
+      metrics: {
+        samples: 2,
+        referencePhrases: 4,
+        predictedPhrases: 5,
+        matchedPhrases: 4,
+        correctPhrases: 2,
+        accuracy: 0.5,
+        recall: 0.5,
+        precision: 0.4,
+        bleu4: 0.25,
+        rougeL: 0.5,
+      },
+    });
+    expect(text).toMatch(/grounded-phrase accuracy\s+50\.00% \(2\/4 matched\)/);
+    expect(text).toMatch(/BLEU-4\s+25\.00%/);
+    expect(text).toMatch(/ROUGE-L\s+50\.00%/);
+  });
+});

@@ -1,0 +1,49 @@
+import { PGlite } from "@electric-sql/pglite";
+import type { Logger } from "drizzle-orm";
+import { drizzle } from "drizzle-orm/pglite";
+import { migrate } from "drizzle-orm/pglite/migrator";
+import type { DatabaseHandle } from "../database.js";
+import * as schema from "../schema.js";
+
+export interface PgliteOptions {
+  /** A data directory (created if absent), or an open instance (tests); neither: in memory. */
+  dataDir?: string;
+  client?: PGlite;
+  logger?: Logger;
+}
+
+/**
+ * PGlite is one connection, so an advisory lock taken twice on it is simply re-entered.
+ * Callers in this process queue here instead; a data directory cannot be opened by two
+ * processes at once, so no one else can be waiting.
+ */
+const queues = new WeakMap<PGlite, Promise<unknown>>();
+
+function serialize<T>(client: PGlite, fn: () => Promise<T>): Promise<T> {
+  const previous = queues.get(client) ?? Promise.resolve();
+  // The stored tail never rejects (see below), so fn runs after the previous caller either way.
+  const run = previous.then(fn);
+  queues.set(
+    client,
+    run.catch(() => {}),
+  );
+  return run;
+}
+
+/** The embedded driver: PostgreSQL compiled to WebAssembly, in this process. */
+export async function openPglite(options: PgliteOptions = {}): Promise<DatabaseHandle> {
+  const owned = !options.client;
+  const client = options.client ?? new PGlite(options.dataDir);
+  await client.waitReady;
+  const db = drizzle({ client, schema, logger: options.logger });
+  return {
+    kind: "pglite",
+    db,
+    withAdvisoryLock: (_key, fn) =>
+      serialize(client, () => fn({ db, migrate: (c) => migrate(db, c) })),
+    // An instance handed in belongs to the caller, who closes it.
+    close: async () => {
+      if (owned) await client.close();
+    },
+  };
+}

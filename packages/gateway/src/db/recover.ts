@@ -1,0 +1,49 @@
+import { and, inArray, isNull, lt, or, sql } from "drizzle-orm";
+import type { Database } from "./database.js";
+import { UNFINISHED_STATUSES } from "./repos/messages.js";
+import { messageEvents, messages } from "./schema.js";
+
+export const INTERRUPTED_ERROR_CODE = "INTERRUPTED";
+
+/**
+ * Marks generations that a previous process left pending or streaming (it crashed or was
+ * killed) as interrupted, each with a closing `interrupted` event so that subscribers
+ * waiting on it are told. Run at start-up, after migrate and before taking new work.
+ * Returns the ids of the messages it marked.
+ *
+ * A message whose lease is still in the future is left alone: another replica is running
+ * it. Messages without a lease (the one-process default never sets one) are always
+ * recovered. One transaction, so a crash during recovery leaves everything as it was.
+ */
+export async function recoverInterrupted(db: Database): Promise<string[]> {
+  return db.transaction(async (tx) => {
+    const marked = await tx
+      .update(messages)
+      .set({
+        status: "interrupted",
+        errorCode: INTERRUPTED_ERROR_CODE,
+        errorMessage: "The server stopped while this answer was being generated",
+        completedAt: sql`now()`,
+        leaseUntil: null,
+        lastSeq: sql`${messages.lastSeq} + 1`,
+      })
+      .where(
+        and(
+          inArray(messages.status, UNFINISHED_STATUSES),
+          or(isNull(messages.leaseUntil), lt(messages.leaseUntil, sql`now()`)),
+        ),
+      )
+      .returning({ id: messages.id, seq: messages.lastSeq });
+    if (marked.length > 0) {
+      await tx.insert(messageEvents).values(
+        marked.map((m) => ({
+          messageId: m.id,
+          seq: m.seq,
+          type: "interrupted" as const,
+          payload: {},
+        })),
+      );
+    }
+    return marked.map((m) => m.id);
+  });
+}

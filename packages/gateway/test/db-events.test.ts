@@ -1,0 +1,92 @@
+import { availableDatabaseKinds } from "@padt/testkit";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import {
+  appendEvent,
+  DbErrorCode,
+  deleteSession,
+  finishMessage,
+  getMessage,
+  insertExchange,
+  listEvents,
+  markStreaming,
+} from "../src/index.js";
+import { type OpenDatabase, openDatabase } from "./helpers/database.js";
+import { newOwner, newSession } from "./helpers/fixtures.js";
+
+describe.each(availableDatabaseKinds())("message events on %s", (kind) => {
+  let t: OpenDatabase;
+  beforeAll(async () => {
+    t = await openDatabase(kind);
+  });
+  afterAll(() => t?.close());
+
+  async function streaming() {
+    const owner = await newOwner(t.db);
+    const session = await newSession(t.db, owner.id);
+    const ex = await insertExchange(t.db, owner.id, {
+      sessionId: session.id,
+      parts: [{ kind: "text", text: "hello" }],
+    });
+    await markStreaming(t.db, owner.id, ex.assistantMessage.id);
+    return { owner, session, id: ex.assistantMessage.id };
+  }
+
+  it("numbers concurrent appends 1..n without gaps or repeats", async () => {
+    const { owner, id } = await streaming();
+    const n = 40;
+    const appended = await Promise.all(
+      Array.from({ length: n }, (_, i) =>
+        appendEvent(t.db, owner.id, id, { type: "text_delta", payload: { text: `t${i}` } }),
+      ),
+    );
+    expect(appended.map((e) => e.seq).sort((a, b) => a - b)).toEqual(
+      Array.from({ length: n }, (_, i) => i + 1),
+    );
+    expect((await getMessage(t.db, owner.id, id))?.lastSeq).toBe(n);
+    const done = await finishMessage(t.db, owner.id, id, { status: "complete", parts: [] });
+    expect(done.event.seq).toBe(n + 1);
+  });
+
+  it("replays the events after a given seq, in order", async () => {
+    const { owner, id } = await streaming();
+    for (const text of ["a", "b", "c", "d"]) {
+      await appendEvent(t.db, owner.id, id, { type: "text_delta", payload: { text } });
+    }
+    const after2 = await listEvents(t.db, owner.id, id, { afterSeq: 2 });
+    expect(after2.map((e) => [e.seq, e.payload])).toEqual([
+      [3, { text: "c" }],
+      [4, { text: "d" }],
+    ]);
+    expect(await listEvents(t.db, owner.id, id, { afterSeq: 4 })).toEqual([]);
+    expect((await listEvents(t.db, owner.id, id, { limit: 1 })).map((e) => e.seq)).toEqual([1]);
+  });
+
+  it("keeps another owner from reading or writing the stream", async () => {
+    const { owner, id } = await streaming();
+    const other = await newOwner(t.db);
+    await appendEvent(t.db, owner.id, id, { type: "text_delta", payload: { text: "secret" } });
+    expect(await listEvents(t.db, other.id, id)).toEqual([]);
+    await expect(
+      appendEvent(t.db, other.id, id, { type: "text_delta", payload: { text: "injected" } }),
+    ).rejects.toMatchObject({ code: DbErrorCode.NOT_FOUND });
+    expect((await listEvents(t.db, owner.id, id)).map((e) => e.payload)).toEqual([
+      { text: "secret" },
+    ]);
+  });
+
+  it("refuses events once the message has ended or is gone", async () => {
+    const { owner, session, id } = await streaming();
+    await finishMessage(t.db, owner.id, id, { status: "cancelled" });
+    await expect(
+      appendEvent(t.db, owner.id, id, { type: "text_delta", payload: { text: "late" } }),
+    ).rejects.toMatchObject({ code: DbErrorCode.INVALID_STATE });
+    expect((await listEvents(t.db, owner.id, id)).map((e) => e.type)).toEqual(["cancelled"]);
+    await deleteSession(t.db, owner.id, session.id);
+    await expect(
+      appendEvent(t.db, owner.id, id, { type: "text_delta", payload: { text: "later" } }),
+    ).rejects.toMatchObject({ code: DbErrorCode.NOT_FOUND });
+    await expect(
+      appendEvent(t.db, owner.id, "nonsense", { type: "text_delta", payload: {} }),
+    ).rejects.toMatchObject({ code: DbErrorCode.NOT_FOUND });
+  });
+});

@@ -1,0 +1,69 @@
+import { availableDatabaseKinds } from "@padt/testkit";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { sha256Hex } from "../src/db/hash.js";
+import { getImage, getImageWithData, imagesByIds, putImage } from "../src/index.js";
+import { type OpenDatabase, openDatabase } from "./helpers/database.js";
+import { newOwner } from "./helpers/fixtures.js";
+
+const png = (text: string) => ({
+  bytes: new Uint8Array([0x89, 0x50, 0x4e, 0x47, 0, 255, ...new TextEncoder().encode(text)]),
+  width: 10,
+  height: 20,
+  mimeType: "image/png",
+});
+
+describe.each(availableDatabaseKinds())("images on %s", (kind) => {
+  let t: OpenDatabase;
+  beforeAll(async () => {
+    t = await openDatabase(kind);
+  });
+  afterAll(() => t?.close());
+
+  it("stores bytes once per owner and content", async () => {
+    const owner = await newOwner(t.db);
+    const input = png("one");
+    const first = await putImage(t.db, owner.id, input);
+    expect(first).toMatchObject({
+      sha256: sha256Hex(input.bytes),
+      byteSize: input.bytes.length,
+      width: 10,
+    });
+    expect(first).not.toHaveProperty("data");
+    const again = await putImage(t.db, owner.id, input);
+    expect(again.id).toBe(first.id);
+    const full = await getImageWithData(t.db, owner.id, first.id);
+    expect(Buffer.from(full!.data!).equals(Buffer.from(input.bytes))).toBe(true);
+    expect(full!.data).toBeInstanceOf(Uint8Array);
+  });
+
+  it("ends concurrent uploads of the same bytes with one row", async () => {
+    const owner = await newOwner(t.db);
+    const rows = await Promise.all(
+      Array.from({ length: 6 }, () => putImage(t.db, owner.id, png("race"))),
+    );
+    expect(new Set(rows.map((r) => r.id)).size).toBe(1);
+  });
+
+  it("keeps owners apart, even for identical bytes", async () => {
+    const a = await newOwner(t.db);
+    const b = await newOwner(t.db);
+    const imageA = await putImage(t.db, a.id, png("shared"));
+    const imageB = await putImage(t.db, b.id, png("shared"));
+    expect(imageB.id).not.toBe(imageA.id);
+    expect(await getImage(t.db, b.id, imageA.id)).toBeUndefined();
+    expect(await getImageWithData(t.db, b.id, imageA.id)).toBeUndefined();
+    expect((await imagesByIds(t.db, b.id, [imageA.id, imageB.id])).map((i) => i.id)).toEqual([
+      imageB.id,
+    ]);
+  });
+
+  it("can leave the bytes to an object store", async () => {
+    const owner = await newOwner(t.db);
+    const image = await putImage(t.db, owner.id, {
+      ...png("elsewhere"),
+      storageKey: "s3://bucket/abc",
+    });
+    expect(image.storageKey).toBe("s3://bucket/abc");
+    expect((await getImageWithData(t.db, owner.id, image.id))?.data).toBeNull();
+  });
+});
