@@ -1,4 +1,5 @@
 export type { ExecutionProvider, FallbackPolicy, SessionOptions } from "./backend/ort.js";
+export type { EngineClient, InspectedImage, ModelInfo } from "./client.js";
 export { isPadtError, PadtError, PadtErrorCode } from "./errors.js";
 export type {
   AnswerSegment,
@@ -14,7 +15,12 @@ export type {
   Usage,
   VisualObject,
 } from "./generation/types.js";
-export { decodeImage, readImageHeader } from "./image/decode.js";
+export {
+  decodeImage,
+  readImageHeader,
+  type SanitizedImage,
+  sanitizeImage,
+} from "./image/decode.js";
 export { type ResampleFilter, resizeRgb } from "./image/resize.js";
 export {
   DEFAULT_IMAGE_LIMITS,
@@ -49,6 +55,7 @@ export {
 } from "./mask/index.js";
 export {
   type ImageProcessorConfig,
+  modelInputSize,
   PreprocessCache,
   type PreprocessedImage,
   preprocessImage,

@@ -1,6 +1,10 @@
 import { describe, expect, it } from "vitest";
 import { decodeImage } from "../src/image/decode.js";
-import { PreprocessCache, preprocessImage } from "../src/models/padt/image_processing.js";
+import {
+  modelInputSize,
+  PreprocessCache,
+  preprocessImage,
+} from "../src/models/padt/image_processing.js";
 import { fixtureBytes, fixtures, summarise } from "./image-fixtures.js";
 
 const ROW = 1176;
@@ -22,6 +26,13 @@ describe("preprocessImage matches Qwen2VLImageProcessor (transformers 4.50.3)", 
         expect([decoded.width, decoded.height]).toEqual([image.width, image.height]);
         const out = preprocessImage(decoded, { longSide: ref.longSide });
         expect([out.resizedHeight, out.resizedWidth]).toEqual(ref.resized);
+        // The size-only computation agrees with the pixel pipeline.
+        const size = modelInputSize(image.height, image.width, { longSide: ref.longSide });
+        expect([size.height, size.width]).toEqual(ref.resized);
+        expect([size.gridHeight, size.gridWidth]).toEqual([
+          ref.gridThw[1]! / 2,
+          ref.gridThw[2]! / 2,
+        ]);
         expect(out.gridThw).toEqual(ref.gridThw);
         expect([out.originalHeight, out.originalWidth]).toEqual([image.height, image.width]);
         expect(out.pixelValues.length).toBe(ref.shape[0]! * ROW);

@@ -7,7 +7,12 @@ import sharp from "sharp";
 import { PadtError, PadtErrorCode } from "../errors.js";
 import { readImageHeader } from "./header.js";
 import { cmykToRgb, flattenOnWhite } from "./pixels.js";
-import { DEFAULT_IMAGE_LIMITS, type DecodedImage, type ImageLimits } from "./types.js";
+import {
+  DEFAULT_IMAGE_LIMITS,
+  type DecodedImage,
+  type ImageFormat,
+  type ImageLimits,
+} from "./types.js";
 
 // Defence in depth behind the magic-byte check: libvips refuses to run any loader but these
 // three, whatever the bytes claim. This is process-wide, which is fine because no other
@@ -33,27 +38,8 @@ export async function decodeImage(
   bytes: Uint8Array,
   limits: ImageLimits = {},
 ): Promise<DecodedImage> {
-  const maxBytes = limits.maxBytes ?? DEFAULT_IMAGE_LIMITS.maxBytes;
-  const maxPixels = limits.maxPixels ?? DEFAULT_IMAGE_LIMITS.maxPixels;
-  if (bytes.length > maxBytes) {
-    throw new PadtError(
-      PadtErrorCode.IMAGE_TOO_LARGE,
-      `image is ${bytes.length} bytes; the limit is ${maxBytes}`,
-      {
-        bytes: bytes.length,
-        maxBytes,
-      },
-    );
-  }
-  const header = readImageHeader(bytes);
+  const { header, maxPixels } = checkLimits(bytes, limits);
   const pixels = header.storedWidth * header.storedHeight;
-  if (pixels > maxPixels) {
-    throw new PadtError(
-      PadtErrorCode.IMAGE_TOO_MANY_PIXELS,
-      `image is ${header.width}x${header.height} (${pixels} pixels); the limit is ${maxPixels}`,
-      { width: header.width, height: header.height, maxPixels },
-    );
-  }
   const rgb = await decodePixels(bytes, maxPixels);
   if (rgb.width * rgb.height !== pixels) {
     // The header lied (or we misread it): refuse rather than trust either size. Only the
@@ -66,6 +52,101 @@ export async function decodeImage(
   }
   const sha256 = createHash("sha256").update(bytes).digest("hex");
   return { ...rgb, format: header.format, sha256 };
+}
+
+/** Byte and pixel limits, from the header alone: nothing is decoded before they pass. */
+function checkLimits(bytes: Uint8Array, limits: ImageLimits) {
+  const maxBytes = limits.maxBytes ?? DEFAULT_IMAGE_LIMITS.maxBytes;
+  const maxPixels = limits.maxPixels ?? DEFAULT_IMAGE_LIMITS.maxPixels;
+  if (bytes.length > maxBytes) {
+    throw new PadtError(
+      PadtErrorCode.IMAGE_TOO_LARGE,
+      `image is ${bytes.length} bytes; the limit is ${maxBytes}`,
+      { bytes: bytes.length, maxBytes },
+    );
+  }
+  const header = readImageHeader(bytes);
+  const pixels = header.storedWidth * header.storedHeight;
+  if (pixels > maxPixels) {
+    throw new PadtError(
+      PadtErrorCode.IMAGE_TOO_MANY_PIXELS,
+      `image is ${header.width}x${header.height} (${pixels} pixels); the limit is ${maxPixels}`,
+      { width: header.width, height: header.height, maxPixels },
+    );
+  }
+  return { header, maxPixels };
+}
+
+const MIME_TYPES = { png: "image/png", jpeg: "image/jpeg", webp: "image/webp" } as const;
+
+/** An image as it is stored and served back: oriented upright, without metadata. */
+export interface SanitizedImage {
+  readonly bytes: Uint8Array;
+  readonly format: ImageFormat;
+  readonly mimeType: (typeof MIME_TYPES)[ImageFormat];
+  readonly width: number;
+  readonly height: number;
+  /** Hex sha256 of `bytes`: the stored image's identity. */
+  readonly sha256: string;
+}
+
+/**
+ * Checks an upload (format, limits, decodability) and returns the bytes to store: the EXIF
+ * orientation applied and all metadata (EXIF with its GPS position, XMP, IPTC, ICC) removed.
+ * Files that carry none are kept byte for byte, so a clean image is never re-compressed.
+ */
+export async function sanitizeImage(
+  bytes: Uint8Array,
+  limits: ImageLimits = {},
+): Promise<SanitizedImage> {
+  const { header, maxPixels } = checkLimits(bytes, limits);
+  const open = () =>
+    sharp(bytes, { limitInputPixels: maxPixels, failOn: "error", autoOrient: true, pages: 1 });
+  let out: Uint8Array = bytes;
+  try {
+    const meta = await open().metadata();
+    const carriesMetadata =
+      Boolean(meta.exif || meta.xmp || meta.iptc || meta.icc) || header.orientation !== 1;
+    // Decode fully even when the bytes are kept: a truncated file must fail here, not later.
+    const encoder = open();
+    const reencoded = await (header.format === "png"
+      ? encoder.png()
+      : header.format === "jpeg"
+        ? encoder.jpeg({ quality: 95, chromaSubsampling: "4:4:4" })
+        : encoder.webp({ quality: 95 })
+    ).toBuffer();
+    if (carriesMetadata)
+      out = new Uint8Array(reencoded.buffer, reencoded.byteOffset, reencoded.length);
+  } catch (error) {
+    throw decodeError(error, maxPixels);
+  }
+  return {
+    bytes: out,
+    format: header.format,
+    mimeType: MIME_TYPES[header.format],
+    width: header.width,
+    height: header.height,
+    sha256: createHash("sha256").update(out).digest("hex"),
+  };
+}
+
+function decodeError(error: unknown, maxPixels: number): PadtError {
+  if (error instanceof PadtError) return error;
+  const message = error instanceof Error ? error.message : String(error);
+  if (/pixel limit/i.test(message)) {
+    return new PadtError(
+      PadtErrorCode.IMAGE_TOO_MANY_PIXELS,
+      `image exceeds ${maxPixels} pixels`,
+      { maxPixels },
+      { cause: error },
+    );
+  }
+  return new PadtError(
+    PadtErrorCode.IMAGE_DECODE_FAILED,
+    `image could not be decoded: ${message}`,
+    {},
+    { cause: error },
+  );
 }
 
 async function decodePixels(bytes: Uint8Array, maxPixels: number) {
@@ -108,25 +189,6 @@ async function decodePixels(bytes: Uint8Array, maxPixels: number) {
       data: new Uint8Array(data.buffer, data.byteOffset, data.length),
     };
   } catch (error) {
-    if (error instanceof PadtError) throw error;
-    const message = error instanceof Error ? error.message : String(error);
-    if (/pixel limit/i.test(message)) {
-      throw new PadtError(
-        PadtErrorCode.IMAGE_TOO_MANY_PIXELS,
-        `image exceeds ${maxPixels} pixels`,
-        { maxPixels },
-        {
-          cause: error,
-        },
-      );
-    }
-    throw new PadtError(
-      PadtErrorCode.IMAGE_DECODE_FAILED,
-      `image could not be decoded: ${message}`,
-      {},
-      {
-        cause: error,
-      },
-    );
+    throw decodeError(error, maxPixels);
   }
 }

@@ -7,7 +7,13 @@ import { PadtError, PadtErrorCode } from "../../errors.js";
 import { resizeRgb } from "../../image/resize.js";
 import type { RgbImage } from "../../image/types.js";
 import { LruCache } from "../../utils/lru.js";
-import { checkAspectRatio, demoPreResize, enlargeToMinSide } from "./pre_resize.js";
+import {
+  checkAspectRatio,
+  demoPreResize,
+  demoPreResizeSizes,
+  enlargeToMinSide,
+  enlargeToMinSideSize,
+} from "./pre_resize.js";
 import { pythonRound } from "./python_math.js";
 
 export interface SmartResizeOptions {
@@ -147,6 +153,24 @@ export function resolveImageProcessorConfig(
     throw new RangeError(`longSide must be a positive integer or null, got ${config.longSide}`);
   }
   return config;
+}
+
+/**
+ * The size the vision tower sees for an image of this size, and its grid of 28-px cells,
+ * computed without pixels (for clients that map boxes to patches).
+ */
+export function modelInputSize(
+  height: number,
+  width: number,
+  overrides: Partial<ImageProcessorConfig> = {},
+): { height: number; width: number; gridHeight: number; gridWidth: number } {
+  const config = resolveImageProcessorConfig(overrides);
+  const [h0, w0] =
+    config.longSide === null
+      ? enlargeToMinSideSize(height, width)
+      : demoPreResizeSizes(height, width, config.longSide).final;
+  const [h, w] = smartResize(h0, w0, config);
+  return { height: h, width: w, gridHeight: h / config.factor, gridWidth: w / config.factor };
 }
 
 /** The full preprocessing of one RGB image for the PaDT / Qwen2.5-VL vision tower. */

@@ -50,29 +50,44 @@ export function qwenVlUtilsSmartResize(height: number, width: number): [number, 
   return [h, w];
 }
 
-/** The demo's two resizes (steps 1 and 2 above). */
-export function demoPreResize(image: RgbImage, longSide: number): RgbImage {
-  const [h, w] = qwenVlUtilsSmartResize(image.height, image.width);
-  const fetched = resizeRgb(image, w, h, "bicubic");
+/** Sizes [height, width] after the demo's two resizes, without touching pixels. */
+export function demoPreResizeSizes(
+  height: number,
+  width: number,
+  longSide: number,
+): { fetched: [number, number]; final: [number, number] } {
+  const [h, w] = qwenVlUtilsSmartResize(height, width);
   // Same double arithmetic as Python's int(im_w * scale): truncation, not rounding.
-  const scale = longSide / Math.max(fetched.width, fetched.height);
-  const width = Math.trunc(fetched.width * scale);
-  const height = Math.trunc(fetched.height * scale);
-  if (width < 1 || height < 1) {
+  const scale = longSide / Math.max(w, h);
+  const final: [number, number] = [Math.trunc(h * scale), Math.trunc(w * scale)];
+  if (final[0] < 1 || final[1] < 1) {
     throw new PadtError(
       PadtErrorCode.IMAGE_SHAPE_UNSUPPORTED,
       `image is too thin to resize to ${longSide} px`,
     );
   }
-  return resizeRgb(fetched, width, height, "lanczos");
+  return { fetched: [h, w], final };
+}
+
+/** The demo's two resizes (steps 1 and 2 above). */
+export function demoPreResize(image: RgbImage, longSide: number): RgbImage {
+  const { fetched, final } = demoPreResizeSizes(image.height, image.width, longSide);
+  const step1 = resizeRgb(image, fetched[1], fetched[0], "bicubic");
+  return resizeRgb(step1, final[1], final[0], "lanczos");
+}
+
+/** Size [height, width] after the eval scripts' rule for images with a side under 28 px. */
+export function enlargeToMinSideSize(height: number, width: number): [number, number] {
+  if (width >= FACTOR && height >= FACTOR) return [height, width];
+  checkAspectRatio(height, width);
+  return width < height
+    ? [Math.trunc(height * (FACTOR / width)), FACTOR]
+    : [FACTOR, Math.trunc(width * (FACTOR / height))];
 }
 
 /** The eval scripts' rule for images with a side under 28 px. */
 export function enlargeToMinSide(image: RgbImage): RgbImage {
-  const { width: w, height: h } = image;
-  if (w >= FACTOR && h >= FACTOR) return image;
-  checkAspectRatio(h, w);
-  const size =
-    w < h ? [FACTOR, Math.trunc(h * (FACTOR / w))] : [Math.trunc(w * (FACTOR / h)), FACTOR];
-  return resizeRgb(image, size[0]!, size[1]!, "lanczos");
+  const [height, width] = enlargeToMinSideSize(image.height, image.width);
+  if (height === image.height && width === image.width) return image;
+  return resizeRgb(image, width, height, "lanczos");
 }
