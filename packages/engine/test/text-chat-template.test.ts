@@ -77,7 +77,41 @@ describe("chat template (Qwen2.5-VL) against transformers + tokenizers", () => {
     ).toThrowError(expect.objectContaining({ code: PadtErrorCode.PROMPT_SPECIAL_TOKEN }));
   });
 
-  it("refuses an empty prompt, visual references, and a bad template", () => {
+  it("splices visual references into the ids as VRT ids of their image's patches", () => {
+    const V = 151936;
+    const turns: ChatTurn[] = [
+      {
+        role: "user",
+        content: [
+          image,
+          { type: "text", text: "What colour is" },
+          { type: "visual-ref", image: 0, patches: [2, 3] },
+          { type: "text", text: "?" },
+        ],
+      },
+    ];
+    const vrt = { textRows: V, patchCounts: [4] };
+    const { ids } = encodeChatPrompt(tokenizer, template, turns, { imageTokenCounts: [4], vrt });
+    const at = ids.indexOf(V + 2);
+    expect(Array.from(ids.subarray(at, at + 2))).toEqual([V + 2, V + 3]);
+    // The text on either side is tokenized as if the references were added tokens.
+    expect(tokenizer.decode(ids.subarray(at - 4, at))).toMatch(/What colour is$/);
+    expect(tokenizer.decode(ids.subarray(at + 2, at + 3))).toBe("?");
+    const outside: ChatTurn[] = [
+      { role: "user", content: [image, { type: "visual-ref", image: 0, patches: [4] }] },
+    ];
+    expect(() =>
+      encodeChatPrompt(tokenizer, template, outside, { imageTokenCounts: [4], vrt }),
+    ).toThrowError(expect.objectContaining({ code: PadtErrorCode.VISUAL_REF_INVALID }));
+    const forged: ChatTurn[] = [
+      { role: "user", content: [{ type: "text", text: "\uE0000\uE001" }] },
+    ];
+    expect(() =>
+      encodeChatPrompt(tokenizer, template, forged, { imageTokenCounts: [], vrt }),
+    ).toThrowError(expect.objectContaining({ code: PadtErrorCode.PROMPT_SPECIAL_TOKEN }));
+  });
+
+  it("refuses an empty prompt, a reference to a missing image, and a bad template", () => {
     const empty: ChatTurn[] = [{ role: "user", content: [{ type: "text", text: "  " }] }];
     expect(() =>
       encodeChatPrompt(tokenizer, template, empty, { imageTokenCounts: [] }),
@@ -85,9 +119,12 @@ describe("chat template (Qwen2.5-VL) against transformers + tokenizers", () => {
     const ref: ChatTurn[] = [
       { role: "user", content: [{ type: "visual-ref", image: 0, patches: [1] }] },
     ];
-    expect(() => encodeChatPrompt(tokenizer, template, ref, { imageTokenCounts: [] })).toThrowError(
-      expect.objectContaining({ code: PadtErrorCode.VISUAL_REF_INVALID }),
-    );
+    expect(() =>
+      encodeChatPrompt(tokenizer, template, ref, {
+        imageTokenCounts: [],
+        vrt: { textRows: 151936, patchCounts: [] },
+      }),
+    ).toThrowError(expect.objectContaining({ code: PadtErrorCode.VISUAL_REF_INVALID }));
     expect(() => new ChatTemplate("{% if %}")).toThrowError(
       expect.objectContaining({ code: PadtErrorCode.BUNDLE_INVALID }),
     );

@@ -53,8 +53,17 @@ export class ChatTemplate {
   }
 }
 
+// Visual references stand in the rendered text as private-use markers, replaced by their
+// VRT ids after tokenizing: the template only renders text, and a VRT is an added token
+// that splits the text around it, so tokenizing the pieces apart is what the reference does.
+const REF_OPEN = "\uE000";
+const REF_CLOSE = "\uE001";
+const REF_MARKER = /\uE000(\d+)\uE001/g;
+const RESERVED = /[\uE000\uE001]/;
+
 /** Chat turns as template messages; images become bare markers, in conversation order. */
 export function templateMessages(turns: readonly ChatTurn[]): TemplateMessage[] {
+  let ref = 0;
   return turns.map((turn) => ({
     role: turn.role,
     content: turn.content.map((part): TemplatePart => {
@@ -64,16 +73,66 @@ export function templateMessages(turns: readonly ChatTurn[]): TemplateMessage[] 
         case "image":
           return { type: "image" };
         case "visual-ref":
-          // Needs VRT ids spliced into the prompt ids, which the template cannot express.
-          throw new PadtError(
-            PadtErrorCode.VISUAL_REF_INVALID,
-            "visual references in prompts are not supported yet",
-          );
+          return { type: "text", text: `${REF_OPEN}${ref++}${REF_CLOSE}` };
         default:
           return part satisfies never;
       }
     }),
   }));
+}
+
+/** The visual references of a conversation, in order, as their VRT ids. */
+function visualRefIds(turns: readonly ChatTurn[], vrt: EncodePromptOptions["vrt"]): Int32Array[] {
+  const refs = turns.flatMap((t) => t.content.filter((p) => p.type === "visual-ref"));
+  if (refs.length > 0 && !vrt) throw new RangeError("visual references need the VRT layout");
+  return refs.map((ref) => {
+    const counts = vrt?.patchCounts ?? [];
+    const patches = counts[ref.image];
+    if (patches === undefined) {
+      throw new PadtError(
+        PadtErrorCode.VISUAL_REF_INVALID,
+        `no image ${ref.image} in the conversation`,
+      );
+    }
+    if (ref.patches.length === 0) {
+      throw new PadtError(PadtErrorCode.VISUAL_REF_INVALID, "a visual reference needs patches");
+    }
+    const offset = (vrt?.textRows ?? 0) + counts.slice(0, ref.image).reduce((a, b) => a + b, 0);
+    return Int32Array.from(ref.patches, (patch) => {
+      if (!Number.isInteger(patch) || patch < 0 || patch >= patches) {
+        throw new PadtError(
+          PadtErrorCode.VISUAL_REF_INVALID,
+          `patch ${patch} is outside image ${ref.image} (${patches} patches)`,
+        );
+      }
+      return offset + patch;
+    });
+  });
+}
+
+/** Tokenizes the rendered prompt, replacing each reference marker by its VRT ids. */
+function encodeWithRefs(
+  tokenizer: TextTokenizer,
+  rendered: string,
+  refs: Int32Array[],
+): Int32Array {
+  const pieces: Int32Array[] = [];
+  let last = 0;
+  for (const match of rendered.matchAll(REF_MARKER)) {
+    pieces.push(tokenizer.encode(rendered.slice(last, match.index)));
+    const ids = refs[Number(match[1])];
+    if (!ids) throw new RangeError(`the template lost visual reference ${match[1]}`);
+    pieces.push(ids);
+    last = match.index + match[0].length;
+  }
+  pieces.push(tokenizer.encode(rendered.slice(last)));
+  const out = new Int32Array(pieces.reduce((n, p) => n + p.length, 0));
+  let o = 0;
+  for (const p of pieces) {
+    out.set(p, o);
+    o += p.length;
+  }
+  return out;
 }
 
 export interface PromptEncoding {
@@ -90,6 +149,8 @@ export interface EncodePromptOptions {
   imageTokenCounts: readonly number[];
   /** Append the assistant header. Default true. */
   addGenerationPrompt?: boolean;
+  /** Where VRT ids start and each image's patch count; needed when turns hold visual references. */
+  vrt?: { textRows: number; patchCounts: readonly number[] };
 }
 
 /**
@@ -107,6 +168,17 @@ export function encodeChatPrompt(
   if (!parts.some((p) => p.type === "image" || p.text.trim() !== "")) {
     throw new PadtError(PadtErrorCode.PROMPT_EMPTY, "the prompt has no text and no image");
   }
+  for (const turn of turns) {
+    for (const part of turn.content) {
+      if (part.type === "text" && RESERVED.test(part.text)) {
+        throw new PadtError(
+          PadtErrorCode.PROMPT_SPECIAL_TOKEN,
+          "the text contains a reserved character (U+E000 or U+E001)",
+        );
+      }
+    }
+  }
+  const refs = visualRefIds(turns, options.vrt);
   for (const part of parts) {
     if (part.type !== "text") continue;
     const found = tokenizer.specialTokens.find((token) => part.text.includes(token));
@@ -128,7 +200,11 @@ export function encodeChatPrompt(
     addGenerationPrompt: options.addGenerationPrompt ?? true,
   });
   const imagePad = tokenizer.requireTokenId(QWEN_VL_SPECIAL_TOKENS.imagePad);
-  const { ids, starts } = expandImagePads(tokenizer.encode(rendered), imagePad, options);
+  const { ids, starts } = expandImagePads(
+    encodeWithRefs(tokenizer, rendered, refs),
+    imagePad,
+    options,
+  );
   return { rendered, ids, imageStarts: starts };
 }
 

@@ -1,0 +1,115 @@
+"""Model inputs from (images, chat messages), with transformers' Qwen2.5-VL processor.
+
+The image processor does smart_resize (multiples of 28, pixel bounds), PIL bicubic, x/255,
+CLIP normalisation and the merge-block patch order. Before it, the PaDT demo resizes each
+image so that its long side is 644 px (LANCZOS, sides truncated with int()), because the
+decoder was trained at COCO scale; `long_side=None` skips that step.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from PIL import Image
+from torch import Tensor
+from transformers import PreTrainedTokenizerBase
+from transformers.models.qwen2_5_vl.processing_qwen2_5_vl import Qwen2_5_VLProcessor
+from transformers.models.qwen2_vl.image_processing_qwen2_vl import Qwen2VLImageProcessor
+
+DEFAULT_LONG_SIDE = 644
+CLIP_MEAN = [0.48145466, 0.4578275, 0.40821073]
+CLIP_STD = [0.26862954, 0.26130258, 0.27577711]
+QWEN_IMAGE_SETTINGS: dict[str, Any] = {
+    "min_pixels": 3136,
+    "max_pixels": 12845056,
+    "patch_size": 14,
+    "temporal_patch_size": 2,
+    "merge_size": 2,
+    "image_mean": CLIP_MEAN,
+    "image_std": CLIP_STD,
+}
+
+
+def make_processor(
+    tokenizer: PreTrainedTokenizerBase,
+    image_processor: Qwen2VLImageProcessor | None = None,
+    chat_template: str | None = None,
+) -> Qwen2_5_VLProcessor:
+    """Qwen2.5-VL processor; defaults to Qwen's image settings and the tokenizer's template."""
+    return Qwen2_5_VLProcessor(
+        image_processor=image_processor or Qwen2VLImageProcessor(**QWEN_IMAGE_SETTINGS),
+        tokenizer=tokenizer,
+        chat_template=chat_template or tokenizer.chat_template,
+    )
+
+
+def pre_resize(image: Image.Image, long_side: int | None = DEFAULT_LONG_SIDE) -> Image.Image:
+    """The PaDT demo's resize: long side to `long_side` (also upscales), LANCZOS."""
+    image = image.convert("RGB")
+    if long_side is None:
+        return image
+    width, height = image.size
+    scale = long_side / max(width, height)
+    size = (int(width * scale), int(height * scale))
+    if size == image.size:
+        return image
+    return image.resize(size, Image.Resampling.LANCZOS)
+
+
+@dataclass
+class PadtInputs:
+    """One conversation ready for `padt.generation.generate` (batch of one)."""
+
+    input_ids: Tensor  # [1, L]
+    attention_mask: Tensor  # [1, L]
+    pixel_values: Tensor | None  # [sum N, 1176]
+    image_grid_thw: Tensor | None  # [images, 3]
+    image_sizes: list[tuple[int, int]]  # original (width, height) per image
+    text: str  # the rendered prompt
+
+
+def _count_images(messages: Sequence[Mapping[str, Any]]) -> int:
+    count = 0
+    for message in messages:
+        content = message.get("content")
+        if isinstance(content, str):
+            continue
+        for part in content or []:
+            if part.get("type") == "image" or "image" in part or "image_url" in part:
+                count += 1
+    return count
+
+
+def build_inputs(
+    processor: Qwen2_5_VLProcessor,
+    tokenizer: PreTrainedTokenizerBase,
+    images: Sequence[Image.Image],
+    messages: Sequence[Mapping[str, Any]],
+    long_side: int | None = DEFAULT_LONG_SIDE,
+) -> PadtInputs:
+    """Render the chat template (with the generation prompt) and process the images.
+
+    `images` are the conversation's images in the order their parts appear in `messages`.
+    """
+    if _count_images(messages) != len(images):
+        raise ValueError(f"messages reference {_count_images(messages)} images, got {len(images)}")
+    text = tokenizer.apply_chat_template(
+        list(messages),
+        chat_template=processor.chat_template,
+        tokenize=False,
+        add_generation_prompt=True,
+    )
+    resized = [pre_resize(image, long_side) for image in images]
+    batch = processor(
+        text=[text], images=resized or None, return_tensors="pt", add_special_tokens=False
+    )
+    return PadtInputs(
+        input_ids=batch["input_ids"],
+        attention_mask=batch["attention_mask"],
+        pixel_values=batch.get("pixel_values"),
+        image_grid_thw=batch.get("image_grid_thw"),
+        image_sizes=[image.size for image in images],
+        text=text,
+    )
