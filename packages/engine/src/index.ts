@@ -1,6 +1,9 @@
 export type { ExecutionProvider, FallbackPolicy, SessionOptions } from "./backend/ort.js";
+export { type BundleVerification, loadManifest, type PadtManifest } from "./bundle/index.js";
 export type { EngineClient, InspectedImage, ModelInfo } from "./client.js";
+export { type EngineOptions, PadtEngine } from "./engine/index.js";
 export { isPadtError, PadtError, PadtErrorCode } from "./errors.js";
+export { collectResult } from "./generation/collect.js";
 export type {
   AnswerSegment,
   Box,

@@ -22,7 +22,8 @@ export type TensorData =
   | { type: "float16"; dims: readonly number[]; data: Uint16Array }
   | { type: "int64"; dims: readonly number[]; data: BigInt64Array }
   | { type: "int32"; dims: readonly number[]; data: Int32Array }
-  | { type: "bool"; dims: readonly number[]; data: Uint8Array };
+  | { type: "bool"; dims: readonly number[]; data: Uint8Array }
+  | { type: "uint8"; dims: readonly number[]; data: Uint8Array };
 
 export interface ModelSession {
   /** The provider the session really runs on (after any fallback). */
@@ -73,6 +74,8 @@ function fromOrt(t: ort.Tensor): TensorData {
       return { type: "int32", dims, data: t.data as Int32Array };
     case "bool":
       return { type: "bool", dims, data: t.data as Uint8Array };
+    case "uint8":
+      return { type: "uint8", dims, data: t.data as Uint8Array };
     default:
       throw new Error(`unsupported output tensor type ${t.type}`);
   }

@@ -46,6 +46,7 @@ export class WorkerPool<Req, Ev> {
   readonly #maxQueue: number;
   #nextId = 1;
   #closed = false;
+  #info: unknown;
 
   private constructor(private readonly options: WorkerPoolOptions) {
     this.#maxQueue = options.maxQueue ?? 16;
@@ -60,6 +61,11 @@ export class WorkerPool<Req, Ev> {
       throw error;
     }
     return pool;
+  }
+
+  /** What the first worker reported when it became ready. */
+  get workerInfo(): unknown {
+    return this.#info;
   }
 
   stats(): PoolStats {
@@ -171,6 +177,7 @@ export class WorkerPool<Req, Ev> {
         switch (message.type) {
           case "ready":
             ready = true;
+            this.#info ??= message.info;
             this.#slots.push(slot);
             resolve();
             this.#dispatch();

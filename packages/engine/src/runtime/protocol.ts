@@ -12,7 +12,8 @@ export interface SerializedError {
 }
 
 export type FromWorker<Ev> =
-  | { type: "ready" }
+  /** `info`: what the worker wants the pool to know once it is ready (e.g. the provider in use). */
+  | { type: "ready"; info?: unknown }
   | { type: "init-failed"; error: SerializedError }
   | { type: "event"; id: number; event: Ev }
   | { type: "end"; id: number }

@@ -12,6 +12,12 @@ export interface JobContext<Ev> {
 
 export type JobHandler<Req, Ev> = (request: Req, context: JobContext<Ev>) => Promise<void>;
 
+/** A worker's start-up result: its handler, and information for the pool (plain data). */
+export interface WorkerSetup<Req, Ev> {
+  handler: JobHandler<Req, Ev>;
+  info?: unknown;
+}
+
 /** The data the pool was started with, inside a worker. */
 export function workerInput<T>(): T {
   return (workerData as { data: T }).data;
@@ -21,13 +27,17 @@ export function workerInput<T>(): T {
  * Runs inside a worker thread: builds the handler once (loading models), then runs the jobs
  * the pool sends, one at a time, streaming their events back.
  */
-export function serveJobs<Req, Ev>(init: () => Promise<JobHandler<Req, Ev>>): void {
+export function serveJobs<Req, Ev>(
+  init: () => Promise<JobHandler<Req, Ev> | WorkerSetup<Req, Ev>>,
+): void {
   const port = parentPort;
   if (!port) throw new Error("serveJobs must run in a worker thread");
   const send = (message: FromWorker<Ev>) => port.postMessage(message);
 
   init().then(
-    (handler) => {
+    (setup) => {
+      const { handler, info } =
+        typeof setup === "function" ? { handler: setup, info: undefined } : setup;
       port.on("message", async (message: ToWorker<Req>) => {
         const flag = new Int32Array(message.cancel);
         const context: JobContext<Ev> = {
@@ -47,7 +57,7 @@ export function serveJobs<Req, Ev>(init: () => Promise<JobHandler<Req, Ev>>): vo
           send({ type: "error", id: message.id, error: serializeError(error) });
         }
       });
-      send({ type: "ready" });
+      send({ type: "ready", info });
     },
     (error) => send({ type: "init-failed", error: serializeError(error) }),
   );

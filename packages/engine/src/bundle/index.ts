@@ -1,0 +1,2 @@
+export { type BundleVerification, loadManifest } from "./load.js";
+export { type GraphName, manifestSchema, type PadtManifest } from "./manifest.js";

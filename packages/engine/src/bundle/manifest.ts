@@ -1,0 +1,94 @@
+import { z } from "zod";
+
+/** padt.json, format version 1 (docs/bundle-format.md). Unknown keys are kept, not refused. */
+const tensorSpec = z.object({
+  name: z.string(),
+  dtype: z.string(),
+  shape: z.array(z.union([z.number().int(), z.string()])),
+});
+
+const positiveInt = z.number().int().positive();
+
+export const manifestSchema = z.object({
+  format: z.literal("padt-bundle"),
+  format_version: z.literal(1),
+  model: z.object({ name: z.string().min(1) }),
+  dtype: z.enum(["fp32", "fp16"]),
+  kv_dtype: z.enum(["float32", "float16"]),
+  vision: z.object({
+    depth: positiveInt,
+    hidden_size: positiveInt,
+    num_heads: positiveInt,
+    head_dim: positiveInt,
+    out_hidden_size: positiveInt,
+    patch_size: positiveInt,
+    temporal_patch_size: positiveInt,
+    spatial_merge_size: positiveInt,
+    in_channels: positiveInt,
+    window_size: positiveInt,
+    rope_theta: z.number().positive(),
+  }),
+  llm: z.object({
+    hidden_size: positiveInt,
+    num_layers: positiveInt,
+    num_heads: positiveInt,
+    num_kv_heads: positiveInt,
+    head_dim: positiveInt,
+    vocab_rows: positiveInt,
+  }),
+  decoder: z.object({ hidden_size: positiveInt, head_dim: positiveInt }),
+  mask_placement: z.enum(["window", "spatial"]),
+  special_tokens: z.object({
+    endoftext: z.number().int(),
+    im_start: z.number().int(),
+    im_end: z.number().int(),
+    vision_start: z.number().int(),
+    vision_end: z.number().int(),
+    image_pad: z.number().int(),
+    eos: z.array(z.number().int()).min(1),
+  }),
+  image_processor: z.object({
+    min_pixels: positiveInt,
+    max_pixels: positiveInt,
+    patch_size: positiveInt,
+    merge_size: positiveInt,
+    temporal_patch_size: positiveInt,
+    image_mean: z.tuple([z.number(), z.number(), z.number()]),
+    image_std: z.tuple([z.number(), z.number(), z.number()]),
+    default_long_side: positiveInt.nullable(),
+  }),
+  generation: z.object({ max_new_tokens: positiveInt }),
+  graphs: z.object({
+    vision: z.object({
+      file: z.string(),
+      inputs: z.array(tensorSpec),
+      outputs: z.array(tensorSpec),
+    }),
+    prototypes: z.object({
+      file: z.string(),
+      inputs: z.array(tensorSpec),
+      outputs: z.array(tensorSpec),
+    }),
+    embed: z.object({
+      file: z.string(),
+      inputs: z.array(tensorSpec),
+      outputs: z.array(tensorSpec),
+    }),
+    llm: z.object({ file: z.string(), inputs: z.array(tensorSpec), outputs: z.array(tensorSpec) }),
+    decoder: z.object({
+      file: z.string(),
+      inputs: z.array(tensorSpec),
+      outputs: z.array(tensorSpec),
+    }),
+  }),
+  files: z.array(
+    z.object({
+      path: z.string().min(1),
+      sha256: z.string().regex(/^[0-9a-f]{64}$/),
+      bytes: z.number().int().nonnegative(),
+    }),
+  ),
+});
+
+export type PadtManifest = z.infer<typeof manifestSchema>;
+export type GraphName = keyof PadtManifest["graphs"];

@@ -1,0 +1,129 @@
+import { resolve } from "node:path";
+import type { ExecutionProvider, FallbackPolicy } from "../backend/ort.js";
+import { type BundleVerification, loadManifest } from "../bundle/load.js";
+import type { PadtManifest } from "../bundle/manifest.js";
+import type { EngineClient, InspectedImage, ModelInfo } from "../client.js";
+import { collectResult } from "../generation/collect.js";
+import type {
+  ChatTurn,
+  GenerateOptions,
+  GenerationEvent,
+  GenerationResult,
+} from "../generation/types.js";
+import { sanitizeImage } from "../image/decode.js";
+import type { ImageLimits } from "../image/types.js";
+import { modelInputSize } from "../models/padt/image_processing.js";
+import { type PoolStats, WorkerPool } from "../runtime/pool.js";
+import type { PadtJob, PadtWorkerData, PadtWorkerInfo } from "./worker_data.js";
+
+export interface EngineOptions {
+  /** Directory of a PaDT bundle (padt.json and the graphs). */
+  bundle: string;
+  /** Default cpu. */
+  provider?: ExecutionProvider;
+  /** When the provider cannot start: "error" (default) or run on "cpu" and report why. */
+  fallback?: FallbackPolicy;
+  /** onnxruntime intra-op threads per worker; default onnxruntime's (all cores). */
+  threads?: number;
+  /** Model workers, each with its own copy of the graphs. Default 1. */
+  workers?: number;
+  /** Generations that may wait for a worker. Default 16. */
+  maxQueue?: number;
+  /** Checks at load: "full" hashes every file (default), "size" only compares sizes. */
+  verify?: BundleVerification;
+  imageLimits?: ImageLimits;
+  /** The PaDT demo's pre-resize of the long side; undefined: the bundle's default; null: off. */
+  longSide?: number | null;
+  /** Prompt plus answer tokens; default 8192. */
+  maxContextTokens?: number;
+  /** Memory per worker for repeated images (preprocessed pixels, vision outputs). Default 256 MiB. */
+  cacheBytes?: number;
+}
+
+/**
+ * A loaded PaDT bundle. Model work runs in worker threads behind a bounded queue, so a
+ * server hosting the engine keeps answering while a generation runs; several generate()
+ * calls may run at once, and no call sees another's images.
+ */
+export class PadtEngine implements EngineClient {
+  private constructor(
+    readonly manifest: PadtManifest,
+    readonly info: ModelInfo,
+    private readonly pool: WorkerPool<PadtJob, GenerationEvent>,
+    private readonly options: EngineOptions,
+  ) {}
+
+  static async load(options: EngineOptions): Promise<PadtEngine> {
+    const bundle = resolve(options.bundle);
+    const manifest = await loadManifest(bundle, options.verify ?? "full");
+    const workerData: PadtWorkerData = {
+      bundle,
+      manifest,
+      session: {
+        provider: options.provider ?? "cpu",
+        fallback: options.fallback ?? "error",
+        ...(options.threads ? { intraOpThreads: options.threads } : {}),
+      },
+      imageLimits: options.imageLimits ?? {},
+      longSide: options.longSide,
+      maxContextTokens: options.maxContextTokens ?? 8192,
+      cacheBytes: options.cacheBytes ?? 256 * 1024 * 1024,
+    };
+    // Built code starts worker.js; tests run from sources, where the pool goes through tsx.
+    const entry = new URL(
+      import.meta.url.endsWith(".ts") ? "./worker.ts" : "./worker.js",
+      import.meta.url,
+    );
+    const pool = await WorkerPool.start<PadtJob, GenerationEvent>({
+      entry,
+      workerData,
+      size: options.workers ?? 1,
+      maxQueue: options.maxQueue ?? 16,
+    });
+    const worker = pool.workerInfo as PadtWorkerInfo;
+    const info: ModelInfo = {
+      name: manifest.model.name,
+      executionProvider: worker.provider,
+      ...(worker.fallbackReason ? { fallbackReason: worker.fallbackReason } : {}),
+      dtype: manifest.dtype,
+      vocabSize: manifest.llm.vocab_rows,
+      maxPixels: manifest.image_processor.max_pixels,
+    };
+    return new PadtEngine(manifest, info, pool, options);
+  }
+
+  async inspectImage(bytes: Uint8Array): Promise<InspectedImage> {
+    const image = await sanitizeImage(bytes, this.options.imageLimits);
+    const p = this.manifest.image_processor;
+    const size = modelInputSize(image.height, image.width, {
+      minPixels: p.min_pixels,
+      maxPixels: p.max_pixels,
+      patchSize: p.patch_size,
+      mergeSize: p.merge_size,
+      factor: p.patch_size * p.merge_size,
+      longSide: this.options.longSide === undefined ? p.default_long_side : this.options.longSide,
+    });
+    return { ...image, gridWidth: size.gridWidth, gridHeight: size.gridHeight };
+  }
+
+  generate(
+    turns: readonly ChatTurn[],
+    options: GenerateOptions = {},
+  ): AsyncIterable<GenerationEvent> {
+    const { signal, ...rest } = options;
+    return this.pool.run({ turns, options: rest }, signal);
+  }
+
+  /** generate() gathered into one result (the events' text, objects and usage). */
+  async run(turns: readonly ChatTurn[], options: GenerateOptions = {}): Promise<GenerationResult> {
+    return collectResult(this.generate(turns, options));
+  }
+
+  stats(): PoolStats {
+    return this.pool.stats();
+  }
+
+  close(): Promise<void> {
+    return this.pool.close();
+  }
+}

@@ -1,0 +1,1 @@
+export { type EngineOptions, PadtEngine } from "./engine.js";

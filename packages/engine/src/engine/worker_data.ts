@@ -1,0 +1,27 @@
+import type { SessionOptions } from "../backend/ort.js";
+import type { PadtManifest } from "../bundle/manifest.js";
+import type { ChatTurn, GenerateOptions } from "../generation/types.js";
+import type { ImageLimits } from "../image/types.js";
+
+/** What every model worker starts with (structured-clone data). */
+export interface PadtWorkerData {
+  bundle: string;
+  manifest: PadtManifest;
+  session: SessionOptions;
+  imageLimits: ImageLimits;
+  /** undefined: the bundle's default; null: no pre-resize. */
+  longSide: number | null | undefined;
+  maxContextTokens: number;
+  /** Bytes of preprocessed pixels and vision outputs kept for repeated images. */
+  cacheBytes: number;
+}
+
+export interface PadtJob {
+  turns: readonly ChatTurn[];
+  options: Omit<GenerateOptions, "signal">;
+}
+
+export interface PadtWorkerInfo {
+  provider: "cpu" | "cuda" | "webgpu";
+  fallbackReason?: string;
+}

@@ -1,0 +1,194 @@
+/**
+ * One PaDT generation, as events: prefill, then KV-cache decode over the dynamic
+ * vocabulary; each run of visual reference tokens is decoded into box, mask and score as
+ * soon as it closes. Runs inside a model worker (every graph call blocks its thread).
+ */
+import type { TensorData } from "../../backend/ort.js";
+import { PadtError, PadtErrorCode } from "../../errors.js";
+import { createSampler } from "../../generation/sampling.js";
+import type {
+  ChatTurn,
+  DecodedObject,
+  FinishReason,
+  GenerateOptions,
+  GenerationEvent,
+} from "../../generation/types.js";
+import { type OpenObject, VrtTracker } from "../../generation/vrt_tracker.js";
+import { rleEncode, rleToMask } from "../../mask/index.js";
+import { encodeChatPrompt } from "../../text/chat_template.js";
+import { StreamingDetokenizer } from "../../text/detokenizer.js";
+import type { EncodedImage, PadtModel } from "./model.js";
+import { decodePositions, ropeIndex } from "./positions.js";
+import { boxToPixels, maskFromLogits } from "./postprocess.js";
+import { vrtBias } from "./vrt_mask.js";
+
+/** An image of the conversation, encoded, with the size it had before any resizing. */
+export interface ConversationImage {
+  encoded: EncodedImage;
+  width: number;
+  height: number;
+}
+
+export interface GenerationLimits {
+  /** Prompt plus answer tokens the model may hold. */
+  maxContextTokens: number;
+}
+
+export interface StepControl {
+  /** Polled between steps: a native call cannot be interrupted. */
+  readonly cancelled: boolean;
+}
+
+function concat(parts: readonly Float32Array[]): Float32Array {
+  const out = new Float32Array(parts.reduce((n, p) => n + p.length, 0));
+  let o = 0;
+  for (const p of parts) {
+    out.set(p, o);
+    o += p.length;
+  }
+  return out;
+}
+
+export async function* generatePadt(
+  model: PadtModel,
+  turns: readonly ChatTurn[],
+  images: readonly ConversationImage[],
+  options: GenerateOptions,
+  limits: GenerationLimits,
+  control: StepControl,
+): AsyncGenerator<GenerationEvent> {
+  const { manifest, tokenizer } = model;
+  const V = manifest.llm.vocab_rows;
+  const d = model.hidden;
+  const maxNewTokens = options.maxNewTokens ?? manifest.generation.max_new_tokens;
+  if (!Number.isInteger(maxNewTokens) || maxNewTokens < 1) {
+    throw new PadtError(
+      PadtErrorCode.TASK_INPUT_INVALID,
+      `maxNewTokens must be a positive integer (got ${maxNewTokens})`,
+    );
+  }
+  const sample = createSampler(options);
+  const patchCounts = images.map((i) => i.encoded.units);
+  const prototypes = concat(images.map((i) => i.encoded.prototypes));
+  const { ids } = encodeChatPrompt(tokenizer, model.template, turns, {
+    imageTokenCounts: patchCounts,
+    vrt: { textRows: V, patchCounts },
+  });
+  if (ids.length + maxNewTokens > limits.maxContextTokens) {
+    throw new PadtError(
+      PadtErrorCode.PROMPT_TOO_LONG,
+      `the prompt has ${ids.length} tokens; with ${maxNewTokens} new tokens that exceeds the ${limits.maxContextTokens}-token context`,
+      { promptTokens: ids.length, maxNewTokens, maxContextTokens: limits.maxContextTokens },
+    );
+  }
+  const special = manifest.special_tokens;
+  const { positions, ropeDelta } = ropeIndex(
+    ids,
+    images.map((i) => i.encoded.grid),
+    {
+      imagePadId: special.image_pad,
+      visionStartId: special.vision_start,
+      spatialMergeSize: model.geometry.spatialMergeSize,
+    },
+  );
+  // The current image (the last one) is the only one whose patches may be pointed at.
+  const bias = images.length > 0 ? vrtBias(patchCounts, images.length - 1) : new Float32Array(0);
+
+  const started = performance.now();
+  const embeds = await model.embed(ids, prototypes);
+  const imageRows = concat(images.map((i) => i.encoded.embeds));
+  let row = 0;
+  for (let i = 0; i < ids.length; i++) {
+    if (ids[i] !== special.image_pad) continue;
+    embeds.set(imageRows.subarray(row * d, (row + 1) * d), i * d);
+    row++;
+  }
+  let out = await model.step(embeds, positions, ids.length, model.emptyPast(), prototypes, bias);
+  const prefillMs = performance.now() - started;
+
+  const stops = new Set(special.eos);
+  const detokenizer = new StreamingDetokenizer(tokenizer, { vrtStart: V });
+  const tracker = new VrtTracker({ textVocabSize: V, patchCounts });
+  // The hidden state that predicted each VRT: the decoder's features for its object.
+  const vrtFeatures = new Map<number, Float32Array>();
+  let decoderMs = 0;
+  let generated = 0;
+  let cacheLength = ids.length;
+  let past: TensorData[] = out.present;
+  let finishReason: FinishReason = "length";
+  const decodeStart = performance.now();
+
+  const decodeObject = async (object: OpenObject): Promise<DecodedObject> => {
+    const t0 = performance.now();
+    const image = images[object.image] as ConversationImage;
+    const features = concat(object.steps.map((s) => vrtFeatures.get(s) as Float32Array));
+    const result = await model.decode([features], image.encoded);
+    const { h, w } = image.encoded.grid;
+    const binary = maskFromLogits(
+      result.maskLogits,
+      { rows: 4 * h, cols: 4 * w },
+      { rows: 4 * h, cols: 4 * w },
+      { height: image.height, width: image.width },
+    );
+    decoderMs += performance.now() - t0;
+    for (const s of object.steps) vrtFeatures.delete(s);
+    return {
+      index: object.index,
+      label: object.label,
+      image: object.image,
+      patches: object.patches,
+      box: boxToPixels(result.boxes, image.width, image.height),
+      mask: rleToMask(rleEncode(binary, image.height, image.width)),
+      score: 1 / (1 + Math.exp(-(result.scoreLogits[0] as number))),
+    };
+  };
+
+  while (generated < maxNewTokens) {
+    if (control.cancelled) {
+      finishReason = "cancelled";
+      break;
+    }
+    const token = sample(out.logits);
+    const step = generated++;
+    if (stops.has(token)) {
+      finishReason = "stop";
+      break;
+    }
+    const isVrt = token >= V;
+    if (isVrt) vrtFeatures.set(step, out.lastHidden);
+    for (const event of tracker.push(token, isVrt ? "" : tokenizer.decode([token]), step)) {
+      if (event.type === "vrt")
+        yield { type: "vrt", object: event.object, image: event.image, patch: event.patch };
+      else yield { type: "object", object: await decodeObject(event.object) };
+    }
+    const text = detokenizer.push(token);
+    if (text) yield { type: "text", text };
+    if (generated >= maxNewTokens) break;
+    out = await model.step(
+      await model.embed([token], prototypes),
+      decodePositions(cacheLength, ropeDelta),
+      cacheLength + 1,
+      past,
+      prototypes,
+      bias,
+    );
+    past = out.present;
+    cacheLength++;
+  }
+  const tail = detokenizer.flush();
+  if (tail) yield { type: "text", text: tail };
+  for (const event of tracker.finish()) {
+    if (event.type === "close") yield { type: "object", object: await decodeObject(event.object) };
+  }
+  yield {
+    type: "done",
+    finishReason,
+    usage: {
+      promptTokens: ids.length,
+      completionTokens: generated,
+      prefillMs,
+      decodeMs: performance.now() - decodeStart - decoderMs,
+      decoderMs,
+    },
+  };
+}
