@@ -2,12 +2,15 @@
 
 The image processor does smart_resize (multiples of 28, pixel bounds), PIL bicubic, x/255,
 CLIP normalisation and the merge-block patch order. Before it, the PaDT demo resizes each
-image so that its long side is 644 px (LANCZOS, sides truncated with int()), because the
-decoder was trained at COCO scale; `long_side=None` skips that step.
+image as its demo does: qwen_vl_utils' fetch_image first rounds the sides to multiples of 28
+(its own smart_resize, PIL's default bicubic), then the long side goes to 644 px (LANCZOS,
+sides truncated with int()), because the decoder was trained at COCO scale; `long_side=None`
+skips both steps.
 """
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -45,11 +48,32 @@ def make_processor(
     )
 
 
+def fetch_image_size(height: int, width: int) -> tuple[int, int]:
+    """qwen_vl_utils' smart_resize with its defaults (factor 28, 4..16384 cells): (h, w)."""
+    factor, min_pixels, max_pixels = 28, 4 * 28 * 28, 16384 * 28 * 28
+    if max(height, width) / min(height, width) > 200:
+        raise ValueError(f"aspect ratio of {width}x{height} exceeds 200")
+    h = max(factor, round(height / factor) * factor)
+    w = max(factor, round(width / factor) * factor)
+    if h * w > max_pixels:
+        beta = math.sqrt((height * width) / max_pixels)
+        h = math.floor(height / beta / factor) * factor
+        w = math.floor(width / beta / factor) * factor
+    elif h * w < min_pixels:
+        beta = math.sqrt(min_pixels / (height * width))
+        h = math.ceil(height * beta / factor) * factor
+        w = math.ceil(width * beta / factor) * factor
+    return h, w
+
+
 def pre_resize(image: Image.Image, long_side: int | None = DEFAULT_LONG_SIDE) -> Image.Image:
-    """The PaDT demo's resize: long side to `long_side` (also upscales), LANCZOS."""
+    """The PaDT demo's resizes: qwen_vl_utils' fetch_image (bicubic to multiples of 28),
+    then the long side to `long_side` (also upscales), LANCZOS."""
     image = image.convert("RGB")
     if long_side is None:
         return image
+    h, w = fetch_image_size(image.height, image.width)
+    image = image.resize((w, h), Image.Resampling.BICUBIC)
     width, height = image.size
     scale = long_side / max(width, height)
     size = (int(width * scale), int(height * scale))

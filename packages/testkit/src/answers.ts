@@ -41,5 +41,6 @@ export function answerOf(
     objects,
     finishReason,
     usage: { promptTokens: 0, completionTokens: 0, prefillMs: 0, decodeMs: 0, decoderMs: 0 },
+    tokenIds: [],
   };
 }

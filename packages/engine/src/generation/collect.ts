@@ -13,8 +13,9 @@ export async function collectResult(
 ): Promise<GenerationResult> {
   const segments: AnswerSegment[] = [];
   const objects: DecodedObject[] = [];
+  const placed = new Set<number>();
   let text = "";
-  let done: { finishReason: FinishReason; usage: Usage } | undefined;
+  let done: { finishReason: FinishReason; usage: Usage; tokenIds: number[] } | undefined;
   for await (const event of events) {
     switch (event.type) {
       case "text": {
@@ -26,7 +27,8 @@ export async function collectResult(
       }
       case "vrt":
         // The first token of an object places it in the answer.
-        if (!segments.some((s) => s.type === "object" && s.object === event.object)) {
+        if (!placed.has(event.object)) {
+          placed.add(event.object);
           segments.push({ type: "object", object: event.object });
         }
         break;
@@ -34,7 +36,7 @@ export async function collectResult(
         objects.push(event.object);
         break;
       case "done":
-        done = { finishReason: event.finishReason, usage: event.usage };
+        done = { finishReason: event.finishReason, usage: event.usage, tokenIds: event.tokenIds };
         break;
       default:
         event satisfies never;

@@ -77,7 +77,8 @@ export type GenerationEvent =
   | { type: "vrt"; object: number; image: number; patch: number }
   /** An object's run closed and the decoder has run on it. */
   | { type: "object"; object: DecodedObject }
-  | { type: "done"; finishReason: FinishReason; usage: Usage };
+  /** `tokenIds`: every generated id (VRT ids >= the text vocabulary), the stop id excluded. */
+  | { type: "done"; finishReason: FinishReason; usage: Usage; tokenIds: number[] };
 
 /** The answer in order: text interleaved with the objects it points at. */
 export type AnswerSegment = { type: "text"; text: string } | { type: "object"; object: number };
@@ -89,4 +90,5 @@ export interface GenerationResult {
   objects: DecodedObject[];
   finishReason: FinishReason;
   usage: Usage;
+  tokenIds: number[];
 }

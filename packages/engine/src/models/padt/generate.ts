@@ -113,6 +113,7 @@ export async function* generatePadt(
   const vrtFeatures = new Map<number, Float32Array>();
   let decoderMs = 0;
   let generated = 0;
+  const tokenIds: number[] = [];
   let cacheLength = ids.length;
   let past: TensorData[] = out.present;
   let finishReason: FinishReason = "length";
@@ -154,6 +155,7 @@ export async function* generatePadt(
       finishReason = "stop";
       break;
     }
+    tokenIds.push(token);
     const isVrt = token >= V;
     if (isVrt) vrtFeatures.set(step, out.lastHidden);
     for (const event of tracker.push(token, isVrt ? "" : tokenizer.decode([token]), step)) {
@@ -183,6 +185,7 @@ export async function* generatePadt(
   yield {
     type: "done",
     finishReason,
+    tokenIds,
     usage: {
       promptTokens: ids.length,
       completionTokens: generated,

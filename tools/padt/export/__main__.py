@@ -1,0 +1,36 @@
+"""Command line: python -m padt.export export <checkpoint_dir> <bundle_dir> [--dtype fp32|fp16]."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from ..checkpoint import CheckpointError
+from .bundle import DTYPES, BundleDirError, export_bundle
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m padt.export")
+    commands = parser.add_subparsers(dest="command", required=True)
+    export = commands.add_parser("export", help="export a PaDT checkpoint to an ONNX bundle")
+    export.add_argument("checkpoint_dir")
+    export.add_argument("bundle_dir")
+    export.add_argument("--dtype", choices=sorted(DTYPES), default="fp32")
+    export.add_argument("--force", action="store_true", help="replace a non-empty bundle_dir")
+    args = parser.parse_args(argv)
+    try:
+        result = export_bundle(args.checkpoint_dir, args.bundle_dir, args.dtype, args.force)
+    except (CheckpointError, BundleDirError) as exc:
+        print(f"error: {type(exc).__name__}: {exc}", file=sys.stderr)
+        return 2
+    width = max(len(f["path"]) for f in result.files)
+    for f in result.files:
+        print(f"{f['path']:<{width}}  {f['bytes']:>14,d} bytes")
+    total = sum(f["bytes"] for f in result.files)
+    print(f"{'total':<{width}}  {total:>14,d} bytes")
+    print(f"exported {result.bundle_dir} in {result.seconds:.1f} s")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

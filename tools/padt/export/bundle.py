@@ -1,0 +1,144 @@
+"""Export a PaDT checkpoint to an ONNX model bundle (docs/bundle-format.md).
+
+Memory: load_padt reads the model once, in the checkpoint's dtype. Graphs are
+exported one at a time; just before a graph, the modules it reads are cast in place
+(module.to, one tensor at a time) to their export dtype, and after the float32
+graphs (vision, prototypes, decoder) their modules are moved to the meta device,
+which frees them. Graphs are traced without weights (writer.py); each weight is
+then converted and appended to the shared weights.bin on its own. So the peak is
+the model in its checkpoint dtype plus the growth of the part being exported
+(vision to fp32; the LLM to fp32 in an fp32 bundle of a bf16 checkpoint, i.e. twice
+the LLM's size), plus one tensor. The .onnx files hold graph structure only, far
+below protobuf's 2 GiB limit whatever the model size.
+"""
+
+from __future__ import annotations
+
+import shutil
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import torch
+
+from ..checkpoint import load_padt
+from . import manifest, writer
+from .specs import GRAPHS
+
+DTYPES = {"fp32": torch.float32, "fp16": torch.float16}
+# The vision tower, prototype projection and decoder stay float32 in fp16 bundles: the
+# last vision MLP and the merger of Qwen2.5-VL-3B overflow in fp16 (PITFALLS.md), and the
+# decoder is small. Only the token embedding and the LLM use the bundle dtype.
+
+
+# The model's top-level modules each graph reads. The LLM graphs come last and share parts.
+PARTS = {
+    "vision": ("visual",),
+    "prototypes": ("vis_norm", "vis_proj"),
+    "decoder": ("vl_decoder",),
+    "embed": ("model", "lm_head"),
+    "llm": ("model", "lm_head"),
+}
+LLM_GRAPHS = ("embed", "llm")
+
+
+class BundleDirError(FileExistsError):
+    """The output directory exists and is not empty (pass force=True to replace it)."""
+
+
+@dataclass(frozen=True)
+class ExportResult:
+    bundle_dir: Path
+    files: list[dict]
+    seconds: float
+
+
+def _check_dir(bundle_dir: Path, checkpoint_dir: Path, force: bool) -> None:
+    """Refuse a bad output directory before the (possibly long) model load."""
+    out, src = bundle_dir.resolve(), checkpoint_dir.resolve()
+    if out == src or out in src.parents:
+        raise BundleDirError(f"{bundle_dir} holds the checkpoint; choose another directory")
+    if not bundle_dir.exists():
+        return
+    if not bundle_dir.is_dir():
+        raise BundleDirError(f"{bundle_dir} exists and is not a directory")
+    if any(bundle_dir.iterdir()) and not force:
+        raise BundleDirError(f"{bundle_dir} is not empty (use --force to replace it)")
+
+
+def _prepare_dir(bundle_dir: Path) -> None:
+    if bundle_dir.exists():
+        shutil.rmtree(bundle_dir)
+    bundle_dir.mkdir(parents=True)
+
+
+def _copy_tokenizer(checkpoint_dir: Path, bundle_dir: Path, template: str) -> None:
+    shutil.copyfile(checkpoint_dir / "tokenizer.json", bundle_dir / "tokenizer.json")
+    (bundle_dir / "chat_template.jinja").write_text(template)
+
+
+def export_bundle(
+    checkpoint_dir: str | Path,
+    bundle_dir: str | Path,
+    dtype: str = "fp32",
+    force: bool = False,
+) -> ExportResult:
+    """Export ``checkpoint_dir`` to ``bundle_dir`` (see docs/bundle-format.md)."""
+    if dtype not in DTYPES:
+        raise ValueError(f"dtype must be one of {sorted(DTYPES)}")
+    start = time.monotonic()
+    checkpoint_dir, bundle_dir = Path(checkpoint_dir), Path(bundle_dir)
+    llm_dtype = DTYPES[dtype]
+    # Loaded in the checkpoint's own dtype ("auto"), then each part cast once, in place:
+    # bf16 weights go straight to fp32 (vision) or fp16 (LLM), never through each other.
+    # Raises CheckpointError (padt.checkpoint) for anything that is not a PaDT checkpoint.
+    _check_dir(bundle_dir, checkpoint_dir, force)
+    model, tokenizer, processor = load_padt(
+        checkpoint_dir, dtype="auto", attn_implementation="sdpa"
+    )
+    _prepare_dir(bundle_dir)
+    model.eval().requires_grad_(False)
+    sink = writer.WeightSink(bundle_dir)
+
+    static_dims = {
+        "vision": {"high_res": {1: model.config.vision_config.hidden_size}},
+        "llm": {"logits": {1: 1}},
+    }
+    graphs = {}
+    for name, (wrapper_cls, make_args) in GRAPHS.items():
+        parts = [getattr(model, p) for p in PARTS[name] if hasattr(model, p)]
+        for part in parts:  # cast just before use, so dtype growth never stacks up
+            part.to(llm_dtype if name in LLM_GRAPHS else torch.float32)
+        args, axes = make_args(model, llm_dtype) if name == "llm" else make_args(model)
+        wrapper = wrapper_cls(model)
+        proto = writer.trace(wrapper, args, wrapper.input_names, wrapper.output_names, axes)
+        writer.attach_weights(proto, wrapper, sink, wrapper.input_names)
+        writer.normalize_transposes(proto)
+        writer.set_output_dims(proto, static_dims.get(name, {}))
+        writer.strip(proto)
+        file_name = f"{name}.onnx"
+        writer.save(proto, bundle_dir / file_name)
+        graphs[name] = manifest.graph_entry(file_name, proto)
+        del proto
+        if name not in LLM_GRAPHS:
+            for part in parts:  # written: release its memory before the next graph
+                part.to("meta")
+
+    _copy_tokenizer(checkpoint_dir, bundle_dir, processor.chat_template)
+    arch = manifest.architecture(model.config)  # reads config and shapes only
+    arch["llm"]["vocab_rows"] = int(model.text_vocab_rows)
+    doc = {
+        "format": "padt-bundle",
+        "format_version": manifest.FORMAT_VERSION,
+        "model": {"name": checkpoint_dir.resolve().name},
+        "dtype": dtype,
+        "kv_dtype": "float16" if dtype == "fp16" else "float32",
+        **arch,
+        "special_tokens": manifest.special_tokens(tokenizer),
+        "image_processor": manifest.image_processor(checkpoint_dir),
+        "generation": {"max_new_tokens": 1024, "decoding": "greedy"},
+        "weights_file": writer.WEIGHTS_FILE,
+        "graphs": graphs,
+    }
+    manifest.write(bundle_dir, doc)
+    return ExportResult(bundle_dir, doc["files"], time.monotonic() - start)

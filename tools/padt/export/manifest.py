@@ -1,0 +1,153 @@
+"""The bundle manifest, padt.json (documented in docs/bundle-format.md)."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from pathlib import Path
+from typing import Any
+
+import onnx
+
+FORMAT_VERSION = 1
+MANIFEST = "padt.json"
+DEFAULT_LONG_SIDE = 644
+
+_SPECIAL_TOKENS = {
+    "endoftext": "<|endoftext|>",
+    "im_start": "<|im_start|>",
+    "im_end": "<|im_end|>",
+    "vision_start": "<|vision_start|>",
+    "vision_end": "<|vision_end|>",
+    "image_pad": "<|image_pad|>",
+}
+_ELEM_TYPES = {
+    onnx.TensorProto.FLOAT: "float32",
+    onnx.TensorProto.FLOAT16: "float16",
+    onnx.TensorProto.INT64: "int64",
+    onnx.TensorProto.BOOL: "bool",
+    onnx.TensorProto.UINT8: "uint8",
+}
+
+
+def special_tokens(tokenizer) -> dict[str, Any]:
+    ids = {}
+    for key, text in _SPECIAL_TOKENS.items():
+        token_id = tokenizer.convert_tokens_to_ids(text)
+        if token_id is None or token_id == tokenizer.unk_token_id:
+            raise ValueError(f"the tokenizer has no {text} token")
+        ids[key] = int(token_id)
+    ids["eos"] = [ids["im_end"], ids["endoftext"]]
+    return ids
+
+
+def architecture(config) -> dict[str, Any]:
+    vc = config.vision_config
+    dec = config.decoder_settings
+    rope = config.rope_scaling or {}
+    return {
+        "vision": {
+            "depth": vc.depth,
+            "hidden_size": vc.hidden_size,
+            "intermediate_size": vc.intermediate_size,
+            "num_heads": vc.num_heads,
+            "head_dim": vc.hidden_size // vc.num_heads,
+            "out_hidden_size": vc.out_hidden_size,
+            "patch_size": vc.patch_size,
+            "temporal_patch_size": vc.temporal_patch_size,
+            "spatial_merge_size": vc.spatial_merge_size,
+            "in_channels": vc.in_channels,
+            "window_size": vc.window_size,
+            "fullatt_block_indexes": list(vc.fullatt_block_indexes),
+            "rope_theta": 10000.0,
+        },
+        "llm": {
+            "hidden_size": config.hidden_size,
+            "num_layers": config.num_hidden_layers,
+            "num_heads": config.num_attention_heads,
+            "num_kv_heads": config.num_key_value_heads,
+            "head_dim": config.hidden_size // config.num_attention_heads,
+            "vocab_rows": None,  # filled from the model (embedding rows = V)
+            "rope_theta": float(config.rope_theta),
+            "mrope_section": list(rope.get("mrope_section", [])),
+            "rms_norm_eps": float(config.rms_norm_eps),
+            "tie_word_embeddings": bool(config.tie_word_embeddings),
+        },
+        "decoder": {
+            "hidden_size": dec.hidden_size,
+            "intermediate_size": dec.intermediate_size,
+            "num_heads": dec.num_heads,
+            "head_dim": dec.head_dim,
+            "llm_hidden_state": dec.llm_hidden_state,
+            "spatial_merge_size": dec.spatial_merge_size,
+        },
+        "use_visual_prototype_projection": bool(config.use_visual_prototype_projection),
+        "mask_placement": config.padt_mask_placement,
+    }
+
+
+def image_processor(checkpoint_dir: Path) -> dict[str, Any]:
+    """Settings from preprocessor_config.json when present, else Qwen2.5-VL's defaults."""
+    values: dict[str, Any] = {}
+    path = checkpoint_dir / "preprocessor_config.json"
+    if path.is_file():
+        values = json.loads(path.read_text())
+    size = values.get("size") or {}
+    return {
+        "min_pixels": int(values.get("min_pixels", size.get("shortest_edge", 3136))),
+        "max_pixels": int(values.get("max_pixels", size.get("longest_edge", 12845056))),
+        "patch_size": int(values.get("patch_size", 14)),
+        "merge_size": int(values.get("merge_size", 2)),
+        "temporal_patch_size": int(values.get("temporal_patch_size", 2)),
+        "image_mean": list(values.get("image_mean", [0.48145466, 0.4578275, 0.40821073])),
+        "image_std": list(values.get("image_std", [0.26862954, 0.26130258, 0.27577711])),
+        "rescale_factor": float(values.get("rescale_factor", 1 / 255)),
+        "resample": "bicubic",
+        # before smart_resize, the PaDT demo resizes the long side to 644 px (LANCZOS,
+        # each side int(side * 644 / long side), skipped when the size is unchanged)
+        "default_long_side": DEFAULT_LONG_SIDE,
+        "pre_resize_resample": "lanczos",
+    }
+
+
+def _dims(value: onnx.ValueInfoProto) -> list[int | str]:
+    shape = value.type.tensor_type.shape
+    return [d.dim_param if d.dim_param else int(d.dim_value) for d in shape.dim]
+
+
+def graph_entry(file_name: str, proto: onnx.ModelProto) -> dict[str, Any]:
+    def describe(values) -> list[dict[str, Any]]:
+        return [
+            {
+                "name": v.name,
+                "dtype": _ELEM_TYPES[v.type.tensor_type.elem_type],
+                "shape": _dims(v),
+            }
+            for v in values
+        ]
+
+    return {
+        "file": file_name,
+        "inputs": describe(proto.graph.input),
+        "outputs": describe(proto.graph.output),
+    }
+
+
+def file_entry(path: Path, root: Path) -> dict[str, Any]:
+    digest = hashlib.sha256()
+    with open(path, "rb") as f:
+        for chunk in iter(lambda: f.read(1 << 20), b""):
+            digest.update(chunk)
+    return {
+        "path": path.relative_to(root).as_posix(),
+        "sha256": digest.hexdigest(),
+        "bytes": path.stat().st_size,
+    }
+
+
+def write(bundle_dir: Path, manifest: dict[str, Any]) -> Path:
+    files = sorted(p for p in bundle_dir.rglob("*") if p.is_file() and p.name != MANIFEST)
+    manifest["files"] = [file_entry(p, bundle_dir) for p in files]
+    path = bundle_dir / MANIFEST
+    path.write_text(json.dumps(manifest, indent=2) + "\n")
+    return path

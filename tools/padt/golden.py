@@ -1,0 +1,270 @@
+"""Golden files: what the TypeScript engine must reproduce, without PyTorch.
+
+``python -m padt.golden <bundle_dir> <out.json>`` runs fixed synthetic cases through
+the reference preprocessing (transformers' Qwen2.5-VL processor via
+padt.processing.build_inputs) and the bundle (padt.ort_pipeline, which the parity
+tests tie to the PyTorch reference), and records compactly: the preprocessed
+pixel tensor (shape, sha256 of its float32 bytes, sum, a few rows), prompt ids,
+3-D positions, per image the grid / window index / cu seqlens, generated ids, VRT
+features (shape, sum, a few values), and each object's box, score and mask (RLE).
+
+``python -m padt.golden --make-fixture <dir>`` writes the committed fixture:
+``<dir>/padt-tiny-random/`` (save_tiny_checkpoint(seed=0) exported as fp32) and
+``<dir>/padt-tiny-random.golden.json``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import shutil
+import sys
+import tempfile
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from PIL import Image, ImageDraw
+from transformers import Qwen2TokenizerFast
+
+from . import grid
+from .ort_pipeline import OrtPadt, box_to_pixels, mask_to_pixels, vrt_runs
+from .postprocess import mask_to_rle
+from .processing import make_processor
+from .vrt import parse_answer
+
+GOLDEN_VERSION = 1
+MAX_NEW_TOKENS = 16
+FIXTURE_NAME = "padt-tiny-random"
+PROMPTS = {
+    "REC": 'Please carefully check the image and detect the object this sentence describes: "{}".',
+    "OVD": "Please carefully check the image and detect the following objects: {}.",
+    "RIC": "Please describe this image.",
+}
+# (name, image sizes (w, h), task, prompt argument, pre-resize long side). 333x517 is not
+# a multiple of 28 and skips the 644-px pre-resize, so smart_resize rounds it directly.
+CASES = [
+    ("rec_200x150", [(200, 150)], "REC", "red circle", 644),
+    ("ovd_448x336", [(448, 336)], "OVD", '["cat", "dog"]', 644),
+    ("ric_333x517", [(333, 517)], "RIC", None, None),
+    ("rec_two_images", [(200, 150), (448, 336)], "REC", "blue square", 644),
+]
+
+
+# (height, width, max_pixels): exact halves (round half to even), both pixel bounds.
+SMART_RESIZE_CASES = [
+    (42, 70, None),
+    (70, 98, None),
+    (150, 200, None),
+    (483, 644, None),
+    (517, 333, None),
+    (1000, 1000, 200_000),
+    (30, 30, None),
+    (28, 5600, None),
+    (5000, 3000, None),
+]
+
+
+def synthetic_image(width: int, height: int, seed: int) -> Image.Image:
+    """A deterministic picture: background plus a few filled shapes (no randomness
+    beyond numpy's seeded generator, so TypeScript tests can load the same PNGs)."""
+    rng = np.random.default_rng(seed)
+    image = Image.new("RGB", (width, height), tuple(int(v) for v in rng.integers(0, 256, 3)))
+    draw = ImageDraw.Draw(image)
+    for k in range(4):
+        x0, y0 = int(rng.integers(0, width * 2 // 3)), int(rng.integers(0, height * 2 // 3))
+        x1 = x0 + int(rng.integers(8, width // 2))
+        y1 = y0 + int(rng.integers(8, height // 2))
+        fill = tuple(int(v) for v in rng.integers(0, 256, 3))
+        (draw.ellipse if k % 2 else draw.rectangle)((x0, y0, x1, y1), fill=fill)
+    return image
+
+
+def _round(values, digits: int = 6) -> list:
+    return np.round(np.asarray(values, dtype=np.float64), digits).tolist()
+
+
+def _tensor_summary(array: np.ndarray, rows: tuple[int, ...] = (0, -1)) -> dict[str, Any]:
+    a = np.ascontiguousarray(array, dtype=np.float32)
+    return {
+        "shape": list(a.shape),
+        "sha256": hashlib.sha256(a.tobytes()).hexdigest(),
+        "sum": round(float(a.astype(np.float64).sum()), 4),
+        "rows": {str(r): _round(a[r][:8]) for r in rows if a.shape[0]},
+    }
+
+
+def load_processor(bundle_dir: Path):
+    tokenizer = Qwen2TokenizerFast(tokenizer_file=str(bundle_dir / "tokenizer.json"))
+    tokenizer.chat_template = (bundle_dir / "chat_template.jinja").read_text()
+    manifest = json.loads((bundle_dir / "padt.json").read_text())
+    ip = manifest["image_processor"]
+    from transformers.models.qwen2_vl.image_processing_qwen2_vl import Qwen2VLImageProcessor
+
+    image_processor = Qwen2VLImageProcessor(
+        min_pixels=ip["min_pixels"],
+        max_pixels=ip["max_pixels"],
+        patch_size=ip["patch_size"],
+        temporal_patch_size=ip["temporal_patch_size"],
+        merge_size=ip["merge_size"],
+        image_mean=ip["image_mean"],
+        image_std=ip["image_std"],
+    )
+    return tokenizer, make_processor(tokenizer, image_processor, tokenizer.chat_template)
+
+
+def run_case(bundle: OrtPadt, tokenizer, processor, case) -> dict[str, Any]:
+    from .processing import build_inputs
+
+    name, sizes, task, arg, long_side = case
+    images = case_images(case)
+    text = PROMPTS[task].format(arg) if arg is not None else PROMPTS[task]
+    content = [{"type": "image"} for _ in images] + [{"type": "text", "text": text}]
+    messages = [{"role": "user", "content": content}]
+    inputs = build_inputs(processor, tokenizer, images, messages, long_side=long_side)
+    ids = inputs.input_ids[0].numpy()
+    grids = [(int(h), int(w)) for _, h, w in inputs.image_grid_thw.tolist()]
+    pixels = inputs.pixel_values.numpy()
+    result = bundle.generate(ids, pixels, grids, max_new_tokens=MAX_NEW_TOKENS)
+
+    vc = bundle.vision_cfg
+    per_image = []
+    for (gh, gw), image, size in zip(grids, result.images, sizes, strict=True):
+        per_image.append(
+            {
+                "original_size": list(size),
+                "grid_thw": [1, gh, gw],
+                "window_index": image.window_index.tolist(),
+                "cu_window_seqlens": grid.cu_window_seqlens([(gh, gw)], vc["window_size"]).tolist(),
+                "image_embeds": _tensor_summary(image.embeds),
+                "prototypes": _tensor_summary(image.prototypes),
+                "high_res": _tensor_summary(image.high_res),
+            }
+        )
+
+    V = bundle.vocab_rows
+    offset = sum(img.num_patches for img in result.images[: result.current_image])
+    parsed = parse_answer(result.ids, tokenizer, V, None, bundle.tokens["eos"], offset)
+    runs = vrt_runs(result.ids, V, bundle.tokens["eos"])
+    current = result.images[result.current_image]
+    width, height = sizes[result.current_image]
+    decoded = bundle.decode_objects([result.hidden_states[r] for r in runs], current)
+    objects = []
+    for i, (obj, run) in enumerate(zip(parsed.objects, runs, strict=True)):
+        mask = mask_to_pixels(decoded.mask_logits[i], width, height)
+        objects.append(
+            {
+                "label": obj.label,
+                "patches": obj.patches,
+                "steps": run,
+                "features": _tensor_summary(result.hidden_states[run]),
+                "box_cxcywh": _round(decoded.boxes[i]),
+                "box_xywh": _round(box_to_pixels(decoded.boxes[i], width, height), 4),
+                "score_logit": round(float(decoded.score_logits[i]), 6),
+                "score": round(float(1 / (1 + np.exp(-decoded.score_logits[i]))), 6),
+                "mask_logits": _tensor_summary(decoded.mask_logits[i]),
+                "mask_rle": mask_to_rle(mask),
+            }
+        )
+    return {
+        "name": name,
+        "task": task,
+        "prompt": text,
+        "long_side": long_side,
+        "rendered_prompt": inputs.text,
+        "pixel_values": _tensor_summary(pixels, rows=(0, 1, pixels.shape[0] // 2, -1)),
+        "images": per_image,
+        "input_ids": ids.tolist(),
+        "position_ids": result.position_ids.tolist(),
+        "rope_delta": result.rope_delta,
+        "current_image": result.current_image,
+        "generated_ids": result.ids,
+        "answer_text": parsed.text,
+        "vrt_hidden_states": _tensor_summary(result.hidden_states),
+        "objects": objects,
+    }
+
+
+def make_goldens(bundle_dir: str | Path) -> dict[str, Any]:
+    bundle_dir = Path(bundle_dir)
+    bundle = OrtPadt(bundle_dir)
+    tokenizer, processor = load_processor(bundle_dir)
+    ip = bundle.manifest["image_processor"]
+    return {
+        "golden_version": GOLDEN_VERSION,
+        "bundle": bundle.manifest["model"]["name"],
+        "max_new_tokens": MAX_NEW_TOKENS,
+        "smart_resize": [
+            {
+                "in": [h, w],
+                "max_pixels": m or ip["max_pixels"],
+                "out": list(
+                    grid.smart_resize(
+                        h, w, min_pixels=ip["min_pixels"], max_pixels=m or ip["max_pixels"]
+                    )
+                ),
+            }
+            for h, w, m in SMART_RESIZE_CASES
+        ],
+        "cases": [run_case(bundle, tokenizer, processor, case) for case in CASES],
+    }
+
+
+def write_goldens(bundle_dir: str | Path, out: str | Path) -> Path:
+    out = Path(out)
+    out.write_text(json.dumps(make_goldens(bundle_dir), separators=(",", ":")) + "\n")
+    return out
+
+
+def case_images(case) -> list[Image.Image]:
+    name, sizes, *_ = case
+    return [synthetic_image(w, h, seed=i + 7 * len(name)) for i, (w, h) in enumerate(sizes)]
+
+
+def write_case_images(out_dir: str | Path) -> list[Path]:
+    """The cases' images as PNG files (``<case>_<k>.png``), for tests without PIL."""
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    paths = []
+    for case in CASES:
+        for k, image in enumerate(case_images(case)):
+            path = out_dir / f"{case[0]}_{k}.png"
+            image.save(path, format="PNG")
+            paths.append(path)
+    return paths
+
+
+def make_fixture(fixtures_dir: str | Path, seed: int = 0) -> Path:
+    """Regenerate the committed tiny bundle and its goldens under ``fixtures_dir``."""
+    from .export import export_bundle
+    from .tiny import save_tiny_checkpoint
+
+    fixtures_dir = Path(fixtures_dir)
+    bundle_dir = fixtures_dir / FIXTURE_NAME
+    with tempfile.TemporaryDirectory() as tmp:
+        checkpoint = save_tiny_checkpoint(Path(tmp) / FIXTURE_NAME, seed=seed)
+        export_bundle(checkpoint, bundle_dir, dtype="fp32", force=True)
+    write_goldens(bundle_dir, fixtures_dir / f"{FIXTURE_NAME}.golden.json")
+    write_case_images(fixtures_dir / f"{FIXTURE_NAME}.images")
+    return bundle_dir
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m padt.golden")
+    parser.add_argument("bundle_dir", nargs="?")
+    parser.add_argument("out", nargs="?")
+    parser.add_argument("--make-fixture", metavar="FIXTURES_DIR")
+    args = parser.parse_args(argv)
+    if args.make_fixture:
+        shutil.rmtree(Path(args.make_fixture) / FIXTURE_NAME, ignore_errors=True)
+        print(make_fixture(args.make_fixture))
+        return 0
+    if not (args.bundle_dir and args.out):
+        parser.error("give <bundle_dir> <out.json>, or --make-fixture <dir>")
+    print(write_goldens(args.bundle_dir, args.out))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
