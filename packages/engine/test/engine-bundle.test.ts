@@ -96,7 +96,7 @@ describe("bundle loading", () => {
     const dir = spoiled("same-size", (d) => {
       const path = join(d, "embed.onnx");
       const bytes = readFileSync(path);
-      bytes[bytes.length - 1] ^= 1;
+      bytes.writeUInt8(bytes.readUInt8(bytes.length - 1) ^ 1, bytes.length - 1);
       writeFileSync(path, bytes);
     });
     await expect(loadManifest(dir, "size")).resolves.toBeDefined();
