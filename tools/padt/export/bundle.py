@@ -135,7 +135,7 @@ def export_bundle(
         "kv_dtype": "float16" if dtype == "fp16" else "float32",
         **arch,
         "special_tokens": manifest.special_tokens(tokenizer),
-        "image_processor": manifest.image_processor(checkpoint_dir),
+        "image_processor": manifest.image_processor(checkpoint_dir, model.config),
         "generation": {"max_new_tokens": 1024, "decoding": "greedy"},
         "weights_file": writer.WEIGHTS_FILE,
         "graphs": graphs,

@@ -86,8 +86,9 @@ def architecture(config) -> dict[str, Any]:
     }
 
 
-def image_processor(checkpoint_dir: Path) -> dict[str, Any]:
-    """Settings from preprocessor_config.json when present, else Qwen2.5-VL's defaults."""
+def image_processor(checkpoint_dir: Path, config: Any = None) -> dict[str, Any]:
+    """Settings from preprocessor_config.json when present, else Qwen2.5-VL's defaults. Our
+    own models may set `padt_pre_resize_long_side` in config.json (null: no pre-resize)."""
     values: dict[str, Any] = {}
     path = checkpoint_dir / "preprocessor_config.json"
     if path.is_file():
@@ -105,7 +106,7 @@ def image_processor(checkpoint_dir: Path) -> dict[str, Any]:
         "resample": "bicubic",
         # before smart_resize, the PaDT demo resizes the long side to 644 px (LANCZOS,
         # each side int(side * 644 / long side), skipped when the size is unchanged)
-        "default_long_side": DEFAULT_LONG_SIDE,
+        "default_long_side": getattr(config, "padt_pre_resize_long_side", DEFAULT_LONG_SIDE),
         "pre_resize_resample": "lanczos",
     }
 
