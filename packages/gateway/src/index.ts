@@ -1,4 +1,18 @@
 // Persistence (issue 6). The GraphQL server, run queue and CLI build on these (issue 7).
+
+// The server (issue 7).
+export { authenticate, ensureLocalKey, keyFromAuthorization, LOCAL_KEY_FILE } from "./auth.js";
+export { type Bus, createBus, type SessionEventPayload } from "./bus.js";
+export { type Io, main } from "./cli.js";
+export {
+  DEFAULT_LIMITS,
+  defaultConfig,
+  type GatewayConfig,
+  type Limits,
+  loadConfig,
+  SHIPPED_TASKS,
+} from "./config.js";
+export { parseVisualRefId, visualRefId } from "./conversation/refs.js";
 export { type ConnectOptions, connect } from "./db/connect.js";
 export type {
   Database,
@@ -77,3 +91,26 @@ export type {
   StoredGenerationOptions,
 } from "./db/schema.js";
 export * as schema from "./db/schema.js";
+export { GatewayErrorCode } from "./errors.js";
+export {
+  type GenerationJob,
+  GenerationRunner,
+  type Reservation,
+  type RunnerOptions,
+  type StopReason,
+} from "./generation/runner.js";
+export type { Context, Services } from "./graphql/context.js";
+export { messageEventStream, sessionEventStream } from "./graphql/resolvers/subscription.js";
+export { ImageService } from "./images.js";
+export { PubSub } from "./pubsub.js";
+export {
+  createGateway,
+  type Gateway,
+  type GatewayConfigInput,
+  type GatewayOptions,
+  startGateway,
+} from "./server/gateway.js";
+export type { RouteHandler } from "./server/http.js";
+export { createLogger, type Logger } from "./server/logger.js";
+export { createMetrics, type Metrics } from "./server/metrics.js";
+export { loadTasks } from "./tasks.js";

@@ -22,6 +22,12 @@ export class PubSub<T> {
     return channel;
   }
 
+  /** Calls `listener` for each payload published on `topic` until the returned function is called. */
+  on(topic: string, listener: (payload: T) => void): () => void {
+    this.#emitter.on(topic, listener);
+    return () => this.#emitter.off(topic, listener);
+  }
+
   listenerCount(topic: string): number {
     return this.#emitter.listenerCount(topic);
   }

@@ -1,0 +1,50 @@
+import { chmod, mkdir, readFile, writeFile } from "node:fs/promises";
+import { join } from "node:path";
+import type { Database } from "./db/database.js";
+import { createApiKey, createOwner, findOwnerByApiKey } from "./db/repos/owners.js";
+import type { Owner } from "./db/schema.js";
+
+/** The key in `Authorization: Bearer <key>` (a bare key is accepted too, for graphql-ws params). */
+export function keyFromAuthorization(value: unknown): string | undefined {
+  if (typeof value !== "string") return undefined;
+  const match = /^\s*(?:Bearer\s+)?(\S+)\s*$/i.exec(value);
+  return match?.[1];
+}
+
+/** The owner of a presented key; undefined when missing, unknown or revoked. */
+export async function authenticate(
+  db: Database,
+  authorization: unknown,
+): Promise<Owner | undefined> {
+  const key = keyFromAuthorization(authorization);
+  if (!key || key.length > 200) return undefined;
+  return findOwnerByApiKey(db, key);
+}
+
+export const LOCAL_KEY_FILE = "local-api-key";
+
+/**
+ * Embedded mode: the first start creates a "local" owner with a key, prints it once, and
+ * writes it to `<dataDir>/local-api-key` (mode 0600) so that the `padt` CLI and the
+ * playground on localhost can read it. The database keeps only its hash. Later starts find
+ * the file and a key that still works, and do nothing.
+ */
+export async function ensureLocalKey(
+  db: Database,
+  dataDir: string,
+  print: (line: string) => void,
+): Promise<{ key: string; created: boolean }> {
+  const file = join(dataDir, LOCAL_KEY_FILE);
+  const existing = await readFile(file, "utf8").then(
+    (s) => s.trim(),
+    () => undefined,
+  );
+  if (existing && (await findOwnerByApiKey(db, existing))) return { key: existing, created: false };
+  const owner = await createOwner(db, "local");
+  const { key } = await createApiKey(db, owner.id);
+  await mkdir(dataDir, { recursive: true });
+  await writeFile(file, `${key}\n`, { mode: 0o600 });
+  await chmod(file, 0o600);
+  print(`Created a local API key (stored hashed; also in ${file}):\n  ${key}`);
+  return { key, created: true };
+}

@@ -1,0 +1,199 @@
+import { readFileSync } from "node:fs";
+import { homedir } from "node:os";
+import { join, resolve } from "node:path";
+import { parseArgs } from "node:util";
+
+/** Limits on what one client may ask of the server; each refusal has its error code (ERRORS.md). */
+export interface Limits {
+  /** Largest HTTP request body (GraphQL POST, image upload), bytes: BODY_TOO_LARGE (413). */
+  bodyBytes: number;
+  /** Largest image file, bytes: IMAGE_TOO_LARGE. */
+  imageBytes: number;
+  /** Largest image, width * height, read from the header before decoding: IMAGE_TOO_MANY_PIXELS. */
+  imagePixels: number;
+  /** Longest text of one message, characters: TEXT_TOO_LONG. */
+  textLength: number;
+  /** Most parts in one message: TOO_MANY_PARTS. */
+  partsPerMessage: number;
+  /** Generations one owner may have queued or running: TOO_MANY_GENERATIONS. */
+  generationsPerOwner: number;
+  /** Generations queued or running in this process: QUEUE_FULL (with retryAfterMs). */
+  queueLength: number;
+  /** graphql-armor limits, on HTTP and WebSocket alike. */
+  queryDepth: number;
+  queryCost: number;
+  queryAliases: number;
+  queryTokens: number;
+  /** Active subscriptions on one WebSocket: TOO_MANY_SUBSCRIPTIONS. */
+  subscriptionsPerSocket: number;
+  /** Largest WebSocket message (ws maxPayload), bytes. */
+  wsPayloadBytes: number;
+  /** Largest maxNewTokens a client may ask for. */
+  maxNewTokens: number;
+}
+
+export interface GatewayConfig {
+  port: number;
+  host: string;
+  /** Embedded database and the local API key file live here. */
+  dataDir: string;
+  /** PostgreSQL server; unset: embedded PGlite in `<dataDir>/db`. */
+  databaseUrl?: string;
+  /** Model bundle directory (models/<name>/). */
+  modelPath?: string;
+  /** Execution provider asked of the engine (cpu, cuda, webgpu). */
+  provider: string;
+  /**
+   * Task plugin modules, each with the plugin as its default export. Adding a task is one
+   * more entry here (PADT_TASKS=@padt/tasks-count, or `tasks` in the config file).
+   */
+  tasks: string[];
+  limits: Limits;
+  /** After SIGTERM, how long running generations may go on before they are cancelled, ms. */
+  drainMs: number;
+  /** How long a generation goes on after its last messageEvents subscriber left, ms. */
+  cancelGraceMs: number;
+  /** Production: hides schema details (field suggestions) and introspection. */
+  production: boolean;
+}
+
+export const SHIPPED_TASKS = [
+  "@padt/tasks-rec",
+  "@padt/tasks-res",
+  "@padt/tasks-ovd",
+  "@padt/tasks-ric",
+] as const;
+
+const MiB = 1024 * 1024;
+
+export const DEFAULT_LIMITS: Limits = {
+  bodyBytes: 16 * MiB,
+  imageBytes: 10 * MiB,
+  // 16 MP: more than any phone photo needs once the model's own cap (about 12.8 MP) applies,
+  // and far below sharp's default of about 268 MP.
+  imagePixels: 16_000_000,
+  textLength: 8000,
+  partsPerMessage: 32,
+  generationsPerOwner: 4,
+  queueLength: 64,
+  // A history page down to a reference's image is 8 levels; from `sessions`, 10.
+  queryDepth: 12,
+  // graphql-armor's cost grows with depth (x1.5 a level): a chat client's history page
+  // (messages, parts, refs, images, task results) costs about 26,000.
+  queryCost: 50_000,
+  queryAliases: 15,
+  queryTokens: 1000,
+  subscriptionsPerSocket: 32,
+  wsPayloadBytes: 1 * MiB,
+  maxNewTokens: 4096,
+};
+
+export function defaultConfig(): GatewayConfig {
+  return {
+    port: 4000,
+    host: "127.0.0.1",
+    dataDir: join(homedir(), ".padt"),
+    provider: "cpu",
+    tasks: [...SHIPPED_TASKS],
+    limits: { ...DEFAULT_LIMITS },
+    drainMs: 30_000,
+    cancelGraceMs: 10_000,
+    production: false,
+  };
+}
+
+const LIMIT_ENV: Record<keyof Limits, string> = {
+  bodyBytes: "PADT_MAX_BODY_BYTES",
+  imageBytes: "PADT_MAX_IMAGE_BYTES",
+  imagePixels: "PADT_MAX_IMAGE_PIXELS",
+  textLength: "PADT_MAX_TEXT_LENGTH",
+  partsPerMessage: "PADT_MAX_PARTS",
+  generationsPerOwner: "PADT_MAX_GENERATIONS_PER_OWNER",
+  queueLength: "PADT_MAX_QUEUE",
+  queryDepth: "PADT_MAX_QUERY_DEPTH",
+  queryCost: "PADT_MAX_QUERY_COST",
+  queryAliases: "PADT_MAX_QUERY_ALIASES",
+  queryTokens: "PADT_MAX_QUERY_TOKENS",
+  subscriptionsPerSocket: "PADT_MAX_SUBSCRIPTIONS",
+  wsPayloadBytes: "PADT_MAX_WS_PAYLOAD",
+  maxNewTokens: "PADT_MAX_NEW_TOKENS",
+};
+
+function positiveInt(name: string, value: unknown): number {
+  const n = typeof value === "number" ? value : Number(value);
+  if (!Number.isInteger(n) || n < 0)
+    throw new Error(`${name} must be a non-negative integer, got ${String(value)}`);
+  return n;
+}
+
+/** A config file: JSON with any of GatewayConfig's fields (limits may be partial). */
+type FileConfig = Partial<Omit<GatewayConfig, "limits">> & { limits?: Partial<Limits> };
+
+function merge(base: GatewayConfig, over: FileConfig): GatewayConfig {
+  const { limits, ...rest } = over;
+  const out: GatewayConfig = { ...base, ...rest, limits: { ...base.limits } };
+  for (const [key, value] of Object.entries(limits ?? {})) {
+    if (!(key in LIMIT_ENV)) throw new Error(`unknown limit "${key}"`);
+    out.limits[key as keyof Limits] = positiveInt(`limits.${key}`, value);
+  }
+  return out;
+}
+
+/**
+ * The configuration, lowest precedence first: defaults, the JSON file (`--config` or
+ * PADT_CONFIG), environment variables, command-line flags. Unknown flags and limit names
+ * are refused, so a typo never silently keeps a default.
+ */
+export function loadConfig(
+  argv: readonly string[] = [],
+  env: Readonly<Record<string, string | undefined>> = process.env,
+): GatewayConfig {
+  const { values } = parseArgs({
+    args: [...argv],
+    options: {
+      config: { type: "string" },
+      port: { type: "string" },
+      host: { type: "string" },
+      "data-dir": { type: "string" },
+      "database-url": { type: "string" },
+      model: { type: "string" },
+      provider: { type: "string" },
+      task: { type: "string", multiple: true },
+    },
+    strict: true,
+    allowPositionals: false,
+  });
+  let config = defaultConfig();
+  const file = values.config ?? env.PADT_CONFIG;
+  if (file) config = merge(config, JSON.parse(readFileSync(file, "utf8")) as FileConfig);
+
+  const fromEnv: FileConfig = { limits: {} };
+  if (env.PORT) fromEnv.port = positiveInt("PORT", env.PORT);
+  if (env.HOST) fromEnv.host = env.HOST;
+  if (env.PADT_DATA_DIR) fromEnv.dataDir = env.PADT_DATA_DIR;
+  if (env.DATABASE_URL) fromEnv.databaseUrl = env.DATABASE_URL;
+  if (env.PADT_MODEL) fromEnv.modelPath = env.PADT_MODEL;
+  if (env.PADT_PROVIDER) fromEnv.provider = env.PADT_PROVIDER;
+  if (env.PADT_DRAIN_MS) fromEnv.drainMs = positiveInt("PADT_DRAIN_MS", env.PADT_DRAIN_MS);
+  if (env.PADT_CANCEL_GRACE_MS)
+    fromEnv.cancelGraceMs = positiveInt("PADT_CANCEL_GRACE_MS", env.PADT_CANCEL_GRACE_MS);
+  if (env.NODE_ENV === "production") fromEnv.production = true;
+  for (const [key, name] of Object.entries(LIMIT_ENV)) {
+    if (env[name]) (fromEnv.limits as Record<string, number>)[key] = positiveInt(name, env[name]);
+  }
+  config = merge(config, fromEnv);
+  // Extra plugins are added to the shipped ones (PADT_TASKS is a comma-separated list).
+  const extra = [...(env.PADT_TASKS?.split(",") ?? []), ...(values.task ?? [])]
+    .map((s) => s.trim())
+    .filter(Boolean);
+  config.tasks = [...new Set([...config.tasks, ...extra])];
+
+  if (values.port) config.port = positiveInt("--port", values.port);
+  if (values.host) config.host = values.host;
+  if (values["data-dir"]) config.dataDir = values["data-dir"];
+  if (values["database-url"]) config.databaseUrl = values["database-url"];
+  if (values.model) config.modelPath = values.model;
+  if (values.provider) config.provider = values.provider;
+  config.dataDir = resolve(config.dataDir);
+  return config;
+}

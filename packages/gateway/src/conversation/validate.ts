@@ -1,0 +1,234 @@
+import { PadtError, PadtErrorCode, type TaskPlugin, type TaskRegistry } from "@padt/engine";
+import type { Limits } from "../config.js";
+import type { Database } from "../db/database.js";
+import { DbError, DbErrorCode } from "../db/errors.js";
+import { type ImageMeta, imagesByIds } from "../db/repos/images.js";
+import { getMessage } from "../db/repos/messages.js";
+import { type PartInput, partsByMessageIds } from "../db/repos/parts.js";
+import type { StoredGenerationOptions } from "../db/schema.js";
+import { GatewayErrorCode, gatewayError } from "../errors.js";
+import type { ImageService } from "../images.js";
+import { conversationImages, loadHistory } from "./history.js";
+import { boxToPatches, checkPatches, parseVisualRefId } from "./refs.js";
+
+export interface BoxInput {
+  x: number;
+  y: number;
+  width: number;
+  height: number;
+}
+export interface MessagePartInput {
+  text?: string | null;
+  imageId?: string | null;
+  visualRef?: {
+    imageId?: string | null;
+    patches?: number[] | null;
+    box?: BoxInput | null;
+    refId?: string | null;
+  } | null;
+}
+export interface SendMessageInput {
+  sessionId: string;
+  parts: MessagePartInput[];
+  task?: Record<string, unknown> | null;
+  options?: {
+    maxNewTokens?: number | null;
+    temperature?: number | null;
+    topP?: number | null;
+    seed?: number | null;
+  } | null;
+  idempotencyKey?: string | null;
+}
+
+export interface ValidatedMessage {
+  parts: PartInput[];
+  task: { plugin: TaskPlugin; input: unknown } | null;
+  options: StoredGenerationOptions | null;
+  idempotencyKey: string | null;
+}
+
+export interface ValidateDeps {
+  db: Database;
+  ownerId: string;
+  tasks: TaskRegistry;
+  images: ImageService;
+  limits: Pick<Limits, "textLength" | "partsPerMessage" | "maxNewTokens">;
+}
+
+const set = <T>(v: T | null | undefined): v is T => v !== null && v !== undefined;
+
+/** The task named by the one TaskInput field that is set; TASK_INPUT_INVALID otherwise. */
+export function parseTask(
+  tasks: TaskRegistry,
+  task: Record<string, unknown> | null | undefined,
+): { plugin: TaskPlugin; input: unknown } | null {
+  if (!set(task)) return null;
+  const fields = Object.entries(task).filter(([, v]) => set(v));
+  if (fields.length !== 1) {
+    throw new PadtError(
+      PadtErrorCode.TASK_INPUT_INVALID,
+      `TaskInput needs exactly one field set, got ${fields.length}`,
+    );
+  }
+  const [field, raw] = fields[0]!;
+  const plugin = tasks.list().find((p) => p.graphql.inputField === field);
+  if (!plugin) throw new PadtError(PadtErrorCode.TASK_UNKNOWN, `Unknown task "${field}"`);
+  return tasks.parseInput(plugin.name, raw);
+}
+
+export function parseOptions(
+  options: SendMessageInput["options"],
+  maxNewTokens: number,
+): StoredGenerationOptions | null {
+  if (!set(options)) return null;
+  const out: StoredGenerationOptions = {};
+  const bad = (m: string) => gatewayError(GatewayErrorCode.OPTIONS_INVALID, m);
+  if (set(options.maxNewTokens)) {
+    if (options.maxNewTokens < 1 || options.maxNewTokens > maxNewTokens)
+      throw bad(`maxNewTokens must be 1 to ${maxNewTokens}`);
+    out.maxNewTokens = options.maxNewTokens;
+  }
+  if (set(options.temperature)) {
+    if (!(options.temperature >= 0 && options.temperature <= 2))
+      throw bad("temperature must be 0 to 2");
+    out.temperature = options.temperature;
+  }
+  if (set(options.topP)) {
+    if (!(options.topP > 0 && options.topP <= 1)) throw bad("topP must be in (0, 1]");
+    out.topP = options.topP;
+  }
+  if (set(options.seed)) {
+    if (options.seed < 0) throw bad("seed must be non-negative");
+    out.seed = options.seed;
+  }
+  return Object.keys(out).length > 0 ? out : null;
+}
+
+/**
+ * Everything sendMessage checks before it writes: part shapes and limits, image ids (the
+ * owner's, and for visual references, in the conversation), patches inside the image's
+ * grid (boxes become the patches they cover), refIds naming an earlier reference of the same
+ * session, the task and its input, the options and the idempotency key.
+ */
+export async function validateMessage(
+  deps: ValidateDeps,
+  input: SendMessageInput,
+): Promise<ValidatedMessage> {
+  const { limits } = deps;
+  if (input.idempotencyKey !== undefined && input.idempotencyKey !== null) {
+    if (input.idempotencyKey.length < 1 || input.idempotencyKey.length > 200)
+      throw gatewayError(
+        GatewayErrorCode.IDEMPOTENCY_KEY_INVALID,
+        "idempotencyKey must be 1 to 200 characters",
+      );
+  }
+  if (input.parts.length === 0)
+    throw gatewayError(GatewayErrorCode.PART_INVALID, "a message needs at least one part");
+  if (input.parts.length > limits.partsPerMessage)
+    throw gatewayError(
+      GatewayErrorCode.TOO_MANY_PARTS,
+      `a message has at most ${limits.partsPerMessage} parts`,
+      { max: limits.partsPerMessage },
+    );
+  let textLength = 0;
+  input.parts.forEach((part, i) => {
+    const count = [part.text, part.imageId, part.visualRef].filter(set).length;
+    if (count !== 1)
+      throw gatewayError(
+        GatewayErrorCode.PART_INVALID,
+        `part ${i} must set exactly one of text, imageId, visualRef`,
+      );
+    if (set(part.text)) textLength += part.text.length;
+  });
+  if (textLength > limits.textLength)
+    throw gatewayError(
+      GatewayErrorCode.TEXT_TOO_LONG,
+      `the message's text is ${textLength} characters; the limit is ${limits.textLength}`,
+      { max: limits.textLength },
+    );
+  const task = parseTask(deps.tasks, input.task);
+  const options = parseOptions(input.options, limits.maxNewTokens);
+
+  // Images named anywhere in the message, in one query.
+  const imageIds = new Set<string>();
+  for (const part of input.parts) {
+    if (set(part.imageId)) imageIds.add(part.imageId);
+    if (set(part.visualRef?.imageId)) imageIds.add(part.visualRef.imageId);
+  }
+  const images = new Map<string, ImageMeta>(
+    (await imagesByIds(deps.db, deps.ownerId, [...imageIds])).map((img) => [img.id, img]),
+  );
+  for (const id of imageIds) {
+    if (!images.has(id)) throw new DbError(DbErrorCode.NOT_FOUND, "Image not found");
+  }
+
+  const hasRefs = input.parts.some((p) => set(p.visualRef));
+  const inConversation = new Set<string>(
+    input.parts.flatMap((p) => (set(p.imageId) ? [p.imageId] : [])),
+  );
+  if (hasRefs) {
+    const history = await loadHistory(deps.db, deps.ownerId, input.sessionId);
+    for (const id of conversationImages(history)) inConversation.add(id);
+  }
+
+  const parts: PartInput[] = [];
+  let refIndex = 0;
+  for (const part of input.parts) {
+    if (set(part.text)) parts.push({ kind: "text", text: part.text });
+    else if (set(part.imageId)) parts.push({ kind: "image", imageId: part.imageId });
+    else if (set(part.visualRef)) {
+      const ref = await resolveRef(deps, input.sessionId, part.visualRef, images);
+      if (!inConversation.has(ref.imageId)) {
+        throw new PadtError(
+          PadtErrorCode.VISUAL_REF_INVALID,
+          "a visual reference must point at an image of this conversation",
+        );
+      }
+      parts.push({ kind: "visual_ref", refIndex: refIndex++, ...ref });
+    }
+  }
+  return { parts, task, options, idempotencyKey: input.idempotencyKey ?? null };
+}
+
+async function resolveRef(
+  deps: ValidateDeps,
+  sessionId: string,
+  ref: NonNullable<MessagePartInput["visualRef"]>,
+  images: Map<string, ImageMeta>,
+): Promise<{ imageId: string; patches: number[]; label: string | null }> {
+  const given = [ref.patches, ref.box, ref.refId].filter(set).length;
+  if (given !== 1)
+    throw new PadtError(
+      PadtErrorCode.VISUAL_REF_INVALID,
+      "a visual reference sets exactly one of patches, box, refId",
+    );
+  if (set(ref.refId)) {
+    const parsed = parseVisualRefId(ref.refId);
+    const message = parsed && (await getMessage(deps.db, deps.ownerId, parsed.messageId));
+    if (!parsed || !message) throw new DbError(DbErrorCode.NOT_FOUND, "Visual reference not found");
+    if (message.sessionId !== sessionId)
+      throw new PadtError(
+        PadtErrorCode.VISUAL_REF_INVALID,
+        "refId names a reference of another session",
+      );
+    const [part] = (await partsByMessageIds(deps.db, deps.ownerId, [message.id])).filter(
+      (p) => p.kind === "visual_ref" && p.refIndex === parsed.index,
+    );
+    if (!part?.imageId || !part.patches)
+      throw new DbError(DbErrorCode.NOT_FOUND, "Visual reference not found");
+    if (set(ref.imageId) && ref.imageId !== part.imageId)
+      throw new PadtError(
+        PadtErrorCode.VISUAL_REF_INVALID,
+        "refId names a reference on another image",
+      );
+    return { imageId: part.imageId, patches: part.patches, label: part.label };
+  }
+  if (!set(ref.imageId))
+    throw new PadtError(PadtErrorCode.VISUAL_REF_INVALID, "patches and box need an imageId");
+  const image = images.get(ref.imageId)!;
+  const grid = deps.images.grid(image);
+  const patches = set(ref.patches)
+    ? checkPatches(ref.patches, grid)
+    : boxToPatches(ref.box!, image, grid);
+  return { imageId: image.id, patches, label: null };
+}

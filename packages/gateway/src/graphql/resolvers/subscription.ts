@@ -1,0 +1,165 @@
+import type { SessionEventPayload } from "../../bus.js";
+import type { EventPayloads } from "../../conversation/events.js";
+import { TERMINAL_EVENTS } from "../../conversation/events.js";
+import { DbError, DbErrorCode } from "../../db/errors.js";
+import { listEvents } from "../../db/repos/events.js";
+import { getMessage, isFinished } from "../../db/repos/messages.js";
+import { getSession } from "../../db/repos/sessions.js";
+import type { MessageEvent } from "../../db/schema.js";
+import { closable, LiveQueue } from "../../live.js";
+import type { Context } from "../context.js";
+
+const REPLAY_BATCH = 500;
+
+/**
+ * messageEvents: the events after `afterSeq` from the database, then live ones. The wake-up
+ * subscription is taken BEFORE the first read, so an event committed between the read and
+ * the wait still wakes us; every read starts after the last seq sent, so nothing repeats.
+ * Ends after the terminal event (or at once for a finished message with nothing left).
+ */
+export async function messageEventStream(
+  ctx: Context,
+  messageId: string,
+  afterSeq: number,
+): Promise<AsyncIterableIterator<MessageEvent>> {
+  const { db, bus, runner } = ctx.services;
+  const ownerId = ctx.owner.id;
+  const message = await getMessage(db, ownerId, messageId);
+  if (!message) throw new DbError(DbErrorCode.NOT_FOUND, "Message not found");
+  const live = new LiveQueue(bus.messages, message.id);
+  runner.subscriberJoined(message.id);
+  bus.openMessageStreams += 1;
+  async function* events(): AsyncGenerator<MessageEvent, void, undefined> {
+    let seq = Math.max(0, afterSeq);
+    while (!live.closed) {
+      live.drain();
+      const rows = await listEvents(db, ownerId, message!.id, {
+        afterSeq: seq,
+        limit: REPLAY_BATCH,
+      });
+      for (const row of rows) {
+        seq = row.seq;
+        yield row;
+        if (TERMINAL_EVENTS.has(row.type)) return;
+      }
+      if (rows.length === REPLAY_BATCH) continue;
+      if (rows.length === 0) {
+        const now = await getMessage(db, ownerId, message!.id);
+        if (!now || (isFinished(now.status) && now.lastSeq <= seq)) return;
+      }
+      await live.wait();
+    }
+  }
+  return closable(events(), () => {
+    live.close();
+    bus.openMessageStreams -= 1;
+    runner.subscriberLeft(message.id);
+  });
+}
+
+export async function sessionEventStream(
+  ctx: Context,
+  sessionId: string,
+): Promise<AsyncIterableIterator<SessionEventPayload>> {
+  const session = await getSession(ctx.services.db, ctx.owner.id, sessionId);
+  if (!session) throw new DbError(DbErrorCode.NOT_FOUND, "Session not found");
+  const live = new LiveQueue(ctx.services.bus.sessions, session.id);
+  async function* events(): AsyncGenerator<SessionEventPayload, void, undefined> {
+    while (!live.closed) {
+      for (const payload of live.drain()) yield payload;
+      await live.wait();
+    }
+  }
+  return closable(events(), () => live.close());
+}
+
+const EVENT_TYPES: Record<MessageEvent["type"], string> = {
+  text_delta: "TextDelta",
+  visual_ref_started: "VisualRefStarted",
+  visual_ref_decoded: "VisualRefDecoded",
+  completed: "MessageCompleted",
+  failed: "MessageFailed",
+  cancelled: "MessageCancelled",
+  // A generation its server lost: reported as a failure with code INTERRUPTED.
+  interrupted: "MessageFailed",
+};
+
+async function messageOf(e: MessageEvent, ctx: Context) {
+  const message = await ctx.loaders.messageById.load(e.messageId);
+  if (!message) throw new DbError(DbErrorCode.NOT_FOUND, "Message not found");
+  return message;
+}
+
+export const subscriptionResolvers = {
+  Subscription: {
+    messageEvents: {
+      subscribe: (
+        _: unknown,
+        args: { messageId: string; afterSeq?: number | null },
+        ctx: Context,
+      ) => messageEventStream(ctx, args.messageId, args.afterSeq ?? 0),
+      resolve: (event: MessageEvent) => event,
+    },
+    sessionEvents: {
+      subscribe: (_: unknown, args: { sessionId: string }, ctx: Context) =>
+        sessionEventStream(ctx, args.sessionId),
+      resolve: (payload: SessionEventPayload) => payload,
+    },
+  },
+  MessageEvent: { __resolveType: (e: MessageEvent) => EVENT_TYPES[e.type] },
+  TextDelta: { text: (e: MessageEvent) => (e.payload as EventPayloads["text_delta"]).text },
+  VisualRefStarted: {
+    ref: (e: MessageEvent) => {
+      const { ref } = e.payload as EventPayloads["visual_ref_started"];
+      return { messageId: e.messageId, index: ref.index, data: ref };
+    },
+  },
+  VisualRefDecoded: {
+    ref: (e: MessageEvent) => {
+      const { ref } = e.payload as EventPayloads["visual_ref_decoded"];
+      return { messageId: e.messageId, index: ref.index, data: ref };
+    },
+  },
+  MessageCompleted: { message: (e: MessageEvent, _: unknown, ctx: Context) => messageOf(e, ctx) },
+  MessageCancelled: { message: (e: MessageEvent, _: unknown, ctx: Context) => messageOf(e, ctx) },
+  MessageFailed: {
+    error: (e: MessageEvent) =>
+      e.type === "interrupted"
+        ? {
+            code: "INTERRUPTED",
+            message: "The server stopped while this answer was being generated",
+          }
+        : (e.payload as EventPayloads["failed"]).error,
+  },
+  SessionEvent: {
+    __resolveType: (p: SessionEventPayload) =>
+      ({
+        message_added: "MessageAdded",
+        message_status_changed: "MessageStatusChanged",
+        session_renamed: "SessionRenamed",
+      })[p.type],
+  },
+  MessageAdded: {
+    message: (p: { messageId: string }, _: unknown, ctx: Context) => loadMessage(p.messageId, ctx),
+    session: async (p: { messageId: string }, _: unknown, ctx: Context) => {
+      const m = await loadMessage(p.messageId, ctx);
+      return ctx.loaders.sessionById.load(m.sessionId);
+    },
+  },
+  MessageStatusChanged: {
+    message: (p: { messageId: string }, _: unknown, ctx: Context) => loadMessage(p.messageId, ctx),
+  },
+  SessionRenamed: {
+    session: async (p: { sessionId: string }, _: unknown, ctx: Context) => {
+      const s = await ctx.loaders.sessionById.load(p.sessionId);
+      if (!s) throw new DbError(DbErrorCode.NOT_FOUND, "Session not found");
+      return s;
+    },
+  },
+};
+
+async function loadMessage(id: string, ctx: Context) {
+  const m = await ctx.loaders.messageById.load(id);
+  if (!m) throw new DbError(DbErrorCode.NOT_FOUND, "Message not found");
+  return m;
+}

@@ -1,0 +1,102 @@
+import {
+  type EngineClient,
+  LruCache,
+  modelInputSize,
+  PadtError,
+  PadtErrorCode,
+  readImageHeader,
+} from "@padt/engine";
+import type { Limits } from "./config.js";
+import type { Grid } from "./conversation/refs.js";
+import type { Database } from "./db/database.js";
+import { type ImageMeta, putImage } from "./db/repos/images.js";
+
+const ACCEPTED_MIME = new Set(["image/png", "image/jpeg", "image/webp"]);
+
+/**
+ * Uploads (limits, then the engine's inspection, which orients and strips metadata) and the
+ * model's patch grid of stored images.
+ */
+export class ImageService {
+  /** Grids by sha256, as the engine reported them at upload. */
+  readonly #grids = new LruCache<string, Grid>({ maxSize: 10_000, sizeOf: () => 1 });
+
+  constructor(
+    private readonly engine: EngineClient,
+    private readonly limits: Pick<Limits, "imageBytes" | "imagePixels">,
+  ) {}
+
+  /**
+   * Checks, sanitizes and stores an image: bytes and pixel limits first (from the header,
+   * nothing decoded), then the engine's inspection (format, decodability, orientation,
+   * metadata removed); what is stored and served is the engine's sanitized bytes.
+   */
+  async upload(
+    db: Database,
+    ownerId: string,
+    bytes: Uint8Array,
+    declaredMime?: string | null,
+  ): Promise<ImageMeta> {
+    if (declaredMime && !ACCEPTED_MIME.has(declaredMime.toLowerCase())) {
+      throw new PadtError(
+        PadtErrorCode.IMAGE_FORMAT_UNSUPPORTED,
+        `${declaredMime} is not accepted: send PNG, JPEG or WebP`,
+      );
+    }
+    this.checkSize(bytes.byteLength);
+    const header = readImageHeader(bytes);
+    const pixels = header.storedWidth * header.storedHeight;
+    if (pixels > this.limits.imagePixels) {
+      throw new PadtError(
+        PadtErrorCode.IMAGE_TOO_MANY_PIXELS,
+        `image is ${header.width}x${header.height} (${pixels} pixels); the limit is ${this.limits.imagePixels}`,
+        { width: header.width, height: header.height, maxPixels: this.limits.imagePixels },
+      );
+    }
+    const inspected = await this.engine.inspectImage(bytes);
+    this.#grids.set(inspected.sha256, {
+      gridWidth: inspected.gridWidth,
+      gridHeight: inspected.gridHeight,
+    });
+    return putImage(db, ownerId, {
+      bytes: inspected.bytes,
+      width: inspected.width,
+      height: inspected.height,
+      mimeType: inspected.mimeType,
+    });
+  }
+
+  /** Refuses an upload by its size alone (also used before decoding base64). */
+  checkSize(byteLength: number): void {
+    if (byteLength > this.limits.imageBytes) {
+      throw new PadtError(
+        PadtErrorCode.IMAGE_TOO_LARGE,
+        `image is ${byteLength} bytes; the limit is ${this.limits.imageBytes}`,
+        { bytes: byteLength, maxBytes: this.limits.imageBytes },
+      );
+    }
+  }
+
+  /** The model's grid: as the engine reported it, else computed from the stored size. */
+  grid(image: Pick<ImageMeta, "sha256" | "width" | "height">): Grid {
+    const known = this.#grids.get(image.sha256);
+    if (known) return known;
+    const size = modelInputSize(image.height, image.width, {
+      maxPixels: this.engine.info.maxPixels,
+    });
+    const grid = { gridWidth: size.gridWidth, gridHeight: size.gridHeight };
+    this.#grids.set(image.sha256, grid);
+    return grid;
+  }
+}
+
+/** Base64 (optionally a data: URL) to bytes, refusing oversize input before decoding it. */
+export function decodeBase64Image(value: string, checkSize: (bytes: number) => void): Uint8Array {
+  const body = value.replace(/^data:[^,]*;base64,/, "").replace(/\s+/g, "");
+  const padding = body.endsWith("==") ? 2 : body.endsWith("=") ? 1 : 0;
+  checkSize(Math.floor((body.length * 3) / 4) - padding);
+  if (!/^[A-Za-z0-9+/\-_]*={0,2}$/.test(body) || body.length % 4 === 1) {
+    throw new PadtError(PadtErrorCode.IMAGE_DECODE_FAILED, "base64 is malformed");
+  }
+  return new Uint8Array(Buffer.from(body, "base64"));
+}

@@ -1,0 +1,147 @@
+import type { IncomingMessage, ServerResponse } from "node:http";
+import { ApolloServer, type ApolloServerPlugin, HeaderMap } from "@apollo/server";
+import type { GraphQLSchema } from "graphql";
+import { GraphQLError } from "graphql";
+import { authenticate } from "../auth.js";
+import type { Limits } from "../config.js";
+import { GatewayErrorCode } from "../errors.js";
+import { type Context, createContext, type Services } from "../graphql/context.js";
+import { queryProtection } from "./armor.js";
+import { formatError } from "./format_error.js";
+import type { Logger } from "./logger.js";
+import type { Metrics } from "./metrics.js";
+import { sendError } from "./respond.js";
+
+export interface ApolloOptions {
+  schema: GraphQLSchema;
+  services: Services;
+  limits: Limits;
+  production: boolean;
+  metrics: Metrics;
+  logger: Logger;
+}
+
+export function createApollo(options: ApolloOptions): ApolloServer<Context> {
+  const protection = queryProtection(options.limits, options.production);
+  // graphql-armor's declarations name @apollo/server's CommonJS types; the plugins are the same objects.
+  const armorPlugins = protection.plugins as unknown as ApolloServerPlugin<Context>[];
+  const { metrics, logger } = options;
+  return new ApolloServer<Context>({
+    schema: options.schema,
+    validationRules: protection.validationRules,
+    allowBatchedHttpRequests: false,
+    includeStacktraceInErrorResponses: false,
+    plugins: [
+      ...armorPlugins,
+      {
+        async requestDidStart() {
+          const started = performance.now();
+          return {
+            async willSendResponse(rc) {
+              metrics.requestDuration.observe(
+                { operation: rc.operation?.operation ?? "invalid" },
+                (performance.now() - started) / 1000,
+              );
+            },
+          };
+        },
+      },
+    ],
+    parseOptions: { maxTokens: options.limits.queryTokens },
+    csrfPrevention: true,
+    introspection: !options.production,
+    hideSchemaDetailsFromClientErrors: options.production,
+    formatError: (formatted, error) =>
+      formatError(formatted, error, (e) => logger.error({ err: e }, "unexpected error")),
+  });
+}
+
+/**
+ * Our small adapter from Node's http to Apollo's executeHTTPGraphQLRequest (the pattern of
+ * Apollo's own integrations): headers into a HeaderMap, a JSON body parsed (anything else is
+ * passed on for Apollo to refuse), the response head and body written back, chunked or not.
+ */
+export async function handleGraphQL(
+  apollo: ApolloServer<Context>,
+  services: Services,
+  req: IncomingMessage,
+  res: ServerResponse,
+  url: URL,
+  body: Buffer | undefined,
+): Promise<void> {
+  const headers = new HeaderMap();
+  for (const [name, value] of Object.entries(req.headers)) {
+    if (value !== undefined) headers.set(name, Array.isArray(value) ? value.join(", ") : value);
+  }
+  let parsed: unknown;
+  if (req.method === "POST") {
+    const text = body?.toString("utf8") ?? "";
+    const mime = (headers.get("content-type") ?? "").split(";")[0]!.trim().toLowerCase();
+    if (mime === "application/json") {
+      try {
+        parsed = text ? JSON.parse(text) : undefined;
+      } catch {
+        sendError(res, 400, GatewayErrorCode.BAD_REQUEST, "The request body is not valid JSON");
+        return;
+      }
+    } else {
+      parsed = text;
+    }
+  }
+  const response = await apollo.executeHTTPGraphQLRequest({
+    httpGraphQLRequest: { method: req.method ?? "GET", headers, search: url.search, body: parsed },
+    context: async () => {
+      const owner = await authenticate(services.db, req.headers.authorization);
+      if (!owner) {
+        throw new GraphQLError("A valid API key is required: Authorization: Bearer <key>", {
+          extensions: { code: GatewayErrorCode.UNAUTHENTICATED, http: { status: 401 } },
+        });
+      }
+      return createContext(services, owner, { cache: true });
+    },
+  });
+  res.statusCode = legacyStatus(response.status ?? 200, response.headers, response.body);
+  for (const [name, value] of response.headers) res.setHeader(name, value);
+  if (response.body.kind === "complete") {
+    res.end(response.body.string);
+    return;
+  }
+  for await (const chunk of response.body.asyncIterator) res.write(chunk);
+  res.end();
+}
+
+/** Errors of a well-formed request whose document or variables are wrong. */
+const DOCUMENT_ERRORS = new Set([
+  "GRAPHQL_PARSE_FAILED",
+  "GRAPHQL_VALIDATION_FAILED",
+  "BAD_USER_INPUT",
+  "OPERATION_RESOLUTION_FAILURE",
+  GatewayErrorCode.QUERY_TOO_DEEP,
+  GatewayErrorCode.QUERY_TOO_COSTLY,
+  GatewayErrorCode.QUERY_TOO_MANY_ALIASES,
+  GatewayErrorCode.QUERY_TOO_MANY_TOKENS,
+  GatewayErrorCode.QUERY_TOO_MANY_DIRECTIVES,
+]);
+
+/**
+ * GraphQL over HTTP: with the legacy `application/json` response type, a parse, validation or
+ * variable-coercion failure SHOULD be a 200 (clients of that era read the errors from the
+ * body); with `application/graphql-response+json` it is a 400, as Apollo answers.
+ */
+function legacyStatus(
+  status: number,
+  headers: HeaderMap,
+  body: { kind: "complete"; string: string } | { kind: "chunked" },
+): number {
+  if (status !== 400 || body.kind !== "complete") return status;
+  if (!(headers.get("content-type") ?? "").startsWith("application/json")) return status;
+  try {
+    const parsed = JSON.parse(body.string) as { errors?: { extensions?: { code?: string } }[] };
+    const errors = parsed.errors ?? [];
+    return errors.length > 0 && errors.every((e) => DOCUMENT_ERRORS.has(e.extensions?.code ?? ""))
+      ? 200
+      : status;
+  } catch {
+    return status;
+  }
+}

@@ -1,0 +1,240 @@
+import { createServer, type Server } from "node:http";
+import type { AddressInfo } from "node:net";
+import { join } from "node:path";
+import type { EngineClient, TaskRegistry } from "@padt/engine";
+import { sql } from "drizzle-orm";
+import { ensureLocalKey } from "../auth.js";
+import { createBus } from "../bus.js";
+import { defaultConfig, type GatewayConfig, type Limits } from "../config.js";
+import { type ConnectOptions, connect } from "../db/connect.js";
+import type { DatabaseHandle } from "../db/database.js";
+import { migrate } from "../db/migrate.js";
+import { recoverInterrupted } from "../db/recover.js";
+import { GenerationRunner } from "../generation/runner.js";
+import type { Services } from "../graphql/context.js";
+import { resolvers, visualRefHelpers } from "../graphql/resolvers/index.js";
+import { buildSchema } from "../graphql/schema.js";
+import { ImageService } from "../images.js";
+import { loadTasks } from "../tasks.js";
+import { createApollo } from "./apollo.js";
+import { queryProtection } from "./armor.js";
+import { createRequestHandler, type RouteHandler } from "./http.js";
+import { createLogger, type Logger } from "./logger.js";
+import { createMetrics, type Metrics } from "./metrics.js";
+import { attachWebSocket } from "./ws.js";
+
+export type GatewayConfigInput = Partial<Omit<GatewayConfig, "limits">> & {
+  limits?: Partial<Limits>;
+};
+
+export interface GatewayOptions {
+  /** The engine (PadtEngine, or a client of a remote one): the gateway only uses EngineClient. */
+  engine: EngineClient;
+  /** Merged over the defaults (loadConfig() reads env, file and flags). */
+  config?: GatewayConfigInput;
+  /** An open database (not closed by the gateway), or how to open one; default: config. */
+  database?: DatabaseHandle | ConnectOptions;
+  /** Default: the modules of config.tasks. */
+  tasks?: TaskRegistry;
+  logger?: Logger;
+  /** Extra GET routes by exact path, e.g. `{ "/": playground }`. */
+  routes?: Record<string, RouteHandler>;
+  /**
+   * Embedded mode: create, print and save a local API key on first start. Default: when the
+   * database is embedded PGlite in the data directory (no DATABASE_URL, no database given).
+   */
+  localKey?: boolean;
+  /** Where the local key is printed (default: stdout). */
+  print?: (line: string) => void;
+}
+
+export interface Gateway {
+  /** http://host:port once listening. */
+  url: string;
+  readonly server: Server;
+  readonly services: Services;
+  readonly metrics: Metrics;
+  readonly config: GatewayConfig;
+  /** The local API key, in embedded mode. */
+  readonly localKey?: string;
+  /**
+   * Graceful shutdown: readiness fails and new work is refused at once; running generations
+   * get the drain window, then are cancelled; then WebSockets and HTTP are closed.
+   */
+  close(): Promise<void>;
+}
+
+function isHandle(value: GatewayOptions["database"]): value is DatabaseHandle {
+  return Boolean(value && "withAdvisoryLock" in value);
+}
+
+function resolveConfig(input: GatewayConfigInput = {}): GatewayConfig {
+  const base = defaultConfig();
+  return { ...base, ...input, limits: { ...base.limits, ...input.limits } };
+}
+
+/** Opens the database (migrated, interrupted generations recovered) and wires the server; does not listen. */
+export async function createGateway(
+  options: GatewayOptions,
+): Promise<Omit<Gateway, "url"> & { listen(port?: number, host?: string): Promise<string> }> {
+  const config = resolveConfig(options.config);
+  const logger = options.logger ?? createLogger();
+  const metrics = createMetrics();
+  const owned = !isHandle(options.database);
+  const handle = isHandle(options.database)
+    ? options.database
+    : await connect(
+        options.database ??
+          (config.databaseUrl
+            ? { url: config.databaseUrl }
+            : { dataDir: join(config.dataDir, "db") }),
+      );
+  await migrate(handle);
+  const recovered = await recoverInterrupted(handle.db);
+  if (recovered.length > 0)
+    logger.warn({ count: recovered.length }, "marked interrupted generations");
+  const embedded = !options.database && !config.databaseUrl;
+  const localKey =
+    (options.localKey ?? embedded)
+      ? (
+          await ensureLocalKey(
+            handle.db,
+            config.dataDir,
+            options.print ?? ((l) => process.stdout.write(`${l}\n`)),
+          )
+        ).key
+      : undefined;
+
+  const tasks = options.tasks ?? (await loadTasks(config.tasks));
+  const bus = createBus();
+  const runner = new GenerationRunner({
+    db: handle.db,
+    engine: options.engine,
+    tasks,
+    bus,
+    limits: config.limits,
+    cancelGraceMs: config.cancelGraceMs,
+    metrics,
+    logger,
+  });
+  const services: Services = {
+    db: handle.db,
+    engine: options.engine,
+    tasks,
+    bus,
+    runner,
+    images: new ImageService(options.engine, config.limits),
+    limits: config.limits,
+  };
+  const schema = buildSchema({ tasks, resolvers, helpers: visualRefHelpers });
+  const apollo = createApollo({
+    schema,
+    services,
+    limits: config.limits,
+    production: config.production,
+    metrics,
+    logger,
+  });
+  await apollo.start();
+
+  let phase: "starting" | "ready" | "draining" | "closed" = "starting";
+  const server = createServer(
+    createRequestHandler({
+      apollo,
+      services,
+      metrics,
+      logger,
+      graphqlPath: "/graphql",
+      routes: options.routes ?? {},
+      ready: () => phase === "ready",
+      draining: () => phase === "draining" || phase === "closed",
+      check: async () => {
+        await handle.db.execute(sql`select 1`);
+        options.engine.stats();
+      },
+    }),
+  );
+  const ws = attachWebSocket({
+    server,
+    path: "/graphql",
+    schema,
+    services,
+    limits: config.limits,
+    validationRules: queryProtection(config.limits, config.production).validationRules,
+    logger,
+    accepting: () => phase === "ready",
+  });
+
+  let closing: Promise<void> | undefined;
+  const close = () => {
+    closing ??= (async () => {
+      phase = "draining";
+      logger.info({ drainMs: config.drainMs }, "shutting down");
+      await runner.drain(config.drainMs);
+      // Let subscribers of the generations that just ended deliver their last events.
+      for (let waited = 0; bus.openMessageStreams > 0 && waited < 1000; waited += 20) {
+        await new Promise((resolve) => setTimeout(resolve, 20));
+      }
+      await ws.close();
+      await apollo.stop();
+      await new Promise<void>((resolve) => {
+        const force = setTimeout(() => server.closeAllConnections(), 2000);
+        server.close(() => {
+          clearTimeout(force);
+          resolve();
+        });
+        server.closeIdleConnections();
+      });
+      phase = "closed";
+      if (owned) await handle.close();
+    })();
+    return closing;
+  };
+
+  return {
+    server,
+    services,
+    metrics,
+    config,
+    localKey,
+    close,
+    async listen(port = config.port, host = config.host) {
+      await new Promise<void>((resolve, reject) => {
+        server.once("error", reject);
+        server.listen(port, host, () => {
+          server.off("error", reject);
+          resolve();
+        });
+      });
+      phase = "ready";
+      const { port: bound } = server.address() as AddressInfo;
+      const url = `http://${host.includes(":") ? `[${host}]` : host}:${bound}`;
+      logger.info({ url }, "gateway listening");
+      return url;
+    },
+  };
+}
+
+/**
+ * createGateway, then listen. With `handleSignals`, SIGTERM and SIGINT shut it down
+ * gracefully and end the process.
+ */
+export async function startGateway(
+  options: GatewayOptions & { port?: number; host?: string; handleSignals?: boolean },
+): Promise<Gateway> {
+  const gateway = await createGateway(options);
+  const url = await gateway.listen(options.port, options.host);
+  if (options.handleSignals) {
+    const stop = (signal: string) => {
+      process.stderr.write(`${signal}: draining (up to ${gateway.config.drainMs} ms)\n`);
+      void gateway.close().then(
+        () => process.exit(0),
+        () => process.exit(1),
+      );
+    };
+    process.once("SIGTERM", () => stop("SIGTERM"));
+    process.once("SIGINT", () => stop("SIGINT"));
+  }
+  const { listen: _listen, ...rest } = gateway;
+  return { ...rest, url };
+}

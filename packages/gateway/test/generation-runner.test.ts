@@ -1,0 +1,350 @@
+import { TaskRegistry } from "@padt/engine";
+import { recTask } from "@padt/tasks-rec";
+import { availableDatabaseKinds } from "@padt/testkit";
+import { type ExecutionResult, parse, subscribe } from "graphql";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { createContext } from "../src/graphql/context.js";
+import { resolvers, visualRefHelpers } from "../src/graphql/resolvers/index.js";
+import { buildSchema } from "../src/graphql/schema.js";
+import { ImageService } from "../src/images.js";
+import {
+  createBus,
+  DEFAULT_LIMITS,
+  GenerationRunner,
+  getMessage,
+  insertExchange,
+  listEvents,
+  messageEventStream,
+  partsByMessageIds,
+  putImage,
+  type Services,
+} from "../src/index.js";
+import { type OpenDatabase, openDatabase } from "./helpers/database.js";
+import { gate, type Step, scriptedEngine } from "./helpers/engines.js";
+import { newOwner, newSession } from "./helpers/fixtures.js";
+import { png } from "./helpers/png.js";
+
+const usage = { promptTokens: 10, completionTokens: 6, prefillMs: 5, decodeMs: 12, decoderMs: 1 };
+const decoded = {
+  index: 0,
+  label: "red circle",
+  image: 0,
+  patches: [3, 4],
+  box: { x: 10, y: 12, width: 20, height: 22 },
+  mask: { height: 56, width: 56, counts: "PPh0", area: 1 },
+  score: 0.875,
+};
+/** A REC answer: text, an object of two patches, decoded, more text, done. */
+const REC_ANSWER: Step[] = [
+  { type: "text", text: 'The "red circle"' },
+  { type: "text", text: " is " },
+  { type: "vrt", object: 0, image: 0, patch: 3 },
+  { type: "vrt", object: 0, image: 0, patch: 4 },
+  { type: "object", object: decoded },
+  { type: "text", text: " here." },
+  { type: "done", finishReason: "stop", usage, tokenIds: [] },
+];
+
+const EVENTS = `subscription($id: ID!, $after: Int) { messageEvents(messageId: $id, afterSeq: $after) {
+  __typename
+  ... on TextDelta { seq text }
+  ... on VisualRefStarted { seq ref { id index label patches decoded } }
+  ... on VisualRefDecoded { seq ref { id label patches decoded box { x y width height } score mask { counts } image { id } } }
+  ... on MessageCompleted { seq message { status text result { __typename ... on RecResult { expression ref { label box { x } } } } } }
+  ... on MessageFailed { seq error { code } }
+  ... on MessageCancelled { seq message { status text } }
+} }`;
+
+describe.each(availableDatabaseKinds())("generation runner and messageEvents on %s", (kind) => {
+  let t: OpenDatabase;
+  const tasks = new TaskRegistry([recTask]);
+  const schema = buildSchema({ tasks, resolvers, helpers: visualRefHelpers });
+  beforeAll(async () => {
+    t = await openDatabase(kind);
+  });
+  afterAll(() => t?.close());
+
+  /** A runner on a scripted engine, an owner with a session and an image, and a send helper. */
+  async function setup(
+    scripts: Step[][],
+    options: { cancelGraceMs?: number; generationsPerOwner?: number } = {},
+  ) {
+    const scripted = scriptedEngine(scripts);
+    const bus = createBus();
+    const limits = { ...DEFAULT_LIMITS, generationsPerOwner: options.generationsPerOwner ?? 4 };
+    const runner = new GenerationRunner({
+      db: t.db,
+      engine: scripted.engine,
+      tasks,
+      bus,
+      limits,
+      cancelGraceMs: options.cancelGraceMs ?? 60_000,
+    });
+    const services: Services = {
+      db: t.db,
+      engine: scripted.engine,
+      tasks,
+      bus,
+      runner,
+      images: new ImageService(scripted.engine, limits),
+      limits,
+    };
+    const owner = await newOwner(t.db);
+    const session = await newSession(t.db, owner.id);
+    const image = await putImage(t.db, owner.id, {
+      bytes: png(56, 56, 1),
+      width: 56,
+      height: 56,
+      mimeType: "image/png",
+    });
+    const ctx = () => createContext(services, owner, { cache: false });
+    async function send() {
+      const reservation = runner.reserve(owner.id);
+      const ex = await insertExchange(t.db, owner.id, {
+        sessionId: session.id,
+        parts: [{ kind: "image", imageId: image.id }],
+        task: "rec",
+        taskInput: { expression: "the red circle" },
+      });
+      const messageId = ex.assistantMessage.id;
+      return {
+        messageId,
+        start: () =>
+          runner.start(reservation, {
+            ownerId: owner.id,
+            sessionId: session.id,
+            messageId,
+            task: "rec",
+            taskInput: { expression: "the red circle" },
+            options: { maxNewTokens: 64 },
+          }),
+      };
+    }
+    /** Runs messageEvents through the schema, collecting results (optionally only the first `take`). */
+    async function events(messageId: string, afterSeq?: number, take?: number) {
+      const stream = (await subscribe({
+        schema,
+        document: parse(EVENTS),
+        contextValue: ctx(),
+        variableValues: { id: messageId, after: afterSeq },
+      })) as AsyncIterableIterator<ExecutionResult>;
+      const out: Record<string, unknown>[] = [];
+      for await (const r of stream) {
+        expect(r.errors).toBeUndefined();
+        out.push(r.data!.messageEvents as Record<string, unknown>);
+        if (take && out.length >= take) break;
+      }
+      return out;
+    }
+    const waitFor = async (messageId: string, status: string) => {
+      for (let i = 0; i < 200; i++) {
+        const m = await getMessage(t.db, owner.id, messageId);
+        if (m?.status === status) return m;
+        await new Promise((r) => setTimeout(r, 25));
+      }
+      throw new Error(`message never became ${status}`);
+    };
+    return { runner, scripted, owner, session, image, ctx, send, events, waitFor };
+  }
+
+  it("streams text, a growing then decoded visual reference and completion; stores the answer in one piece", async () => {
+    const { send, events, owner, image, scripted } = await setup([REC_ANSWER]);
+    const { messageId, start } = await send();
+    const live = events(messageId); // subscribed before the generation starts
+    await new Promise((r) => setTimeout(r, 50));
+    start();
+    const got = await live;
+    const types = got.map((e) => e.__typename);
+    expect(types.at(-1)).toBe("MessageCompleted");
+    expect(got.map((e) => e.seq)).toEqual(got.map((_, i) => i + 1)); // gap-free
+    const text = got
+      .filter((e) => e.__typename === "TextDelta")
+      .map((e) => e.text)
+      .join("");
+    expect(text).toBe('The "red circle" is  here.');
+    const started = got.filter((e) => e.__typename === "VisualRefStarted");
+    expect(started[0]!.ref).toMatchObject({ index: 0, label: "red circle", decoded: false });
+    // Patches grow; a patch that arrives while the started event is still queued joins it.
+    for (const e of started)
+      expect([[3], [3, 4]]).toContainEqual((e.ref as { patches: number[] }).patches);
+    expect((started.at(-1)!.ref as { patches: number[] }).patches).toEqual([3, 4]);
+    const dec = got.find((e) => e.__typename === "VisualRefDecoded")!.ref as Record<
+      string,
+      unknown
+    >;
+    expect(dec).toMatchObject({
+      label: "red circle",
+      patches: [3, 4],
+      decoded: true,
+      box: decoded.box,
+      score: 0.875,
+      image: { id: image.id },
+    });
+    expect(dec.id).toBe(`vref_${messageId}_0`);
+    expect(types.indexOf("VisualRefStarted")).toBeLessThan(types.indexOf("VisualRefDecoded"));
+    const done = got.at(-1)!.message as Record<string, unknown>;
+    expect(done).toMatchObject({
+      status: "COMPLETE",
+      text: 'The "red circle" is red circle here.',
+      result: {
+        __typename: "RecResult",
+        expression: "the red circle",
+        ref: { label: "red circle", box: { x: 10 } },
+      },
+    });
+    const message = await getMessage(t.db, owner.id, messageId);
+    expect(message).toMatchObject({ status: "complete", usage, lastSeq: got.length });
+    const parts = await partsByMessageIds(t.db, owner.id, [messageId]);
+    expect(parts.map((p) => p.kind)).toEqual(["text", "visual_ref", "text"]);
+    expect(parts[1]).toMatchObject({ decoded: true, boxX: 10, patches: [3, 4], imageId: image.id });
+    // The engine got the task's prompt and the image, and the options.
+    const call = scripted.calls[0] as {
+      turns: { role: string; content: { type: string; text?: string }[] }[];
+      options: { maxNewTokens: number };
+    };
+    expect(call.turns.at(-1)!.content.map((c) => c.type)).toEqual(["image", "text"]);
+    expect(call.turns.at(-1)!.content[1]!.text).toContain('"the red circle"');
+    expect(call.options.maxNewTokens).toBe(64);
+
+    // Resume after seq 2: exactly the events after it, though the generation has finished.
+    const resumed = await events(messageId, 2);
+    expect(resumed).toEqual(got.slice(2));
+    const stored = await listEvents(t.db, owner.id, messageId);
+    expect(stored.map((e) => e.seq)).toEqual(got.map((e) => e.seq));
+  });
+
+  it("resumes a live stream: a client that drops after two events gets exactly the rest", async () => {
+    const g = gate();
+    const { send, events } = await setup([
+      [...REC_ANSWER.slice(0, 3), { type: "wait", gate: g }, ...REC_ANSWER.slice(3)],
+    ]);
+    const { messageId, start } = await send();
+    start();
+    const first = await events(messageId, 0, 2);
+    expect(first.map((e) => e.seq)).toEqual([1, 2]);
+    const rest = events(messageId, 2);
+    await new Promise((r) => setTimeout(r, 50));
+    g.release();
+    const tail = await rest;
+    expect(tail.map((e) => e.seq)).toEqual(tail.map((_, i) => i + 3));
+    expect(tail.at(-1)!.__typename).toBe("MessageCompleted");
+  });
+
+  it("sessionEvents tells a session's subscribers when an answer's status changes", async () => {
+    const { send, ctx, session } = await setup([REC_ANSWER]);
+    const stream = (await subscribe({
+      schema,
+      document: parse(
+        `subscription($id: ID!) { sessionEvents(sessionId: $id) { __typename ... on MessageStatusChanged { message { id role } } } }`,
+      ),
+      contextValue: ctx(),
+      variableValues: { id: session.id },
+    })) as AsyncIterableIterator<ExecutionResult>;
+    const { messageId, start } = await send();
+    start();
+    const first = await stream.next();
+    const second = await stream.next();
+    await stream.return?.();
+    for (const r of [first, second]) {
+      expect(r.value.data.sessionEvents).toEqual({
+        __typename: "MessageStatusChanged",
+        message: { id: messageId, role: "ASSISTANT" },
+      });
+    }
+  });
+
+  it("cancelGeneration ends the answer CANCELLED with its partial content", async () => {
+    const { send, events, runner, owner, waitFor } = await setup([
+      [
+        { type: "text", text: "partial " },
+        { type: "wait", gate: gate() },
+      ],
+    ]);
+    const { messageId, start } = await send();
+    start();
+    await events(messageId, 0, 1);
+    await waitFor(messageId, "streaming");
+    await runner.cancel(owner.id, messageId);
+    const message = await getMessage(t.db, owner.id, messageId);
+    expect(message?.status).toBe("cancelled");
+    const parts = await partsByMessageIds(t.db, owner.id, [messageId]);
+    expect(parts.map((p) => p.text)).toEqual(["partial "]);
+    const all = await events(messageId);
+    expect(all.map((e) => e.__typename)).toEqual(["TextDelta", "MessageCancelled"]);
+    expect(all[1]!.message).toEqual({ status: "CANCELLED", text: "partial " });
+    expect(runner.active).toBe(0);
+  });
+
+  it("stops a generation after its last subscriber left and the grace period passed", async () => {
+    const { send, owner, ctx, waitFor, runner } = await setup(
+      [
+        [
+          { type: "text", text: "x" },
+          { type: "wait", gate: gate() },
+        ],
+      ],
+      { cancelGraceMs: 150 },
+    );
+    const { messageId, start } = await send();
+    start();
+    const stream = await messageEventStream(ctx(), messageId, 0);
+    const first = await stream.next();
+    expect(first.value?.type).toBe("text_delta");
+    await stream.return?.(); // the client goes away while the generation waits
+    const m = await waitFor(messageId, "cancelled");
+    expect(m.status).toBe("cancelled");
+    expect(runner.isRunning(messageId)).toBe(false);
+    expect((await getMessage(t.db, owner.id, messageId))?.lastSeq).toBe(2);
+  });
+
+  it("refuses at once when full: QUEUE_FULL with a retry hint, TOO_MANY_GENERATIONS per owner", async () => {
+    const { runner, scripted, owner } = await setup([], { generationsPerOwner: 1 });
+    scripted.state.stats = { workers: 1, busy: 1, queued: 4, maxQueue: 4 };
+    let error: unknown;
+    try {
+      runner.reserve(owner.id);
+    } catch (e) {
+      error = e;
+    }
+    expect(error).toMatchObject({ code: "QUEUE_FULL" });
+    expect((error as { details: { retryAfterMs: number } }).details.retryAfterMs).toBeGreaterThan(
+      0,
+    );
+    scripted.state.stats = { workers: 1, busy: 0, queued: 0, maxQueue: 4 };
+    const held = runner.reserve(owner.id);
+    expect(() => runner.reserve(owner.id)).toThrow(
+      expect.objectContaining({
+        extensions: expect.objectContaining({ code: "TOO_MANY_GENERATIONS" }),
+      }),
+    );
+    runner.release(held);
+    runner.release(runner.reserve(owner.id));
+  });
+
+  it("an engine that refuses when the job starts fails the answer with QUEUE_FULL (no hang)", async () => {
+    const { send, events, scripted } = await setup([]);
+    scripted.state.queueFull = true;
+    const { messageId, start } = await send();
+    start();
+    const got = await events(messageId);
+    expect(got).toEqual([{ __typename: "MessageFailed", seq: 1, error: { code: "QUEUE_FULL" } }]);
+  });
+
+  it("drain: new work is refused at once; generations past the window end CANCELLED", async () => {
+    const { send, runner, owner, waitFor } = await setup([
+      [
+        { type: "text", text: "slow" },
+        { type: "wait", gate: gate() },
+      ],
+    ]);
+    const { messageId, start } = await send();
+    start();
+    await waitFor(messageId, "streaming");
+    const drained = runner.drain(100);
+    expect(() => runner.reserve(owner.id)).toThrow(
+      expect.objectContaining({ extensions: expect.objectContaining({ code: "SHUTTING_DOWN" }) }),
+    );
+    await drained;
+    expect((await getMessage(t.db, owner.id, messageId))?.status).toBe("cancelled");
+  });
+});
