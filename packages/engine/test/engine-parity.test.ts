@@ -125,9 +125,9 @@ describe.each(golden.cases.map((c) => [c.name, c] as const))(
         const [w, h] = c.images.at(-1)!.original_size;
         const box = [got.box.x, got.box.y, got.box.width, got.box.height];
         // Goldens round pixels to 4 decimals; 1e-4 of the image size is the contract.
-        box.forEach((v, k) =>
-          expect(Math.abs(v - want.box_xywh[k]!)).toBeLessThan(1e-4 * Math.max(w, h) + 1e-4),
-        );
+        for (const [k, v] of box.entries()) {
+          expect(Math.abs(v - want.box_xywh[k]!)).toBeLessThan(1e-4 * Math.max(w, h) + 1e-4);
+        }
         expect(Math.abs(got.score - want.score)).toBeLessThan(1e-4);
         const iou = rleIou([rleFromMask(got.mask)], [rleFromCoco(want.mask_rle)])[0]![0]!;
         expect(iou).toBeGreaterThanOrEqual(0.999);
