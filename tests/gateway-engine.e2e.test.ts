@@ -1,0 +1,174 @@
+/**
+ * End to end, nothing stubbed: real HTTP and graphql-ws clients, the gateway on a real
+ * database (PostgreSQL server and PGlite), the real engine in a worker thread running the
+ * tiny bundle the exporter wrote (random weights, but for this image and REC prompt it
+ * points at patches, as its goldens record), the REC plugin reading the answer.
+ */
+import { readFileSync } from "node:fs";
+import { PadtEngine } from "@padt/engine";
+import {
+  connect,
+  createApiKey,
+  createOwner,
+  type Gateway,
+  migrate,
+  startGateway,
+} from "@padt/gateway";
+import { availableDatabaseKinds, createTestDatabase, type TestDatabase } from "@padt/testkit";
+import { createClient } from "graphql-ws";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import WebSocket from "ws";
+
+const fixtures = new URL("./fixtures/", import.meta.url).pathname;
+const image = readFileSync(`${fixtures}padt-tiny-random.images/rec_200x150_0.png`).toString(
+  "base64",
+);
+const golden = JSON.parse(readFileSync(`${fixtures}padt-tiny-random.golden.json`, "utf8")).cases[0];
+
+let engine: PadtEngine;
+beforeAll(async () => {
+  engine = await PadtEngine.load({ bundle: `${fixtures}padt-tiny-random`, threads: 1 });
+});
+afterAll(() => engine?.close());
+
+type Body = {
+  // biome-ignore lint/suspicious/noExplicitAny: responses are read field by field.
+  data?: Record<string, any>;
+  errors?: { message: string; extensions?: { code?: string } }[];
+};
+
+describe.each(availableDatabaseKinds())("gateway + engine + REC plugin on %s", (kind) => {
+  let db: TestDatabase;
+  let gateway: Gateway;
+  let key: string;
+  let gql: (query: string, variables?: Record<string, unknown>) => Promise<Body>;
+  const subscribe = (query: string, variables: Record<string, unknown>) =>
+    new Promise<Body[]>((resolve, reject) => {
+      const client = createClient({
+        url: `${gateway.url.replace("http", "ws")}/graphql`,
+        webSocketImpl: WebSocket,
+        connectionParams: { authorization: `Bearer ${key}` },
+        retryAttempts: 0,
+      });
+      const out: Body[] = [];
+      client.subscribe(
+        { query, variables },
+        {
+          next: (r) => out.push(r as Body),
+          error: (e) => {
+            void client.dispose();
+            reject(e);
+          },
+          complete: () => {
+            void client.dispose();
+            resolve(out);
+          },
+        },
+      );
+    });
+
+  beforeAll(async () => {
+    db = await createTestDatabase(kind);
+    const handle = await connect(db.kind === "postgres" ? { url: db.url } : { pglite: db.client });
+    await migrate(handle);
+    gateway = await startGateway({
+      engine,
+      database: handle,
+      localKey: false,
+      port: 0,
+      host: "127.0.0.1",
+    });
+    const owner = await createOwner(handle.db, "e2e");
+    key = (await createApiKey(handle.db, owner.id)).key;
+    gql = async (query, variables) => {
+      const res = await fetch(`${gateway.url}/graphql`, {
+        method: "POST",
+        headers: { "content-type": "application/json", authorization: `Bearer ${key}` },
+        body: JSON.stringify({ query, variables }),
+      });
+      return (await res.json()) as Body;
+    };
+  });
+  afterAll(async () => {
+    await gateway?.close();
+    await db?.drop();
+  });
+
+  it("streams a REC answer with a decoded visual reference and stores it", async () => {
+    const upload = await gql(
+      `mutation($b: String!) { uploadImage(input: {base64: $b}) { id width height gridWidth gridHeight } }`,
+      { b: image },
+    );
+    expect(upload.errors).toBeUndefined();
+    const img = upload.data?.uploadImage;
+    expect(img).toMatchObject({ width: 200, height: 150 });
+    const session = (await gql(`mutation { createSession(input: {title: "e2e"}) { id } }`)).data
+      ?.createSession.id;
+    const sent = await gql(
+      `mutation($s: ID!, $i: ID!) {
+        sendMessage(input: { sessionId: $s, parts: [{ imageId: $i }], task: { rec: { expression: "red circle" } },
+                             options: { maxNewTokens: ${golden.generated_ids.length} } }) {
+          assistantMessage { id status }
+        }
+      }`,
+      { s: session, i: img.id },
+    );
+    expect(sent.errors).toBeUndefined();
+    const messageId = sent.data?.sendMessage.assistantMessage.id;
+
+    const events = await subscribe(
+      `subscription($m: ID!) { messageEvents(messageId: $m, afterSeq: 0) {
+        __typename
+        ... on TextDelta { seq text }
+        ... on VisualRefStarted { seq ref { index patches decoded } }
+        ... on VisualRefDecoded { seq ref { index patches decoded box { x y width height } score mask { height width area } } }
+        ... on MessageCompleted { seq message { status } }
+        ... on MessageFailed { seq error { code message } }
+      } }`,
+      { m: messageId },
+    );
+    const typed = events.map((e) => e.data?.messageEvents);
+    const seqs = typed.map((e) => e.seq);
+    expect(seqs).toEqual([...seqs].sort((a, b) => a - b));
+    expect(new Set(seqs).size).toBe(seqs.length);
+    const kinds = typed.map((e) => e.__typename);
+    expect(kinds.at(-1)).toBe("MessageCompleted");
+    const started = kinds.indexOf("VisualRefStarted");
+    const decoded = kinds.indexOf("VisualRefDecoded");
+    expect(started).toBeGreaterThanOrEqual(0);
+    expect(decoded).toBeGreaterThan(started);
+    const ref = typed[decoded].ref;
+    const want = golden.objects[0];
+    expect(ref.patches).toEqual(want.patches);
+    for (const [k, v] of [ref.box.x, ref.box.y, ref.box.width, ref.box.height].entries()) {
+      expect(Math.abs(v - want.box_xywh[k])).toBeLessThan(0.05);
+    }
+    expect(ref.mask).toMatchObject({ height: 150, width: 200 });
+
+    const stored = await gql(
+      `query($m: ID!) { message(id: $m) { status lastSeq parts { __typename ... on VisualRefPart { ref { decoded box { x } } } }
+        result { __typename ... on RecResult { expression partial ref { index box { x y width height } } } } } }`,
+      { m: messageId },
+    );
+    expect(stored.errors).toBeUndefined();
+    const message = stored.data?.message;
+    expect(message.status).toBe("COMPLETE");
+    expect(message.lastSeq).toBe(seqs.at(-1));
+    expect(
+      message.parts.some((p: { __typename: string }) => p.__typename === "VisualRefPart"),
+    ).toBe(true);
+    expect(message.result).toMatchObject({ __typename: "RecResult", expression: "red circle" });
+    expect(Math.abs(message.result.ref.box.x - want.box_xywh[0])).toBeLessThan(0.05);
+
+    // A client that reconnects after the last event it saw gets exactly the rest.
+    const cut = seqs[Math.floor(seqs.length / 2)];
+    const resumed = await subscribe(
+      `subscription($m: ID!, $a: Int) { messageEvents(messageId: $m, afterSeq: $a) { ... on TextDelta { seq } ... on VisualRefStarted { seq } ... on VisualRefDecoded { seq } ... on MessageCompleted { seq } } }`,
+      {
+        m: messageId,
+        a: cut,
+      },
+    );
+    expect(resumed.map((r) => r.data?.messageEvents.seq)).toEqual(seqs.filter((s) => s > cut));
+  });
+});
