@@ -207,7 +207,7 @@ class PadtDecoder(nn.Module):
         # [..., N, a, c, b, d] -> [..., N, 16] indexed (2a + c) * 4 + (2b + d)
         cells = logits.permute(*range(logits.dim() - 5), -5, -4, -2, -3, -1).flatten(-4, -1)
         if row_of_cell is not None:
-            cells = cells.index_select(-2, row_of_cell)
+            cells = cells.index_select(-2, row_of_cell.to(cells.device))
         # Row i fills cell (i div W14, i mod W14). With window-ordered rows and no row_of_cell
         # this placement is not spatial: the reference's behaviour, kept for its checkpoints.
         lead = cells.shape[:-2]

@@ -1,0 +1,224 @@
+"""The small PaDT model trained on Shapes: its tokenizer and its scaled-down Qwen2.5-VL config.
+
+Tokenizer: byte-level BPE shaped like Qwen2.5's (same normalizer, split regex, byte mapping,
+special tokens and chat template, taken from `padt.tokenizer_build`), trained on the prompts
+and answers of the first Shapes train images plus the chat scaffolding. Ids are read from the
+tokenizer, never assumed.
+
+Model (`shapes_config`): vision width 128, 4 heads of 32, depth 4, window 112 px (so a 448 px
+image has 4 x 4 windows), full attention in blocks 1 and 3, patch 14, merge 2; LLM width 256,
+3 layers, 8 heads of 32 with 2 KV heads, mrope [4, 6, 6] (sums to 32/2); decoder width 128
+with 4 heads (head_dim 32 = the vision head_dim). About 4M parameters.
+
+The PaDT demo resizes images to a 644 px long side before processing; our images are
+112-448 px and the model is trained on them as they are, so the checkpoint config records
+`padt_pre_resize_long_side: null` (no pre-resize).
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+
+from tokenizers import AddedToken, Regex, Tokenizer, decoders, models, normalizers, trainers
+from tokenizers import pre_tokenizers as pre
+from transformers import PreTrainedTokenizerFast
+from transformers.models.qwen2.tokenization_qwen2_fast import Qwen2TokenizerFast
+
+from ..config import PadtConfig
+from ..modeling import PadtForConditionalGeneration
+from ..tokenizer_build import QWEN2_5_VL_CHAT_TEMPLATE, QWEN2_SPLIT_PATTERN, QWEN_ADDED_TOKENS
+
+ROW_MULTIPLE = 64
+PRE_RESIZE_KEY = "padt_pre_resize_long_side"
+_ID_TOKENS = {
+    "bos_token_id": "<|endoftext|>",
+    "eos_token_id": "<|im_end|>",
+    "pad_token_id": "<|endoftext|>",
+    "image_token_id": "<|image_pad|>",
+    "video_token_id": "<|video_pad|>",
+    "vision_start_token_id": "<|vision_start|>",
+    "vision_end_token_id": "<|vision_end|>",
+    "vision_token_id": "<|vision_pad|>",
+}
+
+
+def shapes_corpus(images: int = 400, seed: int = 0) -> list[str]:
+    """Prompts, answers (placeholders removed) and captions of the first train images."""
+    from ..shapes import generate_split
+    from ..shapes.tasks import OVD_NONE, RIC_PROMPT, ovd_prompt
+    from ..shapes.vocab import SHAPES
+
+    text = ["You are a helpful assistant.", "system\nuser\nassistant\n", RIC_PROMPT, OVD_NONE]
+    text.append(ovd_prompt(list(SHAPES)))
+    for sample in generate_split("train", images, seed=seed):
+        for entry in sample.referring + sample.ovd + sample.captions:
+            text.append(entry["prompt"])
+            text.append(entry["answer_template"].replace("<|Obj_", "").replace("|>", ""))
+    return text
+
+
+def build_shapes_bpe(vocab_size: int = 640, images: int = 400, seed: int = 0) -> Tokenizer:
+    tok = Tokenizer(models.BPE(unk_token=None, fuse_unk=False, byte_fallback=False))
+    tok.normalizer = normalizers.NFC()
+    tok.pre_tokenizer = pre.Sequence(
+        [
+            pre.Split(Regex(QWEN2_SPLIT_PATTERN), behavior="isolated", invert=False),
+            pre.ByteLevel(add_prefix_space=False, trim_offsets=False, use_regex=False),
+        ]
+    )
+    tok.decoder = decoders.ByteLevel(add_prefix_space=False, trim_offsets=False, use_regex=False)
+    trainer = trainers.BpeTrainer(
+        vocab_size=vocab_size,
+        min_frequency=2,
+        show_progress=False,
+        initial_alphabet=pre.ByteLevel.alphabet(),
+        special_tokens=[],
+    )
+    tok.train_from_iterator(shapes_corpus(images, seed), trainer=trainer)
+    for content, special in QWEN_ADDED_TOKENS:
+        token = AddedToken(content, lstrip=False, rstrip=False, normalized=False, special=special)
+        if special:
+            tok.add_special_tokens([token])
+        else:
+            tok.add_tokens([token])
+    return tok
+
+
+@lru_cache(maxsize=2)
+def _bpe_json(vocab_size: int, images: int) -> str:
+    return build_shapes_bpe(vocab_size, images).to_str()
+
+
+def build_shapes_tokenizer(vocab_size: int = 640, images: int = 400) -> PreTrainedTokenizerFast:
+    """Qwen2.5-VL-Instruct-like tokenizer (eos <|im_end|>, pad <|endoftext|>, chat template)."""
+    specials = [content for content, special in QWEN_ADDED_TOKENS if special]
+    return Qwen2TokenizerFast(
+        tokenizer_object=Tokenizer.from_str(_bpe_json(vocab_size, images)),
+        unk_token=None,
+        bos_token=None,
+        eos_token="<|im_end|>",
+        pad_token="<|endoftext|>",
+        additional_special_tokens=specials[1:],
+        errors="replace",
+        add_prefix_space=False,
+        clean_up_tokenization_spaces=False,
+        split_special_tokens=False,
+        model_max_length=32768,
+        chat_template=QWEN2_5_VL_CHAT_TEMPLATE,
+    )
+
+
+SHAPES_SIZES = {
+    "vision_hidden": 128,
+    "vision_intermediate": 384,
+    "vision_heads": 4,
+    "vision_depth": 4,
+    "fullatt": [1, 3],
+    "llm_hidden": 256,
+    "llm_intermediate": 640,
+    "llm_layers": 3,
+    "llm_heads": 8,
+    "llm_kv_heads": 2,
+    "mrope": [4, 6, 6],
+    "decoder_intermediate": 384,
+}
+
+MICRO_SIZES = {
+    "vision_hidden": 32,
+    "vision_intermediate": 48,
+    "vision_heads": 2,
+    "vision_depth": 2,
+    "fullatt": [1],
+    "llm_hidden": 32,
+    "llm_intermediate": 48,
+    "llm_layers": 1,
+    "llm_heads": 2,
+    "llm_kv_heads": 1,
+    "mrope": [2, 3, 3],
+    "decoder_intermediate": 48,
+}
+
+
+def shapes_config(
+    tokenizer: PreTrainedTokenizerFast,
+    sizes: dict | None = None,
+    mask_placement: str = "spatial",
+) -> PadtConfig:
+    s = dict(SHAPES_SIZES if sizes is None else sizes)
+    ids = {attr: tokenizer.convert_tokens_to_ids(name) for attr, name in _ID_TOKENS.items()}
+    head_dim = s["llm_hidden"] // s["llm_heads"]
+    if sum(s["mrope"]) * 2 != head_dim:
+        raise ValueError(f"mrope_section {s['mrope']} must sum to head_dim/2 = {head_dim // 2}")
+    config = PadtConfig(
+        vocab_size=-(-len(tokenizer) // ROW_MULTIPLE) * ROW_MULTIPLE,
+        hidden_size=s["llm_hidden"],
+        intermediate_size=s["llm_intermediate"],
+        num_hidden_layers=s["llm_layers"],
+        num_attention_heads=s["llm_heads"],
+        num_key_value_heads=s["llm_kv_heads"],
+        max_position_embeddings=4096,
+        rms_norm_eps=1e-6,
+        rope_theta=1_000_000.0,
+        rope_scaling={"type": "mrope", "mrope_section": list(s["mrope"])},
+        tie_word_embeddings=True,
+        initializer_range=0.02,
+        vision_config={
+            "depth": s["vision_depth"],
+            "hidden_size": s["vision_hidden"],
+            "intermediate_size": s["vision_intermediate"],
+            "num_heads": s["vision_heads"],
+            "in_channels": 3,
+            "patch_size": 14,
+            "spatial_merge_size": 2,
+            "temporal_patch_size": 2,
+            "window_size": 112,
+            "fullatt_block_indexes": list(s["fullatt"]),
+            "out_hidden_size": s["llm_hidden"],
+            "hidden_act": "silu",
+            "tokens_per_second": 2,
+            "initializer_range": 0.02,
+        },
+        vl_decoder={
+            "name": "PaDTDecoder",
+            "hidden_size": s["vision_hidden"],
+            "intermediate_size": s["decoder_intermediate"],
+            "num_heads": s["vision_heads"],
+            "use_mask_loss": True,
+        },
+        use_visual_prototype_projection=True,
+        padt_mask_placement=mask_placement,
+        architectures=["PadtForConditionalGeneration"],
+        torch_dtype="float32",
+        **ids,
+    )
+    setattr(config, PRE_RESIZE_KEY, None)
+    return config
+
+
+def pre_resize_long_side(config: PadtConfig) -> int | None:
+    """The checkpoint's pre-resize long side; checkpoints without the key use the demo's 644."""
+    from ..processing import DEFAULT_LONG_SIDE
+
+    return getattr(config, PRE_RESIZE_KEY, DEFAULT_LONG_SIDE)
+
+
+def build_shapes_model(
+    tokenizer: PreTrainedTokenizerFast,
+    seed: int = 0,
+    sizes: dict | None = None,
+    mask_placement: str = "spatial",
+) -> PadtForConditionalGeneration:
+    import torch
+
+    torch.manual_seed(seed)
+    model = PadtForConditionalGeneration(shapes_config(tokenizer, sizes, mask_placement))
+    stops = [tokenizer.convert_tokens_to_ids("<|im_end|>")]
+    stops.append(tokenizer.convert_tokens_to_ids("<|endoftext|>"))
+    model.generation_config.eos_token_id = stops
+    model.generation_config.pad_token_id = tokenizer.pad_token_id
+    model.generation_config.bos_token_id = model.config.bos_token_id
+    return model
+
+
+def count_parameters(model: PadtForConditionalGeneration) -> int:
+    return sum(p.numel() for p in model.parameters())

@@ -1,0 +1,194 @@
+"""One PaDT training forward: vision tower, LLM with teacher forcing, robust token CE and the
+decoder losses (PADT_MODEL.md section 5), for a padded batch of TrainItems."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import torch
+import torch.nn.functional as F
+from torch import Tensor
+
+from ..modeling import EncodedImage, PadtForConditionalGeneration
+from ..vision import run_vision_tower
+from . import losses
+from .data import TrainItem
+
+
+@dataclass
+class StepLosses:
+    total: Tensor
+    ce: Tensor
+    box: Tensor
+    score: Tensor
+    mask: Tensor
+    iou: float  # mean box IoU of the batch's objects (a progress indicator)
+    objects: int
+
+    def as_floats(self) -> dict[str, float]:
+        return {
+            "loss": float(self.total),
+            "ce": float(self.ce),
+            "box": float(self.box),
+            "score": float(self.score),
+            "mask": float(self.mask),
+            "iou": self.iou,
+            "objects": self.objects,
+        }
+
+
+def encode_image(
+    model: PadtForConditionalGeneration, pixel_values: Tensor, grid_thw: Tensor
+) -> EncodedImage:
+    """One image through the vision tower and the prototype projection, with autograd
+    (`model.encode_images` is inference-only: it runs under torch.no_grad)."""
+    out = run_vision_tower(model.visual, pixel_values, grid_thw)
+    t, h, w = (int(v) for v in grid_thw[0])
+    return EncodedImage(
+        embeds=out.embeds,
+        prototypes=model.make_prototypes(out.embeds),
+        high_res=out.high_res,
+        cos=out.cos,
+        sin=out.sin,
+        grid_thw=(t, h, w),
+        window_index=out.window_index,
+    )
+
+
+def blocked_vrt_logits(
+    items: list[TrainItem], vocab_rows: int, columns: int, length: int
+) -> Tensor:
+    """[B, length, columns] bool: at each VRT target, the object's foreground patches other
+    than the target itself."""
+    blocked = torch.zeros((len(items), length, columns), dtype=torch.bool)
+    for b, item in enumerate(items):
+        seen: dict[int, int] = {}
+        for t, k in enumerate(item.vrt_object):
+            if k < 0:
+                continue
+            obj = item.objects[k]
+            target = obj.picked[seen.get(k, 0)]
+            seen[k] = seen.get(k, 0) + 1
+            cols = torch.tensor([vocab_rows + p for p in obj.foreground if p != target])
+            if cols.numel():
+                blocked[b, t, cols] = True
+    return blocked
+
+
+def compute_losses(
+    model: PadtForConditionalGeneration,
+    items: list[TrainItem],
+    pad_id: int,
+    use_prototype_features: bool,
+) -> StepLosses:
+    device = model.device
+    vocab_rows = model.text_vocab_rows
+    grid = torch.tensor([it.grid_thw for it in items], device=device)
+    # One image at a time: the stock vision attention masks a [sum N, sum N] matrix over all
+    # the images given together, which is quadratic in the batch's total patch count.
+    images = [
+        encode_image(model, it.pixel_values.to(device), grid[b : b + 1])
+        for b, it in enumerate(items)
+    ]
+
+    # --- LLM inputs: prompt + completion, right padded ----------------------------------
+    seqs = [it.prompt_ids + it.completion_ids for it in items]
+    length = max(len(s) for s in seqs)
+    input_ids = torch.full((len(items), length), pad_id, dtype=torch.long)
+    attention = torch.zeros((len(items), length), dtype=torch.long)
+    for b, s in enumerate(seqs):
+        input_ids[b, : len(s)] = torch.tensor(s)
+        attention[b, : len(s)] = 1
+    input_ids, attention = input_ids.to(device), attention.to(device)
+    embeds = []
+    for b, image in enumerate(images):
+        n = len(seqs[b])
+        e = model.embed_prompt(input_ids[b : b + 1, :n], [image])[0]
+        embeds.append(F.pad(e, (0, 0, 0, length - n)))
+    inputs_embeds = torch.stack(embeds)
+    position_ids, _ = model.get_rope_index(input_ids, image_grid_thw=grid, attention_mask=attention)
+    hidden = model.model(
+        inputs_embeds=inputs_embeds,
+        position_ids=position_ids,
+        attention_mask=attention,
+        use_cache=False,
+    ).last_hidden_state
+
+    # --- completion logits over [text rows ; own image's VRT rows] -----------------------
+    clen = max(len(it.completion_ids) for it in items)
+    n_max = max(img.num_patches for img in images)
+    h_comp = hidden.new_zeros((len(items), clen, hidden.shape[-1]))
+    targets = torch.zeros((len(items), clen), dtype=torch.long, device=device)
+    token_mask = torch.zeros((len(items), clen), device=device)
+    for b, it in enumerate(items):
+        start, c = len(it.prompt_ids), len(it.completion_ids)
+        h_comp[b, :c] = hidden[b, start - 1 : start - 1 + c]
+        targets[b, :c] = torch.tensor(it.completion_ids, device=device)
+        token_mask[b, :c] = 1
+    text_logits = h_comp @ model.text_output_weight().T
+    vrt_logits = h_comp.new_full((len(items), clen, n_max), float("-inf"))
+    for b, image in enumerate(images):
+        protos = image.prototypes.to(h_comp.dtype)
+        vrt_logits[b, :, : image.num_patches] = h_comp[b] @ protos.T
+    logits = torch.cat([text_logits, vrt_logits], dim=-1)
+    blocked = blocked_vrt_logits(items, vocab_rows, logits.shape[-1], clen).to(device)
+    ce = losses.robust_token_ce(logits, targets, token_mask, blocked)
+
+    # --- decoder on each object's VRT features -----------------------------------------
+    boxes, scores, masks, gt_boxes, gt_masks = [], [], [], [], []
+    for b, (it, image) in enumerate(zip(items, images, strict=True)):
+        if not it.decoded:
+            continue
+        feats = []
+        for k in it.decoded:
+            obj = it.objects[k]
+            if use_prototype_features:
+                feats.append(image.prototypes[torch.tensor(obj.picked, device=device)])
+            else:
+                steps = [t for t, o in enumerate(it.vrt_object) if o == k]
+                feats.append(h_comp[b, torch.tensor(steps, device=device)])
+        feats = torch.stack(feats)
+        box, score, mask = model.vl_decoder.forward_batch(
+            feats.to(model.dtype),
+            torch.ones(feats.shape[:2], dtype=torch.bool, device=device),
+            image.prototypes,
+            image.high_res,
+            image.cos,
+            image.sin,
+            image.grid_h14,
+            image.grid_w14,
+            model.row_of_cell(image),
+        )
+        boxes.append(box)
+        scores.append(score)
+        masks.extend(mask.unbind(0))
+        gt_boxes.extend(it.objects[k].box_xyxy for k in it.decoded)
+        gt_masks.extend(it.objects[k].mask for k in it.decoded)
+
+    zero = ce.new_zeros(())
+    if not boxes:
+        return StepLosses(ce, ce, zero, zero, zero, 0.0, 0)
+    pred_boxes = torch.cat(boxes)
+    gt_xyxy = torch.stack(gt_boxes).to(device)
+    box, giou, iou = losses.box_loss(pred_boxes, gt_xyxy)
+    score = losses.score_loss(torch.cat(scores), giou)
+    mask_logits, mask_gt, valid = pad_maps(masks, gt_masks, device)
+    mask = losses.mask_loss(mask_logits, mask_gt, valid)
+    total = ce + box + score + mask
+    return StepLosses(total, ce, box, score, mask, float(iou.mean()), len(gt_boxes))
+
+
+def pad_maps(
+    preds: list[Tensor], gts: list[Tensor], device: torch.device
+) -> tuple[Tensor, Tensor, Tensor]:
+    """Stack maps of different sizes at the top-left of a common canvas, with validity."""
+    h = max(p.shape[0] for p in preds)
+    w = max(p.shape[1] for p in preds)
+    logits = preds[0].new_zeros((len(preds), h, w))
+    target = torch.zeros((len(preds), h, w), device=device)
+    valid = torch.zeros((len(preds), h, w), device=device)
+    for i, (p, g) in enumerate(zip(preds, gts, strict=True)):
+        logits[i, : p.shape[0], : p.shape[1]] = p
+        target[i, : g.shape[0], : g.shape[1]] = g.to(device)
+        valid[i, : p.shape[0], : p.shape[1]] = 1
+    return logits, target, valid
