@@ -1,3 +1,4 @@
+import { mkdirSync } from "node:fs";
 import { PGlite } from "@electric-sql/pglite";
 import type { Logger } from "drizzle-orm";
 import { drizzle } from "drizzle-orm/pglite";
@@ -33,6 +34,8 @@ function serialize<T>(client: PGlite, fn: () => Promise<T>): Promise<T> {
 /** The embedded driver: PostgreSQL compiled to WebAssembly, in this process. */
 export async function openPglite(options: PgliteOptions = {}): Promise<DatabaseHandle> {
   const owned = !options.client;
+  // PGlite creates its own folder but not the ones above it (a fresh --data-dir).
+  if (!options.client && options.dataDir) mkdirSync(options.dataDir, { recursive: true });
   const client = options.client ?? new PGlite(options.dataDir);
   await client.waitReady;
   const db = drizzle({ client, schema, logger: options.logger });
