@@ -8,6 +8,7 @@ Qwen's, so nothing downstream may assume Qwen's numbers.
 from __future__ import annotations
 
 import random
+from collections.abc import Iterable
 from functools import lru_cache
 
 from tokenizers import AddedToken, Regex, Tokenizer, decoders, models, normalizers, trainers
@@ -108,8 +109,9 @@ def _corpus(seed: int, lines: int) -> list[str]:
     return text
 
 
-def build_bpe(seed: int = 0, vocab_size: int = 480, lines: int = 200) -> Tokenizer:
-    """Train the byte-level BPE model and append Qwen's added tokens after it."""
+def train_qwen_style_bpe(corpus: Iterable[str], vocab_size: int) -> Tokenizer:
+    """A byte-level BPE with Qwen2's normalizer, split regex and byte mapping, trained on
+    `corpus`, with Qwen's added tokens appended after the learned vocabulary."""
     tok = Tokenizer(models.BPE(unk_token=None, fuse_unk=False, byte_fallback=False))
     tok.normalizer = normalizers.NFC()
     tok.pre_tokenizer = pre.Sequence(
@@ -126,7 +128,7 @@ def build_bpe(seed: int = 0, vocab_size: int = 480, lines: int = 200) -> Tokeniz
         initial_alphabet=pre.ByteLevel.alphabet(),
         special_tokens=[],
     )
-    tok.train_from_iterator(_corpus(seed, lines), trainer=trainer)
+    tok.train_from_iterator(corpus, trainer=trainer)
     for content, special in QWEN_ADDED_TOKENS:
         token = AddedToken(content, lstrip=False, rstrip=False, normalized=False, special=special)
         if special:
@@ -136,6 +138,11 @@ def build_bpe(seed: int = 0, vocab_size: int = 480, lines: int = 200) -> Tokeniz
     return tok
 
 
+def build_bpe(seed: int = 0, vocab_size: int = 480, lines: int = 200) -> Tokenizer:
+    """The tiny checkpoints' tokenizer, trained on a seeded corpus of PaDT prompts."""
+    return train_qwen_style_bpe(_corpus(seed, lines), vocab_size)
+
+
 @lru_cache(maxsize=4)
 def _cached_bpe_json(seed: int) -> str:
     return build_bpe(seed).to_str()
@@ -143,9 +150,15 @@ def _cached_bpe_json(seed: int) -> str:
 
 def build_tiny_tokenizer(seed: int = 0) -> PreTrainedTokenizerFast:
     """A transformers tokenizer configured as Qwen2.5-VL-Instruct's (eos <|im_end|>, pad <|endoftext|>)."""
+    return qwen_tokenizer(_cached_bpe_json(seed))
+
+
+def qwen_tokenizer(tokenizer_json: str) -> PreTrainedTokenizerFast:
+    """A trained BPE (tokenizer.json text) as a Qwen2.5-VL-Instruct-like tokenizer: eos
+    <|im_end|>, pad <|endoftext|>, Qwen's specials and chat template."""
     specials = [content for content, special in QWEN_ADDED_TOKENS if special]
     return Qwen2TokenizerFast(
-        tokenizer_object=Tokenizer.from_str(_cached_bpe_json(seed)),
+        tokenizer_object=Tokenizer.from_str(tokenizer_json),
         unk_token=None,
         bos_token=None,
         eos_token="<|im_end|>",

@@ -19,14 +19,12 @@ from __future__ import annotations
 
 from functools import lru_cache
 
-from tokenizers import AddedToken, Regex, Tokenizer, decoders, models, normalizers, trainers
-from tokenizers import pre_tokenizers as pre
+from tokenizers import Tokenizer
 from transformers import PreTrainedTokenizerFast
-from transformers.models.qwen2.tokenization_qwen2_fast import Qwen2TokenizerFast
 
 from ..config import PadtConfig
 from ..modeling import PadtForConditionalGeneration
-from ..tokenizer_build import QWEN2_5_VL_CHAT_TEMPLATE, QWEN2_SPLIT_PATTERN, QWEN_ADDED_TOKENS
+from ..tokenizer_build import qwen_tokenizer, train_qwen_style_bpe
 
 ROW_MULTIPLE = 64
 PRE_RESIZE_KEY = "padt_pre_resize_long_side"
@@ -58,30 +56,7 @@ def shapes_corpus(images: int = 400, seed: int = 0) -> list[str]:
 
 
 def build_shapes_bpe(vocab_size: int = 640, images: int = 400, seed: int = 0) -> Tokenizer:
-    tok = Tokenizer(models.BPE(unk_token=None, fuse_unk=False, byte_fallback=False))
-    tok.normalizer = normalizers.NFC()
-    tok.pre_tokenizer = pre.Sequence(
-        [
-            pre.Split(Regex(QWEN2_SPLIT_PATTERN), behavior="isolated", invert=False),
-            pre.ByteLevel(add_prefix_space=False, trim_offsets=False, use_regex=False),
-        ]
-    )
-    tok.decoder = decoders.ByteLevel(add_prefix_space=False, trim_offsets=False, use_regex=False)
-    trainer = trainers.BpeTrainer(
-        vocab_size=vocab_size,
-        min_frequency=2,
-        show_progress=False,
-        initial_alphabet=pre.ByteLevel.alphabet(),
-        special_tokens=[],
-    )
-    tok.train_from_iterator(shapes_corpus(images, seed), trainer=trainer)
-    for content, special in QWEN_ADDED_TOKENS:
-        token = AddedToken(content, lstrip=False, rstrip=False, normalized=False, special=special)
-        if special:
-            tok.add_special_tokens([token])
-        else:
-            tok.add_tokens([token])
-    return tok
+    return train_qwen_style_bpe(shapes_corpus(images, seed), vocab_size)
 
 
 @lru_cache(maxsize=2)
@@ -91,21 +66,7 @@ def _bpe_json(vocab_size: int, images: int) -> str:
 
 def build_shapes_tokenizer(vocab_size: int = 640, images: int = 400) -> PreTrainedTokenizerFast:
     """Qwen2.5-VL-Instruct-like tokenizer (eos <|im_end|>, pad <|endoftext|>, chat template)."""
-    specials = [content for content, special in QWEN_ADDED_TOKENS if special]
-    return Qwen2TokenizerFast(
-        tokenizer_object=Tokenizer.from_str(_bpe_json(vocab_size, images)),
-        unk_token=None,
-        bos_token=None,
-        eos_token="<|im_end|>",
-        pad_token="<|endoftext|>",
-        additional_special_tokens=specials[1:],
-        errors="replace",
-        add_prefix_space=False,
-        clean_up_tokenization_spaces=False,
-        split_special_tokens=False,
-        model_max_length=32768,
-        chat_template=QWEN2_5_VL_CHAT_TEMPLATE,
-    )
+    return qwen_tokenizer(_bpe_json(vocab_size, images))
 
 
 SHAPES_SIZES = {
