@@ -113,4 +113,5 @@ export {
 export type { RouteHandler } from "./server/http.js";
 export { createLogger, type Logger } from "./server/logger.js";
 export { createMetrics, type Metrics } from "./server/metrics.js";
+export { defaultPlaygroundDir, playgroundRoutes } from "./server/playground_route.js";
 export { loadTasks } from "./tasks.js";

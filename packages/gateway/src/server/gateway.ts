@@ -21,6 +21,7 @@ import { queryProtection } from "./armor.js";
 import { createRequestHandler, type RouteHandler } from "./http.js";
 import { createLogger, type Logger } from "./logger.js";
 import { createMetrics, type Metrics } from "./metrics.js";
+import { playgroundRoutes } from "./playground_route.js";
 import { attachWebSocket } from "./ws.js";
 
 export type GatewayConfigInput = Partial<Omit<GatewayConfig, "limits">> & {
@@ -145,7 +146,7 @@ export async function createGateway(
       metrics,
       logger,
       graphqlPath: "/graphql",
-      routes: options.routes ?? {},
+      routes: options.routes ?? playgroundRoutes(),
       ready: () => phase === "ready",
       draining: () => phase === "draining" || phase === "closed",
       check: async () => {

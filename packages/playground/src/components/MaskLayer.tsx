@@ -1,0 +1,31 @@
+import { useEffect, useRef } from "react";
+import { decodeMask, type RleMask } from "../lib/rle.js";
+import type { VisualRef } from "../lib/types.js";
+
+/** The focused ref's mask, decoded from its RLE, stretched over the displayed image. */
+export function MaskLayer({ mask }: { mask: NonNullable<VisualRef["mask"]> }) {
+  const canvas = useRef<HTMLCanvasElement>(null);
+  useEffect(() => {
+    if (canvas.current) paintMask(canvas.current, mask, [255, 64, 160, 110]);
+  }, [mask]);
+  return <canvas ref={canvas} className="mask-layer" data-testid="ref-mask" />;
+}
+
+/** Paints the mask into a canvas of the mask's size, in one colour. */
+function paintMask(
+  canvas: HTMLCanvasElement,
+  mask: RleMask,
+  rgba: [number, number, number, number],
+): void {
+  canvas.width = mask.width;
+  canvas.height = mask.height;
+  const ctx = canvas.getContext("2d");
+  if (!ctx) return;
+  const bits = decodeMask(mask);
+  const image = ctx.createImageData(mask.width, mask.height);
+  for (let p = 0; p < bits.length; p++) {
+    if (!bits[p]) continue;
+    image.data.set(rgba, p * 4);
+  }
+  ctx.putImageData(image, 0, 0);
+}

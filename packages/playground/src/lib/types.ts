@@ -1,0 +1,66 @@
+export interface TaskInfo {
+  name: string;
+  description: string;
+  inputType: string | null;
+  resultType: string | null;
+  inputField: string | null;
+}
+
+export interface Box {
+  x: number;
+  y: number;
+  width: number;
+  height: number;
+}
+
+export interface ImageInfo {
+  id: string;
+  width: number;
+  height: number;
+  gridWidth: number;
+  gridHeight: number;
+  url: string;
+}
+
+export interface VisualRef {
+  id: string;
+  index: number;
+  label: string | null;
+  patches: number[];
+  decoded: boolean;
+  score: number | null;
+  box: Box | null;
+  mask: { width: number; height: number; counts: string; area: number } | null;
+  image: { id: string };
+}
+
+/** A reference the user drew on the image, attached to the next message. */
+export type Attachment = { kind: "patches"; patches: number[] } | { kind: "box"; box: Box };
+
+export interface MessageError {
+  code: string;
+  message: string;
+}
+
+// Results as the fragments in queries.ts read them; unknown plugin results keep only __typename.
+export type TaskResult =
+  | { __typename: "TextResult"; text: string }
+  | {
+      __typename: "RecResult" | "ResResult";
+      expression: string;
+      ref: VisualRef | null;
+      issues: string[];
+    }
+  | {
+      __typename: "OvdResult";
+      detections: { label: string; score: number; ref: VisualRef }[];
+      unknownLabels: string[];
+      issues: string[];
+    }
+  | {
+      __typename: "RicResult";
+      caption: string;
+      phrases: { text: string; start: number; end: number; refs: VisualRef[] }[];
+      issues: string[];
+    }
+  | { __typename: string };
