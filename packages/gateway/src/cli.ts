@@ -1,56 +1,24 @@
-import { existsSync, readdirSync } from "node:fs";
 import { join } from "node:path";
-import { fileURLToPath } from "node:url";
-import { type ExecutionProvider, PadtEngine } from "@padt/engine";
+import { type ExecutionProvider, isPadtError, PadtEngine } from "@padt/engine";
 import { LOCAL_KEY_FILE } from "./auth.js";
-import { type GatewayConfig, loadConfig } from "./config.js";
+import { type Io, modelPath, stdio, UsageError } from "./commands/common.js";
+import { EVAL_USAGE, evaluate } from "./commands/eval.js";
+import { RUN_USAGE, run } from "./commands/run.js";
+import { loadConfig } from "./config.js";
 import { connect } from "./db/connect.js";
 import { migrate } from "./db/migrate.js";
 import { createApiKey, createOwner } from "./db/repos/owners.js";
 import { startGateway } from "./server/gateway.js";
 
-export interface Io {
-  out(line: string): void;
-  err(line: string): void;
-}
-
-const stdio: Io = {
-  out: (l) => process.stdout.write(`${l}\n`),
-  err: (l) => process.stderr.write(`${l}\n`),
-};
-
 const USAGE = `Usage:
   padt serve [--port N] [--host H] [--data-dir DIR] [--database-url URL] [--model DIR]
              [--provider cpu|cuda|webgpu] [--task MODULE]... [--config FILE]
   padt keys create [--name NAME] [--data-dir DIR] [--database-url URL]
+${RUN_USAGE}
+${EVAL_USAGE}
 
 Without --database-url (or DATABASE_URL) the database is PGlite in <data-dir>/db, and the
 first \`padt serve\` prints a local API key and saves it to <data-dir>/${LOCAL_KEY_FILE}.`;
-
-/** The repository's models/ folder (src/ and dist/ are both two levels below the package). */
-const MODELS = fileURLToPath(new URL("../../../models", import.meta.url));
-/**
- * Until the trained Shapes model ships in models/ (issue 4), a checkout has only the tiny
- * random bundle the exporter tests use: it runs the whole platform for real, but its
- * answers are noise, and serve says so.
- */
-const FIXTURE = fileURLToPath(new URL("../../../tests/fixtures/padt-tiny-random", import.meta.url));
-
-/** --model, else the bundle shipped in models/ (the first folder holding a padt.json). */
-function modelPath(config: GatewayConfig, io: Io): string {
-  if (config.modelPath) return config.modelPath;
-  const shipped = existsSync(MODELS)
-    ? readdirSync(MODELS).find((d) => existsSync(join(MODELS, d, "padt.json")))
-    : undefined;
-  if (shipped) return join(MODELS, shipped);
-  if (existsSync(join(FIXTURE, "padt.json"))) {
-    io.err(
-      "no trained model in models/ yet: serving the random-weight test bundle (answers are noise; pass --model DIR for a real one)",
-    );
-    return FIXTURE;
-  }
-  throw new Error(`no model bundle: pass --model DIR or set PADT_MODEL (none found in ${MODELS})`);
-}
 
 async function serve(argv: string[], io: Io): Promise<number> {
   const config = loadConfig(argv);
@@ -105,9 +73,10 @@ async function keysCreate(argv: string[], io: Io): Promise<number> {
   }
 }
 
-/** `padt run` and `padt eval` join this table (issue 7 and the eval issue). */
 const COMMANDS = {
   serve,
+  run,
+  eval: evaluate,
   keys: (argv: string[], io: Io) => {
     const [sub, ...rest] = argv;
     if (sub === "create") return keysCreate(rest, io);
@@ -115,6 +84,8 @@ const COMMANDS = {
     return Promise.resolve(2);
   },
 } satisfies Record<string, (argv: string[], io: Io) => Promise<number>>;
+
+export type { Io };
 
 export async function main(argv: readonly string[], io: Io = stdio): Promise<number> {
   const [command, ...rest] = argv;
@@ -125,7 +96,12 @@ export async function main(argv: readonly string[], io: Io = stdio): Promise<num
   try {
     return await COMMANDS[command as keyof typeof COMMANDS](rest, io);
   } catch (error) {
-    io.err(`padt ${command}: ${error instanceof Error ? error.message : String(error)}`);
+    const code = isPadtError(error) ? `${error.code}: ` : "";
+    io.err(`padt ${command}: ${code}${error instanceof Error ? error.message : String(error)}`);
+    if (error instanceof UsageError) {
+      io.err(USAGE);
+      return 2;
+    }
     return 1;
   }
 }

@@ -1,0 +1,116 @@
+/**
+ * `padt eval` on a tiny Shapes split generated here (3 images, seed 0, with the Python tools)
+ * and the tiny random bundle: the numbers are noise, the mechanics are real.
+ */
+import { execFileSync } from "node:child_process";
+import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { CliEvalReport } from "../src/commands/eval.js";
+import { main } from "../src/index.js";
+
+const root = new URL("../../../", import.meta.url).pathname;
+const python = join(root, "tools/.venv/bin/python");
+const model = join(root, "tests/fixtures/padt-tiny-random");
+const dir = mkdtempSync(join(tmpdir(), "padt-eval-"));
+const data = join(dir, "shapes");
+
+beforeAll(() => {
+  if (!existsSync(python)) return;
+  execFileSync(
+    python,
+    [
+      "-m",
+      "padt.shapes",
+      "generate",
+      "--split",
+      "test",
+      "--count",
+      "3",
+      "--seed",
+      "0",
+      "--out",
+      data,
+    ],
+    { cwd: join(root, "tools"), stdio: "pipe" },
+  );
+});
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+async function evaluate(task: string, ...extra: string[]) {
+  const out: string[] = [];
+  const err: string[] = [];
+  const file = join(dir, `${task}.json`);
+  const argv = ["eval", task, "--annotations", join(data, "annotations.json")];
+  argv.push("--images", join(data, "images"), "--model", model, "--threads", "1");
+  argv.push("--max-new-tokens", "20", "--out", file, ...extra);
+  const code = await main(argv, { out: (l) => out.push(l), err: (l) => err.push(l) });
+  expect(code, err.join("\n")).toBe(0);
+  return {
+    report: JSON.parse(readFileSync(file, "utf8")) as CliEvalReport,
+    out: out.join("\n"),
+    err: err.join("\n"),
+  };
+}
+
+const unit = (v: number) => {
+  expect(v).toBeGreaterThanOrEqual(0);
+  expect(v).toBeLessThanOrEqual(1);
+};
+
+describe.skipIf(!existsSync(python))("padt eval (needs tools/.venv)", () => {
+  it("rec: Acc@0.5 and mean IoU over the first referring expressions of each image", async () => {
+    const { report, out, err } = await evaluate("rec", "--referring", "1", "--limit", "2");
+    expect(report).toMatchObject({ version: 1, task: "rec", meta: { model: expect.any(String) } });
+    if (report.task !== "rec") throw new Error("rec report expected");
+    expect(report.metrics.samples).toBe(2);
+    unit(report.metrics.accAt50);
+    unit(report.metrics.meanIou);
+    expect(report.reference).toEqual({ queries: 2, "acc@0.5": report.metrics.accAt50 });
+    expect(out).toContain("Acc@0.5");
+    expect(err).toMatch(/eval rec 2\/2 [\d.]+\/s ETA/);
+  });
+
+  it("res: mIoU and cumulative IoU", async () => {
+    const { report } = await evaluate("res", "--referring", "1");
+    if (report.task !== "res") throw new Error("res report expected");
+    expect(report.metrics.samples).toBe(3);
+    unit(report.metrics.mIoU);
+    unit(report.metrics.cIoU);
+    expect(report.reference.cIoU).toBe(report.metrics.cIoU);
+  });
+
+  it("ovd: COCO box (and mask) mAP, AP50, AP75", async () => {
+    const { report, out } = await evaluate("ovd");
+    if (report.task !== "ovd") throw new Error("ovd report expected");
+    expect(report.metrics.bbox.images).toBe(3);
+    for (const m of [report.metrics.bbox, report.metrics.segm].filter((m) => m !== undefined)) {
+      for (const k of ["AP", "AP50", "AP75"] as const) unit(m.named[k]);
+    }
+    unit(report.reference.mAP!);
+    unit(report.reference.AP50!);
+    expect(out).toContain("Average Precision");
+  });
+
+  it("ric: grounded-phrase accuracy, recall, precision, BLEU-4, ROUGE-L", async () => {
+    const { report, out } = await evaluate("ric");
+    if (report.task !== "ric") throw new Error("ric report expected");
+    const m = report.metrics;
+    expect(m.samples).toBe(3);
+    expect(m.referencePhrases).toBeGreaterThan(0);
+    for (const v of [m.accuracy, m.recall, m.precision, m.bleu4, m.rougeL]) unit(v);
+    expect(report.reference.phrases).toBe(m.referencePhrases);
+    unit(report.reference.grounded_phrase_acc!);
+    unit(report.reference.grounded_object_recall!);
+    expect(out).toContain("grounded_phrase_acc");
+  });
+
+  it("refuses a task it cannot score, and missing flags, with status 2", async () => {
+    const err: string[] = [];
+    const io = { out: () => {}, err: (l: string) => err.push(l) };
+    expect(await main(["eval", "count", "--annotations", "a", "--images", "b"], io)).toBe(2);
+    expect(await main(["eval", "rec", "--annotations", "a"], io)).toBe(2);
+    expect(err.join("\n")).toContain("rec, res, ovd, ric");
+  });
+});
