@@ -55,6 +55,12 @@ const EVENTS = `subscription($id: ID!, $after: Int) { messageEvents(messageId: $
   ... on MessageCancelled { seq message { status text } }
 } }`;
 
+/*
+ * A unit test of the runner and of the messageEvents stream, called in process (no HTTP):
+ * the one place a scripted engine (a test double) is used, because these cases need exact
+ * control of each event and of when it comes (gates). The end-to-end server tests
+ * (server-*.test.ts) run the real engine on the tiny bundle.
+ */
 describe.each(availableDatabaseKinds())("generation runner and messageEvents on %s", (kind) => {
   let t: OpenDatabase;
   const tasks = new TaskRegistry([recTask]);

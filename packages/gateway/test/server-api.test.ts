@@ -1,7 +1,17 @@
+import { existsSync } from "node:fs";
+import { join } from "node:path";
+import type { PadtEngine } from "@padt/engine";
 import { availableDatabaseKinds } from "@padt/testkit";
 import { count } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { finishMessage, insertExchange, putImage, schema } from "../src/index.js";
+import {
+  defaultPlaygroundDir,
+  finishMessage,
+  insertExchange,
+  putImage,
+  schema,
+} from "../src/index.js";
+import { loadTinyEngine, occupy } from "./helpers/engines.js";
 import { newOwner } from "./helpers/fixtures.js";
 import { b64, png, SVG } from "./helpers/png.js";
 import { collect, startTestServer, type TestServer } from "./helpers/server.js";
@@ -14,12 +24,24 @@ const SEND = `mutation($input: SendMessageInput!) { sendMessage(input: $input) {
   assistantMessage { id role status lastSeq }
 } }`;
 
+/** Enough tokens that an answer is still running when the test cancels it (the tiny model never stops). */
+const OPEN = { maxNewTokens: 4096 };
+const CANCEL = `mutation($id: ID!) { cancelGeneration(messageId: $id) { id status } }`;
+const EVENTS = `subscription($id: ID!) { messageEvents(messageId: $id) { __typename ... on MessageFailed { error { code message } } } }`;
+
+// End to end: real HTTP and graphql-ws clients, a real database, the real engine (tiny bundle).
+let engine: PadtEngine;
+beforeAll(async () => {
+  engine = await loadTinyEngine();
+});
+afterAll(() => engine?.close());
+
 describe.each(availableDatabaseKinds())("gateway API over HTTP and WebSocket on %s", (kind) => {
   let s: TestServer;
   let a: { key: string; ownerId: string };
   let b: { key: string; ownerId: string };
   beforeAll(async () => {
-    s = await startTestServer(kind);
+    s = await startTestServer(kind, engine);
     a = await s.newKey("a");
     b = await s.newKey("b");
   });
@@ -280,10 +302,14 @@ describe.each(availableDatabaseKinds())("gateway API over HTTP and WebSocket on 
       const owner = await s.newKey();
       const sess = await session(owner.key);
       const image = await upload(owner.key, png(120, 80, 3));
+      // Unfinished answers wait in the engine's queue, so nothing is written while the counts
+      // are compared (and, on PGlite, no stream slows the requests down: see the README).
+      const release = occupy(engine);
       const input = {
         sessionId: sess.id,
         parts: [{ imageId: image.id }, { text: "what is this?" }],
         task: { rec: { expression: "the square" } },
+        options: OPEN,
         idempotencyKey: "k-1",
       };
       const first = await s.gql(SEND, { input }, owner.key);
@@ -324,6 +350,7 @@ describe.each(availableDatabaseKinds())("gateway API over HTTP and WebSocket on 
                 },
               },
             ],
+            options: { maxNewTokens: 2 },
           },
         },
         owner.key,
@@ -339,20 +366,27 @@ describe.each(availableDatabaseKinds())("gateway API over HTTP and WebSocket on 
           input: {
             sessionId: sess.id,
             parts: [{ text: "again " }, { visualRef: { refId: refs[0].ref.id } }],
+            options: { maxNewTokens: 2 },
           },
         },
         owner.key,
       );
       expect(cited.body.errors).toBeUndefined();
       expect(cited.body.data.sendMessage.userMessage.parts[1].ref.patches).toEqual([0, 1]);
-      // Cancel the pending answers (the test engine never answers).
+      // The answers wait in the engine's queue (occupied). Cancel the first; once the engine is
+      // free the two short ones run to the end.
       for (const id of [sent.assistantMessage.id]) {
-        const c = await s.gql(
-          `mutation($id: ID!) { cancelGeneration(messageId: $id) { id status } }`,
-          { id },
-          owner.key,
-        );
+        const c = await s.gql(CANCEL, { id }, owner.key);
         expect(c.body.data.cancelGeneration.status).toBe("CANCELLED");
+      }
+      await release();
+      const client = s.ws(owner.key);
+      for (const r of [withRefs, cited]) {
+        const { results, error } = await collect(client, EVENTS, {
+          id: r.body.data.sendMessage.assistantMessage.id,
+        });
+        expect(error).toBeUndefined();
+        expect(results.at(-1)?.data?.messageEvents.__typename).toBe("MessageCompleted");
       }
     });
   });
@@ -361,9 +395,10 @@ describe.each(availableDatabaseKinds())("gateway API over HTTP and WebSocket on 
     it("owner B cannot read, change, subscribe to or cancel owner A's session and message", async () => {
       const sess = await session(a.key, "a's");
       const image = await upload(a.key, png(64, 64, 9));
+      const release = occupy(engine);
       const sent = await s.gql(
         SEND,
-        { input: { sessionId: sess.id, parts: [{ text: "hi" }] } },
+        { input: { sessionId: sess.id, parts: [{ text: "hi" }], options: OPEN } },
         a.key,
       );
       const messageId = sent.body.data.sendMessage.assistantMessage.id as string;
@@ -432,12 +467,9 @@ describe.each(availableDatabaseKinds())("gateway API over HTTP and WebSocket on 
       expect((await counts()).messages).toBe(before.messages);
 
       // A itself can still read it, and cancel it.
-      const mine = await s.gql(
-        `mutation($id: ID!) { cancelGeneration(messageId: $id) { id status } }`,
-        { id: messageId },
-        a.key,
-      );
+      const mine = await s.gql(CANCEL, { id: messageId }, a.key);
       expect(mine.body.data.cancelGeneration).toEqual({ id: messageId, status: "CANCELLED" });
+      await release();
     });
   });
 
@@ -637,7 +669,7 @@ describe.each(availableDatabaseKinds())("gateway API over HTTP and WebSocket on 
   });
 
   describe("operations endpoints", () => {
-    it("/healthz, /readyz, /metrics; / is a clear 404 until the playground lands", async () => {
+    it("/healthz, /readyz, /metrics; / is the playground when built, else a clear 404", async () => {
       expect((await fetch(`${s.url}/healthz`)).status).toBe(200);
       const ready = await fetch(`${s.url}/readyz`);
       expect(ready.status).toBe(200);
@@ -650,7 +682,9 @@ describe.each(availableDatabaseKinds())("gateway API over HTTP and WebSocket on 
       ])
         expect(metrics).toContain(name);
       const root = await fetch(`${s.url}/`);
-      expect(root.status).toBe(404);
+      const built = existsSync(join(defaultPlaygroundDir, "index.html"));
+      expect(root.status).toBe(built ? 200 : 404);
+      if (built) expect(root.headers.get("content-type")).toContain("text/html");
     });
 
     it("limits subscriptions per socket", async () => {

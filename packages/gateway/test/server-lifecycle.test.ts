@@ -1,6 +1,8 @@
+import type { PadtEngine } from "@padt/engine";
 import { availableDatabaseKinds } from "@padt/testkit";
 import { serverAudits } from "graphql-http";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { loadTinyEngine } from "./helpers/engines.js";
 import { startTestServer, type TestServer } from "./helpers/server.js";
 
 /**
@@ -17,11 +19,18 @@ const NOT_APPLICABLE: Record<string, string> = {
     CSRF,
 };
 
+// End to end: real HTTP clients, a real database, the real engine (tiny bundle).
+let engine: PadtEngine;
+beforeAll(async () => {
+  engine = await loadTinyEngine();
+});
+afterAll(() => engine?.close());
+
 describe.each(availableDatabaseKinds())("server lifecycle on %s", (kind) => {
   let s: TestServer;
   let key: string;
   beforeAll(async () => {
-    s = await startTestServer(kind);
+    s = await startTestServer(kind, engine);
     key = (await s.newKey()).key;
   });
   afterAll(() => s?.close());
@@ -81,13 +90,14 @@ describe.each(availableDatabaseKinds())("server lifecycle on %s", (kind) => {
 
 describe("graceful shutdown", () => {
   it("fails readiness at once, refuses new requests, then closes", async () => {
-    const s = await startTestServer(availableDatabaseKinds()[0]!);
+    const s = await startTestServer(availableDatabaseKinds()[0]!, engine);
     const { key } = await s.newKey();
     expect((await fetch(`${s.url}/readyz`)).status).toBe(200);
-    // A generation that never ends on its own (the test engine waits for cancellation).
+    // A generation that outlasts the drain window: the tiny model never stops by itself, and
+    // 4096 tokens take it about 20 s.
     const session = await s.gql(`mutation { createSession(input: {}) { id } }`, {}, key);
     const sent = await s.gql(
-      `mutation($s: ID!) { sendMessage(input: { sessionId: $s, parts: [{ text: "hi" }] }) { assistantMessage { id } } }`,
+      `mutation($s: ID!) { sendMessage(input: { sessionId: $s, parts: [{ text: "hi" }], options: { maxNewTokens: 4096 } }) { assistantMessage { id } } }`,
       { s: session.body.data.createSession.id },
       key,
     );

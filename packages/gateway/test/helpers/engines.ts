@@ -1,11 +1,47 @@
+import { fileURLToPath } from "node:url";
 import {
   type EngineClient,
   type GenerationEvent,
   modelInputSize,
+  PadtEngine,
   PadtError,
   PadtErrorCode,
   sanitizeImage,
 } from "@padt/engine";
+
+/** The exporter's tiny bundle: real onnxruntime sessions, random weights. */
+export const TINY_BUNDLE = fileURLToPath(
+  new URL("../../../../tests/fixtures/padt-tiny-random", import.meta.url),
+);
+
+/**
+ * The real engine for end-to-end tests: one per test file, closed in afterAll. Its random
+ * weights never choose end-of-text, so an answer runs to `maxNewTokens` (default 1024, about
+ * 200 tokens/s here): ask for a few tokens to finish fast, or for many to keep it open.
+ */
+export function loadTinyEngine(): Promise<PadtEngine> {
+  return PadtEngine.load({ bundle: TINY_BUNDLE, threads: 1 });
+}
+
+/**
+ * Keeps the engine's one worker busy with a long direct generation until the returned
+ * function is called, so that answers sent meanwhile wait in the engine's queue, unfinished,
+ * without streaming. (On PGlite a streaming answer's event writes hold up every other request
+ * until it ends; tests that need an answer to stay open use this instead.)
+ */
+export function occupy(engine: PadtEngine): () => Promise<void> {
+  const stop = new AbortController();
+  const running = engine
+    .run([{ role: "user", content: [{ type: "text", text: "hold" }] }], {
+      maxNewTokens: 4096,
+      signal: stop.signal,
+    })
+    .catch(() => undefined);
+  return async () => {
+    stop.abort();
+    await running;
+  };
+}
 
 const INFO = {
   name: "no-model",
@@ -20,29 +56,6 @@ async function inspectImage(bytes: Uint8Array) {
   const image = await sanitizeImage(bytes);
   const grid = modelInputSize(image.height, image.width, { maxPixels: INFO.maxPixels });
   return { ...image, gridWidth: grid.gridWidth, gridHeight: grid.gridHeight };
-}
-
-/**
- * An EngineClient for server tests that never look at an answer: images go through the
- * engine's real code; a generation just waits until it is cancelled. The end-to-end tests
- * with the real model and PadtEngine replace it (issue 7, lead).
- */
-export function imageOnlyEngine(): EngineClient {
-  return {
-    info: INFO,
-    inspectImage,
-    generate(_turns, options) {
-      return (async function* (): AsyncGenerator<GenerationEvent> {
-        await new Promise<void>((resolve) => {
-          if (options?.signal?.aborted) resolve();
-          options?.signal?.addEventListener("abort", () => resolve(), { once: true });
-        });
-        throw new PadtError(PadtErrorCode.GENERATION_CANCELLED, "cancelled");
-      })();
-    },
-    stats: () => ({ workers: 1, busy: 0, queued: 0, maxQueue: 16 }),
-    close: async () => {},
-  };
 }
 
 /** A step of a scripted generation: an event, or a pause until `release()` is called. */
@@ -62,9 +75,10 @@ export function gate(): Gate {
 }
 
 /**
- * A scripted EngineClient for unit tests of the runner and subscriptions only: each
- * generate() plays the next script, honouring the AbortSignal (it then ends with
- * GENERATION_CANCELLED, as the engine does). `queueFull` makes generate throw QUEUE_FULL
+ * A scripted EngineClient (a test double) for the unit tests of the runner
+ * (generation-runner.test.ts) only; end-to-end tests use `loadTinyEngine()`. Each generate()
+ * plays the next script, honouring the AbortSignal (it then ends with GENERATION_CANCELLED,
+ * as the engine does). `queueFull` makes generate throw QUEUE_FULL
  * synchronously; `stats` can be set to simulate a full engine queue.
  */
 export function scriptedEngine(scripts: Step[][]) {

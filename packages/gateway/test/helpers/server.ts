@@ -10,7 +10,6 @@ import {
   startGateway,
 } from "../../src/index.js";
 import { type OpenDatabase, openDatabase } from "./database.js";
-import { imageOnlyEngine } from "./engines.js";
 
 export interface TestServer {
   gateway: Gateway;
@@ -46,13 +45,15 @@ export const TEST_LIMITS = {
   subscriptionsPerSocket: 3,
 } as const;
 
+/** The gateway on a real database and listening on loopback, serving `engine` (the test file's). */
 export async function startTestServer(
   kind: DatabaseKind,
-  options: { engine?: EngineClient; config?: GatewayConfigInput } = {},
+  engine: EngineClient,
+  options: { config?: GatewayConfigInput } = {},
 ): Promise<TestServer> {
   const t = await openDatabase(kind);
   const gateway = await startGateway({
-    engine: options.engine ?? imageOnlyEngine(),
+    engine,
     database: t.handle,
     localKey: false,
     port: 0,

@@ -1,0 +1,229 @@
+#!/usr/bin/env node
+// Gateway benchmark: N concurrent clients, each running REC conversations through the real
+// gateway (HTTP + graphql-ws on 127.0.0.1, a real database, the real engine): upload the
+// image, create a session, sendMessage (task rec, fixed maxNewTokens), subscribe to
+// messageEvents until the answer completes. Then the same workload as direct engine calls in
+// the same process, and the gateway's overhead as a ratio.
+// Usage: npm run build && node bench/gateway/run.mjs
+//   BENCH_CLIENTS (default "1,4,8"), BENCH_CONVERSATIONS per client (default 4),
+//   BENCH_TOKENS (default 32), BENCH_THREADS (default 1), BENCH_BUNDLE (default: the tiny
+//   random fixture), TEST_DATABASE_URL / DATABASE_URL (default: embedded PGlite in a temp dir),
+//   BENCH_TIMEOUT_S (default 900: the whole run stops with an error past it).
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { PadtEngine } from "@padt/engine";
+import { connect, createApiKey, createLogger, createOwner, startGateway } from "@padt/gateway";
+import { recTask } from "@padt/tasks-rec";
+import { createClient } from "graphql-ws";
+import WebSocket from "ws";
+
+const root = fileURLToPath(new URL("../..", import.meta.url));
+const bundle = process.env.BENCH_BUNDLE ?? join(root, "tests/fixtures/padt-tiny-random");
+const imagePath = join(root, "tests/fixtures/padt-tiny-random.images/rec_200x150_0.png");
+const expression = "red circle";
+const clientCounts = (process.env.BENCH_CLIENTS ?? "1,4,8").split(",").map(Number);
+const perClient = Number(process.env.BENCH_CONVERSATIONS ?? 4);
+const tokens = Number(process.env.BENCH_TOKENS ?? 32);
+const threads = Number(process.env.BENCH_THREADS ?? 1);
+const databaseUrl = process.env.TEST_DATABASE_URL ?? process.env.DATABASE_URL;
+const timeoutS = Number(process.env.BENCH_TIMEOUT_S ?? 900);
+const CONVERSATION_TIMEOUT_MS = 120_000;
+
+for (const n of [...clientCounts, perClient, tokens, threads, timeoutS])
+  if (!Number.isInteger(n) || n < 1) throw new Error(`bad BENCH_* setting: ${n}`);
+
+// The run stops by itself: a watchdog ends the process if something hangs.
+setTimeout(() => {
+  console.error(`gateway bench: gave up after ${timeoutS} s`);
+  process.exit(1);
+}, timeoutS * 1000).unref();
+
+const imageBytes = new Uint8Array(readFileSync(imagePath));
+const imageBase64 = Buffer.from(imageBytes).toString("base64");
+
+const quantile = (xs, q) => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.min(s.length - 1, Math.max(0, Math.ceil(q * s.length) - 1))];
+};
+const withTimeout = (promise, what) =>
+  Promise.race([
+    promise,
+    new Promise((_, reject) =>
+      setTimeout(
+        () => reject(new Error(`${what}: no answer in ${CONVERSATION_TIMEOUT_MS} ms`)),
+        CONVERSATION_TIMEOUT_MS,
+      ).unref(),
+    ),
+  ]);
+
+/** One REC conversation over HTTP + graphql-ws; times from its first request. */
+async function gatewayConversation(url, key, ws) {
+  const started = performance.now();
+  const gql = async (query, variables) => {
+    const res = await fetch(`${url}/graphql`, {
+      method: "POST",
+      headers: { "content-type": "application/json", authorization: `Bearer ${key}` },
+      body: JSON.stringify({ query, variables }),
+    });
+    const body = await res.json();
+    if (body.errors) throw new Error(JSON.stringify(body.errors));
+    return body.data;
+  };
+  const image = (
+    await gql(`mutation($b: String!) { uploadImage(input: { base64: $b }) { id } }`, {
+      b: imageBase64,
+    })
+  ).uploadImage;
+  const session = (await gql(`mutation { createSession(input: { title: "bench" }) { id } }`))
+    .createSession;
+  const sent = await gql(
+    `mutation($s: ID!, $i: ID!, $e: String!, $t: Int!) { sendMessage(input: {
+      sessionId: $s, parts: [{ imageId: $i }], task: { rec: { expression: $e } },
+      options: { maxNewTokens: $t } }) { assistantMessage { id } } }`,
+    { s: session.id, i: image.id, e: expression, t: tokens },
+  );
+  const messageId = sent.sendMessage.assistantMessage.id;
+  let first;
+  let last;
+  await withTimeout(
+    new Promise((resolve, reject) => {
+      ws.subscribe(
+        {
+          query: `subscription($m: ID!) { messageEvents(messageId: $m, afterSeq: 0) { __typename ... on MessageFailed { error { code message } } } }`,
+          variables: { m: messageId },
+        },
+        {
+          next: (r) => {
+            first ??= performance.now();
+            last = r.data?.messageEvents;
+          },
+          error: reject,
+          complete: resolve,
+        },
+      );
+    }),
+    "messageEvents",
+  );
+  if (last?.__typename !== "MessageCompleted")
+    throw new Error(`answer ended with ${JSON.stringify(last)}`);
+  return { firstMs: first - started, totalMs: performance.now() - started };
+}
+
+/** The same work as direct engine calls: image bytes and the REC plugin's prompt. */
+async function engineConversation(engine) {
+  const started = performance.now();
+  const turns = [
+    {
+      role: "user",
+      content: [
+        { type: "image", data: imageBytes },
+        { type: "text", text: recTask.buildPrompt({ expression }) },
+      ],
+    },
+  ];
+  let first;
+  let done;
+  const run = async () => {
+    for await (const event of engine.generate(turns, { maxNewTokens: tokens })) {
+      first ??= performance.now();
+      if (event.type === "done") done = event;
+    }
+  };
+  await withTimeout(run(), "engine.generate");
+  if (!done) throw new Error("generation ended without a done event");
+  return { firstMs: first - started, totalMs: performance.now() - started };
+}
+
+/** `clients` loops of `perClient` conversations at once; throughput and latency quantiles. */
+async function measure(clients, conversation) {
+  const started = performance.now();
+  const runs = (
+    await Promise.all(
+      Array.from({ length: clients }, async (_, c) => {
+        const out = [];
+        for (let i = 0; i < perClient; i++) out.push(await conversation(c));
+        return out;
+      }),
+    )
+  ).flat();
+  const seconds = (performance.now() - started) / 1000;
+  const first = runs.map((r) => r.firstMs);
+  const total = runs.map((r) => r.totalMs);
+  return {
+    perS: runs.length / seconds,
+    firstP50: quantile(first, 0.5),
+    firstP99: quantile(first, 0.99),
+    totalP50: quantile(total, 0.5),
+    totalP99: quantile(total, 0.99),
+  };
+}
+
+const scratch = mkdtempSync(join(tmpdir(), "padt-gateway-bench-"));
+const engine = await PadtEngine.load({ bundle, threads });
+const handle = await connect(databaseUrl ? { url: databaseUrl } : { dataDir: join(scratch, "db") });
+const gateway = await startGateway({
+  engine,
+  database: handle,
+  localKey: false,
+  port: 0,
+  host: "127.0.0.1",
+  logger: createLogger("warn"),
+  config: { dataDir: scratch },
+});
+const maxClients = Math.max(...clientCounts);
+const keys = [];
+for (let c = 0; c < maxClients; c++) {
+  const owner = await createOwner(handle.db, `bench-${Date.now()}-${c}`);
+  keys.push((await createApiKey(handle.db, owner.id)).key);
+}
+const sockets = keys.map((key) =>
+  createClient({
+    url: `${gateway.url.replace("http", "ws")}/graphql`,
+    webSocketImpl: WebSocket,
+    connectionParams: { authorization: `Bearer ${key}` },
+    retryAttempts: 0,
+  }),
+);
+
+const results = [];
+try {
+  // Warm-up: graphs, caches and connections, not timed.
+  await gatewayConversation(gateway.url, keys[0], sockets[0]);
+  await engineConversation(engine);
+  for (const clients of clientCounts) {
+    const viaGateway = await measure(clients, (c) =>
+      gatewayConversation(gateway.url, keys[c], sockets[c]),
+    );
+    const direct = await measure(clients, () => engineConversation(engine));
+    results.push({ clients, viaGateway, direct });
+  }
+} finally {
+  await Promise.all(sockets.map((s) => s.dispose()));
+  await gateway.close();
+  await handle.close();
+  await engine.close();
+  rmSync(scratch, { recursive: true, force: true });
+}
+
+const f = (x, digits = 0) => x.toFixed(digits).padStart(7);
+console.log(
+  `bundle ${bundle}; ${databaseUrl ? "PostgreSQL" : "PGlite (embedded)"}; REC, ${tokens} new tokens; ` +
+    `${perClient} conversations per client; engine: 1 worker, ${threads} thread(s)`,
+);
+console.log(
+  "clients  path      conv/s  first p50  first p99  done p50  done p99 (ms)   gateway overhead",
+);
+for (const { clients, viaGateway: g, direct: d } of results) {
+  for (const [name, r] of [
+    ["gateway", g],
+    ["engine ", d],
+  ])
+    console.log(
+      `${String(clients).padStart(7)}  ${name} ${f(r.perS, 2)}  ${f(r.firstP50)}    ${f(r.firstP99)}    ${f(r.totalP50)}  ${f(r.totalP99)}` +
+        (name === "gateway"
+          ? `        throughput ${(d.perS / g.perS).toFixed(2)}x lower, done p50 ${(g.totalP50 / d.totalP50).toFixed(2)}x, first p50 ${(g.firstP50 / d.firstP50).toFixed(2)}x`
+          : ""),
+    );
+}
