@@ -6,17 +6,10 @@
  */
 import { readFileSync } from "node:fs";
 import { PadtEngine } from "@padt/engine";
-import {
-  connect,
-  createApiKey,
-  createOwner,
-  type Gateway,
-  migrate,
-  SHIPPED_TASKS,
-  startGateway,
-} from "@padt/gateway";
-import { availableDatabaseKinds, createTestDatabase, type TestDatabase } from "@padt/testkit";
+import { SHIPPED_TASKS } from "@padt/gateway";
+import { availableDatabaseKinds } from "@padt/testkit";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { type Body, type E2eGateway, startE2eGateway } from "./helpers/e2e-gateway.js";
 
 const fixtures = new URL("./fixtures/", import.meta.url).pathname;
 const image = readFileSync(`${fixtures}padt-tiny-random.images/ovd_448x336_0.png`).toString(
@@ -29,12 +22,6 @@ beforeAll(async () => {
 });
 afterAll(() => engine?.close());
 
-type Body = {
-  // biome-ignore lint/suspicious/noExplicitAny: responses are read field by field.
-  data?: Record<string, any>;
-  errors?: { message: string; extensions?: { code?: string } }[];
-};
-
 it("is not one of the gateway's default tasks", () => {
   expect(SHIPPED_TASKS).not.toContain("@padt/tasks-count");
 });
@@ -42,40 +29,17 @@ it("is not one of the gateway's default tasks", () => {
 describe.each(availableDatabaseKinds())(
   "the count plugin, added by configuration, on %s",
   (kind) => {
-    let db: TestDatabase;
-    let gateway: Gateway;
-    let gql: (query: string, variables?: Record<string, unknown>) => Promise<Body>;
+    let server: E2eGateway;
+    let gql: E2eGateway["gql"];
 
     beforeAll(async () => {
-      db = await createTestDatabase(kind);
-      const handle = await connect(
-        db.kind === "postgres" ? { url: db.url } : { pglite: db.client },
-      );
-      await migrate(handle);
-      gateway = await startGateway({
-        engine,
-        database: handle,
-        localKey: false,
-        port: 0,
-        host: "127.0.0.1",
-        // The one line of configuration (PADT_TASKS=@padt/tasks-count or --task does the same).
-        config: { tasks: [...SHIPPED_TASKS, "@padt/tasks-count"] },
+      // The one line of configuration (PADT_TASKS=@padt/tasks-count or --task does the same).
+      server = await startE2eGateway(kind, engine, {
+        tasks: [...SHIPPED_TASKS, "@padt/tasks-count"],
       });
-      const owner = await createOwner(handle.db, "count");
-      const key = (await createApiKey(handle.db, owner.id)).key;
-      gql = async (query, variables) => {
-        const res = await fetch(`${gateway.url}/graphql`, {
-          method: "POST",
-          headers: { "content-type": "application/json", authorization: `Bearer ${key}` },
-          body: JSON.stringify({ query, variables }),
-        });
-        return (await res.json()) as Body;
-      };
+      gql = server.gql;
     });
-    afterAll(async () => {
-      await gateway?.close();
-      await db?.drop();
-    });
+    afterAll(() => server?.close());
 
     it("lists the task and answers a count request with a CountResult", async () => {
       const listed = await gql("{ tasks { name inputField resultType } }");

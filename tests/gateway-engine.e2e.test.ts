@@ -6,18 +6,12 @@
  */
 import { readFileSync } from "node:fs";
 import { PadtEngine } from "@padt/engine";
-import {
-  connect,
-  createApiKey,
-  createOwner,
-  type Gateway,
-  migrate,
-  startGateway,
-} from "@padt/gateway";
-import { availableDatabaseKinds, createTestDatabase, type TestDatabase } from "@padt/testkit";
+import type { Gateway } from "@padt/gateway";
+import { availableDatabaseKinds } from "@padt/testkit";
 import { createClient } from "graphql-ws";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import WebSocket from "ws";
+import { type Body, type E2eGateway, startE2eGateway } from "./helpers/e2e-gateway.js";
 
 const fixtures = new URL("./fixtures/", import.meta.url).pathname;
 const image = readFileSync(`${fixtures}padt-tiny-random.images/rec_200x150_0.png`).toString(
@@ -31,17 +25,11 @@ beforeAll(async () => {
 });
 afterAll(() => engine?.close());
 
-type Body = {
-  // biome-ignore lint/suspicious/noExplicitAny: responses are read field by field.
-  data?: Record<string, any>;
-  errors?: { message: string; extensions?: { code?: string } }[];
-};
-
 describe.each(availableDatabaseKinds())("gateway + engine + REC plugin on %s", (kind) => {
-  let db: TestDatabase;
+  let server: E2eGateway;
   let gateway: Gateway;
   let key: string;
-  let gql: (query: string, variables?: Record<string, unknown>) => Promise<Body>;
+  let gql: E2eGateway["gql"];
   const subscribe = (query: string, variables: Record<string, unknown>) =>
     new Promise<Body[]>((resolve, reject) => {
       const client = createClient({
@@ -68,31 +56,10 @@ describe.each(availableDatabaseKinds())("gateway + engine + REC plugin on %s", (
     });
 
   beforeAll(async () => {
-    db = await createTestDatabase(kind);
-    const handle = await connect(db.kind === "postgres" ? { url: db.url } : { pglite: db.client });
-    await migrate(handle);
-    gateway = await startGateway({
-      engine,
-      database: handle,
-      localKey: false,
-      port: 0,
-      host: "127.0.0.1",
-    });
-    const owner = await createOwner(handle.db, "e2e");
-    key = (await createApiKey(handle.db, owner.id)).key;
-    gql = async (query, variables) => {
-      const res = await fetch(`${gateway.url}/graphql`, {
-        method: "POST",
-        headers: { "content-type": "application/json", authorization: `Bearer ${key}` },
-        body: JSON.stringify({ query, variables }),
-      });
-      return (await res.json()) as Body;
-    };
+    server = await startE2eGateway(kind, engine);
+    ({ gateway, key, gql } = server);
   });
-  afterAll(async () => {
-    await gateway?.close();
-    await db?.drop();
-  });
+  afterAll(() => server?.close());
 
   it("streams a REC answer with a decoded visual reference and stores it", async () => {
     const upload = await gql(

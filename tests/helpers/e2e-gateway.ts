@@ -1,0 +1,62 @@
+// The set-up every cross-package end-to-end test shares: a real database of one kind, the
+// gateway on a free loopback port with a given engine, one owner and key, and a GraphQL client.
+import type { EngineClient } from "@padt/engine";
+import {
+  connect,
+  createApiKey,
+  createOwner,
+  type Gateway,
+  type GatewayConfigInput,
+  migrate,
+  startGateway,
+} from "@padt/gateway";
+import { createTestDatabase, type DatabaseKind } from "@padt/testkit";
+
+export type Body = {
+  // biome-ignore lint/suspicious/noExplicitAny: responses are read field by field.
+  data?: Record<string, any>;
+  errors?: { message: string; extensions?: { code?: string } }[];
+};
+
+export interface E2eGateway {
+  gateway: Gateway;
+  key: string;
+  gql(query: string, variables?: Record<string, unknown>): Promise<Body>;
+  close(): Promise<void>;
+}
+
+export async function startE2eGateway(
+  kind: DatabaseKind,
+  engine: EngineClient,
+  config?: GatewayConfigInput,
+): Promise<E2eGateway> {
+  const db = await createTestDatabase(kind);
+  const handle = await connect(db.kind === "postgres" ? { url: db.url } : { pglite: db.client });
+  await migrate(handle);
+  const gateway = await startGateway({
+    engine,
+    database: handle,
+    localKey: false,
+    port: 0,
+    host: "127.0.0.1",
+    ...(config ? { config } : {}),
+  });
+  const owner = await createOwner(handle.db, `e2e-${kind}`);
+  const { key } = await createApiKey(handle.db, owner.id);
+  return {
+    gateway,
+    key,
+    async gql(query, variables) {
+      const res = await fetch(`${gateway.url}/graphql`, {
+        method: "POST",
+        headers: { "content-type": "application/json", authorization: `Bearer ${key}` },
+        body: JSON.stringify({ query, variables }),
+      });
+      return (await res.json()) as Body;
+    },
+    async close() {
+      await gateway.close();
+      await db.drop();
+    },
+  };
+}
