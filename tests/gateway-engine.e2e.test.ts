@@ -4,9 +4,11 @@
  * tiny bundle the exporter wrote (random weights, but for this image and REC prompt it
  * points at patches, as its goldens record), the REC plugin reading the answer.
  */
-import { readFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { PadtEngine } from "@padt/engine";
-import type { Gateway } from "@padt/gateway";
+import { type Gateway, startGateway } from "@padt/gateway";
 import { availableDatabaseKinds } from "@padt/testkit";
 import { createClient } from "graphql-ws";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -60,6 +62,9 @@ describe.each(availableDatabaseKinds())("gateway + engine + REC plugin on %s", (
     ({ gateway, key, gql } = server);
   });
   afterAll(() => server?.close());
+
+  it("answers other requests while an answer streams", () =>
+    expectAnswersWhileStreaming(gateway.url, key, gql));
 
   it("streams a REC answer with a decoded visual reference and stores it", async () => {
     const upload = await gql(
@@ -139,3 +144,93 @@ describe.each(availableDatabaseKinds())("gateway + engine + REC plugin on %s", (
     expect(resumed.map((r) => r.data?.messageEvents.seq)).toEqual(seqs.filter((s) => s > cut));
   });
 });
+
+describe("gateway + engine on the embedded default (PGlite in a data directory)", () => {
+  let gateway: Gateway;
+  let dataDir: string;
+  beforeAll(async () => {
+    dataDir = mkdtempSync(join(tmpdir(), "padt-e2e-embedded-"));
+    gateway = await startGateway({
+      engine,
+      config: { dataDir },
+      port: 0,
+      host: "127.0.0.1",
+      print: () => {},
+    });
+  });
+  afterAll(async () => {
+    await gateway?.close();
+    rmSync(dataDir, { recursive: true, force: true });
+  });
+
+  it("answers other requests while an answer streams", async () => {
+    const key = gateway.localKey!;
+    const gql = async (query: string, variables?: Record<string, unknown>) => {
+      const res = await fetch(`${gateway.url}/graphql`, {
+        method: "POST",
+        headers: { "content-type": "application/json", authorization: `Bearer ${key}` },
+        body: JSON.stringify({ query, variables }),
+      });
+      return (await res.json()) as Body;
+    };
+    await expectAnswersWhileStreaming(gateway.url, key, gql);
+  });
+});
+
+/**
+ * Sends a long REC answer and, when its first event arrives, a `viewer` query: the query
+ * must be answered before the answer completes. On file-backed PGlite the event writes
+ * once starved the event loop, so the query waited for the whole answer and the first
+ * event arrived with the last.
+ */
+async function expectAnswersWhileStreaming(
+  url: string,
+  key: string,
+  gql: (query: string, variables?: Record<string, unknown>) => Promise<Body>,
+): Promise<void> {
+  const upload = await gql(`mutation($b: String!) { uploadImage(input: {base64: $b}) { id } }`, {
+    b: image,
+  });
+  const session = (await gql(`mutation { createSession(input: {title: "busy"}) { id } }`)).data
+    ?.createSession.id;
+  const sent = await gql(
+    `mutation($s: ID!, $i: ID!) {
+      sendMessage(input: { sessionId: $s, parts: [{ imageId: $i }], task: { rec: { expression: "red circle" } },
+                           options: { maxNewTokens: 1024 } }) { assistantMessage { id } }
+    }`,
+    { s: session, i: upload.data?.uploadImage.id },
+  );
+  expect(sent.errors).toBeUndefined();
+  const order: string[] = [];
+  const client = createClient({
+    url: `${url.replace("http", "ws")}/graphql`,
+    webSocketImpl: WebSocket,
+    connectionParams: { authorization: `Bearer ${key}` },
+    retryAttempts: 0,
+  });
+  let viewer: Promise<Body> | undefined;
+  await new Promise<void>((resolve, reject) => {
+    client.subscribe(
+      {
+        query: `subscription($m: ID!) { messageEvents(messageId: $m) { __typename } }`,
+        variables: { m: sent.data?.sendMessage.assistantMessage.id },
+      },
+      {
+        next: (r) => {
+          const type = (r as Body).data?.messageEvents.__typename;
+          order.push(type);
+          viewer ??= gql("{ viewer { id } }").then((body) => {
+            order.push("viewer answered");
+            return body;
+          });
+        },
+        error: reject,
+        complete: resolve,
+      },
+    );
+  }).finally(() => client.dispose());
+  expect((await viewer)?.data?.viewer.id).toBeTruthy();
+  expect(order.at(-1)).toBe("MessageCompleted");
+  expect(order.indexOf("viewer answered")).toBeGreaterThan(0);
+  expect(order.indexOf("viewer answered")).toBeLessThan(order.indexOf("MessageCompleted"));
+}

@@ -31,6 +31,24 @@ describe.each(availableDatabaseKinds())("message events on %s", (kind) => {
     return { owner, session, id: ex.assistantMessage.id };
   }
 
+  it("lets the event loop run between the appends of a writer that never pauses", async () => {
+    // PGlite answers as a microtask; without a yield per statement a tight loop of appends
+    // kept timers, sockets and engine messages waiting until it ended.
+    const { owner, id } = await streaming();
+    const n = 30;
+    let written = 0;
+    let writtenWhenTimerRan = -1;
+    setTimeout(() => {
+      writtenWhenTimerRan = written;
+    }, 0);
+    for (let i = 0; i < n; i++) {
+      await appendEvent(t.db, owner.id, id, { type: "text_delta", payload: { text: `t${i}` } });
+      written++;
+    }
+    expect(writtenWhenTimerRan).toBeGreaterThanOrEqual(0);
+    expect(writtenWhenTimerRan).toBeLessThan(n);
+  });
+
   it("numbers concurrent appends 1..n without gaps or repeats", async () => {
     const { owner, id } = await streaming();
     const n = 40;

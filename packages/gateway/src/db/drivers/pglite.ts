@@ -31,6 +31,32 @@ function serialize<T>(client: PGlite, fn: () => Promise<T>): Promise<T> {
   return run;
 }
 
+const nextTurn = () => new Promise<void>((resolve) => setImmediate(resolve));
+
+/**
+ * PGlite runs PostgreSQL as WebAssembly on this thread and its file system calls are
+ * synchronous, so a query resolves as a microtask: a loop of queries (a generation's event
+ * writes) never lets the event loop run, and sockets, timers and engine messages all wait
+ * until the loop ends. Every statement or transaction handed to PGlite here first yields
+ * one event-loop turn.
+ */
+function yieldingClient(client: PGlite): PGlite {
+  return new Proxy(client, {
+    get(target, key) {
+      if (key === "query" || key === "exec" || key === "transaction") {
+        const method = Reflect.get(target, key, target) as (...args: unknown[]) => unknown;
+        return async (...args: unknown[]) => {
+          await nextTurn();
+          return method.apply(target, args);
+        };
+      }
+      // PGlite keeps its state in private fields, which only the instance itself can read.
+      const value = Reflect.get(target, key, target);
+      return typeof value === "function" ? value.bind(target) : value;
+    },
+  });
+}
+
 /** The embedded driver: PostgreSQL compiled to WebAssembly, in this process. */
 export async function openPglite(options: PgliteOptions = {}): Promise<DatabaseHandle> {
   const owned = !options.client;
@@ -38,7 +64,7 @@ export async function openPglite(options: PgliteOptions = {}): Promise<DatabaseH
   if (!options.client && options.dataDir) mkdirSync(options.dataDir, { recursive: true });
   const client = options.client ?? new PGlite(options.dataDir);
   await client.waitReady;
-  const db = drizzle({ client, schema, logger: options.logger });
+  const db = drizzle({ client: yieldingClient(client), schema, logger: options.logger });
   return {
     kind: "pglite",
     db,
