@@ -1,15 +1,13 @@
 """Export a PaDT checkpoint to an ONNX model bundle (docs/bundle-format.md).
 
-Memory: load_padt reads the model once, in the checkpoint's dtype. Graphs are
-exported one at a time; just before a graph, the modules it reads are cast in place
-(module.to, one tensor at a time) to their export dtype, and after the float32
-graphs (vision, prototypes, decoder) their modules are moved to the meta device,
-which frees them. Graphs are traced without weights (writer.py); each weight is
-then converted and appended to the shared weights.bin on its own. So the peak is
-the model in its checkpoint dtype plus the growth of the part being exported
-(vision to fp32; the LLM to fp32 in an fp32 bundle of a bf16 checkpoint, i.e. twice
-the LLM's size), plus one tensor. The .onnx files hold graph structure only, far
-below protobuf's 2 GiB limit whatever the model size.
+Memory: load_padt reads the model once, in the checkpoint's dtype, and nothing casts it.
+Graphs are exported one at a time and traced with placeholder weights of the graph's
+dtype fed as inputs (writer.trace: no memory); each weight is then converted a slice at a
+time and appended to the shared weights.bin. After the float32 graphs (vision, prototypes,
+decoder) their modules move to the meta device, which frees them. So the peak is the
+checkpoint itself plus a slice of one converted tensor and the tracer's bookkeeping,
+whatever the bundle's dtype (tests/test_export_memory.py measures it). The .onnx files hold graph structure only, far below protobuf's 2 GiB
+limit whatever the model size.
 """
 
 from __future__ import annotations
@@ -89,8 +87,8 @@ def export_bundle(
     start = time.monotonic()
     checkpoint_dir, bundle_dir = Path(checkpoint_dir), Path(bundle_dir)
     llm_dtype = DTYPES[dtype]
-    # Loaded in the checkpoint's own dtype ("auto"), then each part cast once, in place:
-    # bf16 weights go straight to fp32 (vision) or fp16 (LLM), never through each other.
+    # Loaded in the checkpoint's own dtype ("auto"); each weight is converted only as it is
+    # written, so bf16 goes straight to fp32 (vision) or fp16 (LLM), never through each other.
     # Raises CheckpointError (padt.checkpoint) for anything that is not a PaDT checkpoint.
     _check_dir(bundle_dir, checkpoint_dir, force)
     model, tokenizer, processor = load_padt(
@@ -107,12 +105,13 @@ def export_bundle(
     graphs = {}
     for name, (wrapper_cls, make_args) in GRAPHS.items():
         parts = [getattr(model, p) for p in PARTS[name] if hasattr(model, p)]
-        for part in parts:  # cast just before use, so dtype growth never stacks up
-            part.to(llm_dtype if name in LLM_GRAPHS else torch.float32)
+        graph_dtype = llm_dtype if name in LLM_GRAPHS else torch.float32
         args, axes = make_args(model, llm_dtype) if name == "llm" else make_args(model)
         wrapper = wrapper_cls(model)
-        proto = writer.trace(wrapper, args, wrapper.input_names, wrapper.output_names, axes)
-        writer.attach_weights(proto, wrapper, sink, wrapper.input_names)
+        proto = writer.trace(
+            wrapper, parts, args, wrapper.input_names, wrapper.output_names, axes, graph_dtype
+        )
+        writer.attach_weights(proto, wrapper, sink, wrapper.input_names, graph_dtype)
         writer.normalize_transposes(proto)
         writer.set_output_dims(proto, static_dims.get(name, {}))
         writer.strip(proto)

@@ -1,21 +1,22 @@
 """Trace a wrapper to ONNX without weights, then stream its weights in one at a time.
 
-torch.onnx.export runs with ``export_params=False``: parameters become graph inputs
-named after the wrapper's parameters and the proto holds no weight bytes. We then
-turn each such input into an initializer stored as ONNX external data in the
-bundle's shared ``weights.bin``, converting and appending one tensor at a time. A
-tensor used by several graphs (tied embeddings: embed graph and LM head) is
-written once.
+The trace (``trace``) gets the weights as extra graph inputs named after the wrapper's
+parameters and buffers, holding placeholders in the graph's dtype whose memory is never
+written, so the proto holds no weight bytes and tracing in another dtype than the
+checkpoint's costs no resident memory. We then turn each weight input into an initializer
+stored as ONNX external data in the bundle's shared ``weights.bin``, converting and
+appending a slice at a time. A tensor used by several graphs (tied embeddings: embed
+graph and LM head) is written once.
 """
 
 from __future__ import annotations
 
 import io
 import warnings
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import numpy as np
 import onnx
 import torch
 from onnx import TensorProto
@@ -23,6 +24,7 @@ from onnx import TensorProto
 OPSET = 17
 WEIGHTS_FILE = "weights.bin"
 ALIGN = 64  # external tensors start on 64-byte boundaries (SIMD-friendly when mapped)
+CHUNK_ELEMENTS = 1 << 18
 
 _ONNX_DTYPES = {
     torch.float32: TensorProto.FLOAT,
@@ -39,50 +41,112 @@ class WeightSink:
     _offsets: dict[tuple[str, str], tuple[int, int]] = field(default_factory=dict)
     _size: int = 0
 
-    def initializer(self, name: str, tensor: torch.Tensor) -> TensorProto:
-        """``name`` is the weight's qualified name: the same name in two graphs (a tied
-        embedding) means the same tensor, written once."""
-        key = (name, str(tensor.dtype))
+    def initializer(self, name: str, tensor: torch.Tensor, dtype: torch.dtype) -> TensorProto:
+        """``tensor`` stored as ``dtype``. ``name`` is the weight's qualified name: the same
+        name in two graphs (a tied embedding) means the same tensor, written once."""
+        key = (name, str(dtype))
         if key not in self._offsets:
-            self._offsets[key] = self._append(tensor.detach().cpu().contiguous().numpy())
+            self._offsets[key] = self._append(tensor.detach().cpu(), dtype)
         offset, length = self._offsets[key]
-        proto = TensorProto(name=name, data_type=_ONNX_DTYPES[tensor.dtype], dims=tensor.shape)
+        proto = TensorProto(name=name, data_type=_ONNX_DTYPES[dtype], dims=tensor.shape)
         proto.data_location = TensorProto.EXTERNAL
         for k, v in (("location", WEIGHTS_FILE), ("offset", offset), ("length", length)):
             entry = proto.external_data.add()
             entry.key, entry.value = k, str(v)
         return proto
 
-    def _append(self, array: np.ndarray) -> tuple[int, int]:
-        data = array.tobytes()
+    def _append(self, tensor: torch.Tensor, dtype: torch.dtype) -> tuple[int, int]:
+        # Converted and written a slice at a time: a whole converted copy of a large weight
+        # (and its bytes) would each be a fresh allocation that the heap keeps afterwards.
+        flat = tensor.reshape(-1)
         with open(self.bundle_dir / WEIGHTS_FILE, "ab") as f:
             pad = (-self._size) % ALIGN
             f.write(b"\0" * pad)
             offset = self._size + pad
-            f.write(data)
-        self._size = offset + len(data)
-        return offset, len(data)
+            for start in range(0, flat.numel(), CHUNK_ELEMENTS):
+                chunk = flat[start : start + CHUNK_ELEMENTS].to(dtype).contiguous()
+                f.write(memoryview(chunk.numpy()).cast("B"))
+        length = flat.numel() * dtype.itemsize
+        self._size = offset + length
+        return offset, length
+
+
+def _placeholder(shape: torch.Size, dtype: torch.dtype) -> torch.Tensor:
+    """A tensor whose memory is never written, so it stays virtual: pages the kernel hands
+    out on first touch are zero, and reading them costs no resident memory."""
+    return torch.empty(shape, dtype=dtype)
+
+
+class _WeightsAsInputs(torch.nn.Module):
+    """Calls ``module`` with the given tensors swapped for trailing forward arguments, in
+    every slot that holds them (tied weights too). torch.func.functional_call does this
+    but refuses to run under the tracer."""
+
+    def __init__(self, module: torch.nn.Module, n_inputs: int, tensors: list) -> None:
+        super().__init__()
+        self.module = module
+        self.n_inputs = n_inputs
+        self.ids = [id(t) for t in tensors]
+
+    def forward(self, *flat: torch.Tensor):
+        by_id = dict(zip(self.ids, flat[self.n_inputs :], strict=True))
+        swapped = []
+        try:
+            for sub in self.module.modules():
+                for table in (sub._parameters, sub._buffers):
+                    for key, t in list(table.items()):
+                        if t is not None and id(t) in by_id:
+                            swapped.append((table, key, t))
+                            table[key] = by_id[id(t)]
+            return self.module(*flat[: self.n_inputs])
+        finally:
+            for table, key, t in reversed(swapped):
+                table[key] = t
 
 
 def trace(
     module: torch.nn.Module,
+    parts: Sequence[torch.nn.Module],
     args: tuple,
     input_names: tuple[str, ...],
     output_names: tuple[str, ...],
     dynamic_axes: dict[str, dict[int, str]],
+    dtype: torch.dtype,
 ) -> onnx.ModelProto:
-    """TorchScript-trace ``module`` to an ONNX proto whose weights are graph inputs."""
+    """TorchScript-trace ``module`` as if its ``parts`` were in ``dtype``, to an ONNX proto
+    whose weights are graph inputs named after the parameters (and buffers) they hold.
+
+    The parts' parameters and buffers are fed to the trace as extra inputs, parameters as
+    placeholders, so neither a cast copy of the weights nor torch.onnx's handling of
+    parameters costs memory: its shape inference serialises the value of every parameter
+    a node reads into a temporary model, which held a copy of the graph's weights (the whole
+    LLM, for the LLM graph); inputs have shapes but no values. Buffers (small: rotary
+    tables) go in cast, as ``module.to(dtype)`` would cast them. Tied parameters are one
+    input."""
+    owned = {id(t) for part in parts for t in (*part.parameters(), *part.buffers())}
+    tensors = [
+        (name, t)
+        for name, t in (*module.named_parameters(), *module.named_buffers())
+        if id(t) in owned
+    ]
+    names = tuple(name for name, _ in tensors)
+    values = [
+        _placeholder(t.shape, dtype)
+        if isinstance(t, torch.nn.Parameter)
+        else (t.to(dtype) if t.is_floating_point() else t)
+        for _, t in tensors
+    ]
     buffer = io.BytesIO()
     with torch.no_grad(), warnings.catch_warnings():
         warnings.simplefilter("ignore")
         torch.onnx.export(
-            module,
-            args,
+            _WeightsAsInputs(module, len(args), [t for _, t in tensors]),
+            (*args, *values),
             buffer,
             export_params=False,
             do_constant_folding=False,  # folding would rename transposed weights
             opset_version=OPSET,
-            input_names=list(input_names),
+            input_names=[*input_names, *names],
             output_names=list(output_names),
             dynamic_axes=dynamic_axes,
             dynamo=False,
@@ -91,9 +155,14 @@ def trace(
 
 
 def attach_weights(
-    proto: onnx.ModelProto, module: torch.nn.Module, sink: WeightSink, input_names: tuple[str, ...]
+    proto: onnx.ModelProto,
+    module: torch.nn.Module,
+    sink: WeightSink,
+    input_names: tuple[str, ...],
+    dtype: torch.dtype,
 ) -> int:
-    """Move the weight inputs of ``proto`` into initializers; returns their byte count."""
+    """Move the weight inputs of ``proto`` into initializers, floating ones converted to
+    ``dtype`` one tensor at a time; returns their byte count."""
     tensors = dict(module.named_parameters())
     tensors.update(dict(module.named_buffers()))
     graph = proto.graph
@@ -105,8 +174,9 @@ def attach_weights(
                 raise RuntimeError(f"graph input {value.name} is neither declared nor a weight")
             keep.append(value)
             continue
-        graph.initializer.append(sink.initializer(value.name, tensor))
-        total += tensor.numel() * tensor.element_size()
+        stored = dtype if tensor.is_floating_point() else tensor.dtype
+        graph.initializer.append(sink.initializer(value.name, tensor, stored))
+        total += tensor.numel() * stored.itemsize
     del graph.input[:]
     graph.input.extend(keep)
     return total
