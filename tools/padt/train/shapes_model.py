@@ -10,6 +10,17 @@ image has 4 x 4 windows), full attention in blocks 1 and 3, patch 14, merge 2; L
 3 layers, 8 heads of 32 with 2 KV heads, mrope [4, 6, 6] (sums to 32/2); decoder width 128
 with 4 heads (head_dim 32 = the vision head_dim). About 4M parameters.
 
+Two choices differ from Qwen2.5-VL / PaDT defaults because this model starts from scratch:
+- rope_theta 100 (Qwen: 1e6). M-RoPE gives the width section the lowest frequencies; with
+  head_dim 32 and theta 1e6 they are 2e-6..2e-4 rad per 28-px cell, so over a 16-cell wide
+  image the LLM could hardly tell left from right. With 100 they are 0.003..0.056 rad per
+  cell (and text positions, at most a few hundred here, still turn less than a circle at
+  the lowest frequency).
+- vis_norm starts at weight 0.1 (PaDT: 0, so that a pretrained MLLM's prototypes start at
+  zero). From scratch, a zero weight leaves every prototype equal to the bias; after 1,900
+  steps the weight was still ~0.01 and prototypes differed by 0.4 % between patches, so
+  neither VRT logits nor decoder features could tell objects apart.
+
 The PaDT demo resizes images to a 644 px long side before processing; our images are
 112-448 px and the model is trained on them as they are, so the checkpoint config records
 `padt_pre_resize_long_side: null` (no pre-resize).
@@ -27,6 +38,8 @@ from ..modeling import PadtForConditionalGeneration
 from ..tokenizer_build import qwen_tokenizer, train_qwen_style_bpe
 
 ROW_MULTIPLE = 64
+SHAPES_ROPE_THETA = 100.0
+VIS_NORM_INIT = 0.1
 PRE_RESIZE_KEY = "padt_pre_resize_long_side"
 _ID_TOKENS = {
     "bos_token_id": "<|endoftext|>",
@@ -119,7 +132,7 @@ def shapes_config(
         num_key_value_heads=s["llm_kv_heads"],
         max_position_embeddings=4096,
         rms_norm_eps=1e-6,
-        rope_theta=1_000_000.0,
+        rope_theta=SHAPES_ROPE_THETA,
         rope_scaling={"type": "mrope", "mrope_section": list(s["mrope"])},
         tie_word_embeddings=True,
         initializer_range=0.02,
@@ -173,6 +186,8 @@ def build_shapes_model(
 
     torch.manual_seed(seed)
     model = PadtForConditionalGeneration(shapes_config(tokenizer, sizes, mask_placement))
+    with torch.no_grad():
+        model.vis_norm.weight.fill_(VIS_NORM_INIT)
     stops = [tokenizer.convert_tokens_to_ids("<|im_end|>")]
     stops.append(tokenizer.convert_tokens_to_ids("<|endoftext|>"))
     model.generation_config.eos_token_id = stops

@@ -9,6 +9,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor
 
+from ..decoder import spatial_row_of_cell
 from ..modeling import EncodedImage, PadtForConditionalGeneration
 from ..vision import run_vision_tower
 from . import losses
@@ -22,6 +23,7 @@ class StepLosses:
     box: Tensor
     score: Tensor
     mask: Tensor
+    position: Tensor  # the auxiliary position probe's loss (0 without a probe)
     iou: float  # mean box IoU of the batch's objects (a progress indicator)
     objects: int
 
@@ -32,6 +34,7 @@ class StepLosses:
             "box": float(self.box),
             "score": float(self.score),
             "mask": float(self.mask),
+            "position": float(self.position),
             "iou": self.iou,
             "objects": self.objects,
         }
@@ -75,11 +78,67 @@ def blocked_vrt_logits(
     return blocked
 
 
+def _cell_centres(cells: Tensor, grid_h: int, grid_w: int) -> Tensor:
+    """Raster cell indices -> normalised (x, y) centres [n, 2]."""
+    return torch.stack([((cells % grid_w) + 0.5) / grid_w, ((cells // grid_w) + 0.5) / grid_h], -1)
+
+
+class PositionProbe(torch.nn.Module):
+    """Training-only auxiliary heads (never exported) that read absolute positions back.
+
+    Why: rotary positions (Qwen2.5-VL's vision tower and LLM, the PaDT decoder) change
+    attention weights, never values, so no feature says where it is unless attention
+    over tokens of different content writes it in. A decoder whose inputs carry no position
+    regresses boxes like DETR does: its output stayed at the mean box for thousands of steps.
+    Two places can hold positions and are supervised here:
+    - the LLM's hidden state at each VRT target (`vrt`): image tokens attend to the text
+      before them with position-dependent weights, and the hidden state that predicts a
+      patch can read that patch's position; the decoder then gets positions with its
+      features, like point prompts;
+    - the decoder memory after the first high-res block (`memory`), written by its
+      memory->query update, whose queries are rotated by the rows' positions.
+    """
+
+    def __init__(self, decoder_dim: int, llm_dim: int, scale: float = 1.0) -> None:
+        super().__init__()
+        self.memory = torch.nn.Linear(decoder_dim, 2)
+        self.vrt = torch.nn.Linear(llm_dim, 2)
+        self.scale = scale  # the losses' weight in the total
+
+    def memory_loss(self, memory: Tensor, image: EncodedImage) -> Tensor:
+        """memory [B, N, D] in window order -> mean squared error of each row's cell centre."""
+        h14, w14 = image.grid_h14, image.grid_w14
+        cell_of_row = torch.argsort(spatial_row_of_cell(image.window_index, h14, w14))
+        target = _cell_centres(cell_of_row.to(memory.device), h14, w14)
+        return ((self.memory(memory.float()) - target) ** 2).sum(-1).mean()
+
+    def vrt_loss(self, hidden: Tensor, patches: list[int], grid_h28: int, grid_w28: int) -> Tensor:
+        """hidden [n, D] at VRT targets, patches: their raster 28-px cells."""
+        target = _cell_centres(torch.tensor(patches, device=hidden.device), grid_h28, grid_w28)
+        return ((self.vrt(hidden.float()) - target) ** 2).sum(-1).mean()
+
+
+class _MemoryTap:
+    """Keeps the memory the first high-res decoder block returns (a forward hook)."""
+
+    def __init__(self, model: PadtForConditionalGeneration) -> None:
+        self.memory: Tensor | None = None
+        block = model.vl_decoder.high_res_transformer1
+        self.handle = block.register_forward_hook(self._keep)
+
+    def _keep(self, _module, _inputs, output) -> None:
+        self.memory = output[1]
+
+    def close(self) -> None:
+        self.handle.remove()
+
+
 def compute_losses(
     model: PadtForConditionalGeneration,
     items: list[TrainItem],
     pad_id: int,
     use_prototype_features: bool,
+    probe: PositionProbe | None = None,
 ) -> StepLosses:
     device = model.device
     vocab_rows = model.text_vocab_rows
@@ -132,10 +191,21 @@ def compute_losses(
         vrt_logits[b, :, : image.num_patches] = h_comp[b] @ protos.T
     logits = torch.cat([text_logits, vrt_logits], dim=-1)
     blocked = blocked_vrt_logits(items, vocab_rows, logits.shape[-1], clen).to(device)
+    position_losses: list[Tensor] = []
+    vrt_losses: list[Tensor] = []
     ce = losses.robust_token_ce(logits, targets, token_mask, blocked)
+
+    if probe is not None:
+        for b, it in enumerate(items):
+            steps = [t for t, k in enumerate(it.vrt_object) if k >= 0]
+            if steps:
+                patches = [it.completion_ids[t] - vocab_rows for t in steps]
+                h28, w28 = it.grid_thw[1] // 2, it.grid_thw[2] // 2
+                vrt_losses.append(probe.vrt_loss(h_comp[b, steps], patches, h28, w28))
 
     # --- decoder on each object's VRT features -----------------------------------------
     boxes, scores, masks, gt_boxes, gt_masks = [], [], [], [], []
+    tap = _MemoryTap(model) if probe is not None else None
     for b, (it, image) in enumerate(zip(items, images, strict=True)):
         if not it.decoded:
             continue
@@ -159,23 +229,28 @@ def compute_losses(
             image.grid_w14,
             model.row_of_cell(image),
         )
+        if tap is not None and tap.memory is not None:
+            position_losses.append(probe.memory_loss(tap.memory, image))
         boxes.append(box)
         scores.append(score)
         masks.extend(mask.unbind(0))
         gt_boxes.extend(it.objects[k].box_xyxy for k in it.decoded)
         gt_masks.extend(it.objects[k].mask for k in it.decoded)
 
+    if tap is not None:
+        tap.close()
     zero = ce.new_zeros(())
     if not boxes:
-        return StepLosses(ce, ce, zero, zero, zero, 0.0, 0)
+        return StepLosses(ce, ce, zero, zero, zero, zero, 0.0, 0)
+    position = sum((torch.stack(x).mean() for x in (position_losses, vrt_losses) if x), zero)
     pred_boxes = torch.cat(boxes)
     gt_xyxy = torch.stack(gt_boxes).to(device)
     box, giou, iou = losses.box_loss(pred_boxes, gt_xyxy)
     score = losses.score_loss(torch.cat(scores), giou)
     mask_logits, mask_gt, valid = pad_maps(masks, gt_masks, device)
     mask = losses.mask_loss(mask_logits, mask_gt, valid)
-    total = ce + box + score + mask
-    return StepLosses(total, ce, box, score, mask, float(iou.mean()), len(gt_boxes))
+    total = ce + box + score + mask + (probe.scale * position if probe is not None else 0)
+    return StepLosses(total, ce, box, score, mask, position, float(iou.mean()), len(gt_boxes))
 
 
 def pad_maps(

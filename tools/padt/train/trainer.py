@@ -36,7 +36,7 @@ from .shapes_model import (
     build_shapes_tokenizer,
     count_parameters,
 )
-from .step import compute_losses
+from .step import PositionProbe, compute_losses
 
 STATE = "state.pt"
 
@@ -60,6 +60,12 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--threads", type=int, default=0, help="CPU threads (0: all cores)")
     p.add_argument("--workers", type=int, default=0, help="data processes (0: in-process)")
     p.add_argument("--bf16", action="store_true", help="bf16 autocast (CUDA)")
+    p.add_argument(
+        "--position-probe",
+        type=float,
+        default=1.0,
+        help="weight of the auxiliary position losses (0: off; see step.PositionProbe)",
+    )
     p.add_argument("--mask-placement", choices=["spatial", "window"], default="spatial")
     p.add_argument("--task-weights", type=float, nargs=3, default=list(DEFAULT_TASK_WEIGHTS))
     p.add_argument("--micro", action="store_true", help=argparse.SUPPRESS)  # tests
@@ -103,11 +109,12 @@ def _tokenizer(out: Path, resume: bool, micro: bool):
     return tokenizer
 
 
-def save_state(path: Path, model, optimizer, scheduler, step: int, args) -> None:
+def save_state(path: Path, model, optimizer, scheduler, step: int, args, probe=None) -> None:
     tmp = path.with_suffix(".tmp")
     torch.save(
         {
             "model": model.state_dict(),
+            "probe": probe.state_dict() if probe is not None else None,
             "optimizer": optimizer.state_dict(),
             "scheduler": scheduler.state_dict(),
             "step": step,
@@ -138,13 +145,20 @@ def train(args: argparse.Namespace) -> dict:
         mask_placement=args.mask_placement,
     ).to(device)
     model.train()
+    probe = None
+    if args.position_probe > 0:
+        probe = PositionProbe(
+            model.vl_decoder.settings.hidden_size, model.config.hidden_size, args.position_probe
+        )
+        probe.to(device)
     decay = [p for n, p in model.named_parameters() if p.dim() >= 2 and "embed" not in n]
     no_decay = [p for n, p in model.named_parameters() if not (p.dim() >= 2 and "embed" not in n)]
+    groups = [
+        {"params": decay, "weight_decay": args.weight_decay},
+        {"params": no_decay, "weight_decay": 0.0},
+    ]
     optimizer = torch.optim.AdamW(
-        [
-            {"params": decay, "weight_decay": args.weight_decay},
-            {"params": no_decay, "weight_decay": 0.0},
-        ],
+        groups + ([{"params": list(probe.parameters()), "weight_decay": 0.0}] if probe else []),
         lr=args.lr,
         betas=(0.9, 0.98),
     )
@@ -156,7 +170,19 @@ def train(args: argparse.Namespace) -> dict:
     if args.resume and state_path.is_file():
         state = torch.load(state_path, map_location=device, weights_only=False)
         model.load_state_dict(state["model"])
-        optimizer.load_state_dict(state["optimizer"])
+        if probe is not None and state.get("probe"):
+            probe.load_state_dict(state["probe"], strict=False)
+        saved = state["optimizer"]
+        sizes = [len(g["params"]) for g in saved["param_groups"]]
+        if sizes == [len(g["params"]) for g in optimizer.param_groups]:
+            optimizer.load_state_dict(saved)
+        else:  # the probe changed: the model's own two groups keep their moments
+            own = optimizer.state_dict()
+            model_params = sizes[0] + sizes[1]
+            own["state"].update({i: v for i, v in saved["state"].items() if i < model_params})
+            for group, old in zip(own["param_groups"][:2], saved["param_groups"][:2], strict=True):
+                group.update({k: v for k, v in old.items() if k != "params"})
+            optimizer.load_state_dict(own)
         scheduler.load_state_dict(state["scheduler"])
         step = int(state["step"])
         set_rng_states(state["rng"])
@@ -181,7 +207,7 @@ def train(args: argparse.Namespace) -> dict:
         items = batches.get(step)
         data_s = time.perf_counter() - started
         with torch.autocast(device.type, dtype=torch.bfloat16, enabled=autocast):
-            result = compute_losses(model, items, pad_id, step < args.decoder_warmup)
+            result = compute_losses(model, items, pad_id, step < args.decoder_warmup, probe)
         optimizer.zero_grad(set_to_none=True)
         result.total.backward()
         grad_norm = torch.nn.utils.clip_grad_norm_(model.parameters(), args.clip)
@@ -207,11 +233,12 @@ def train(args: argparse.Namespace) -> dict:
             print(
                 f"step {step}/{args.steps} loss {last['loss']:.4f} ce {last['ce']:.4f} "
                 f"box {last['box']:.4f} score {last['score']:.4f} mask {last['mask']:.4f} "
+                f"pos {last['position']:.4f} "
                 f"iou {last['iou']:.3f} lr {lr:.2e} {elapsed:.2f}s/step",
                 flush=True,
             )
         if step % args.ckpt_every == 0 or step == stop_at:
-            save_state(state_path, model, optimizer, scheduler, step, args)
+            save_state(state_path, model, optimizer, scheduler, step, args, probe)
             if step == args.steps or step % (args.ckpt_every * 5) == 0:
                 export_model(model, tokenizer, processor, out / "model")
     log.close()
