@@ -39,7 +39,6 @@ def test_resume_reproduces_the_uninterrupted_step_4(tmp_path):
 
 
 def test_every_parameter_gets_a_gradient():
-
     from padt.processing import make_processor
     from padt.train.data import make_batch
     from padt.train.shapes_model import MICRO_SIZES, build_shapes_model, build_shapes_tokenizer
