@@ -13,7 +13,7 @@ import { availableDatabaseKinds } from "@padt/testkit";
 import { createClient } from "graphql-ws";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import WebSocket from "ws";
-import { type Body, type E2eGateway, startE2eGateway } from "./helpers/e2e-gateway.js";
+import { type Body, type E2eGateway, graphqlOver, startE2eGateway } from "./helpers/e2e-gateway.js";
 
 const fixtures = new URL("./fixtures/", import.meta.url).pathname;
 const image = readFileSync(`${fixtures}padt-tiny-random.images/rec_200x150_0.png`).toString(
@@ -165,15 +165,7 @@ describe("gateway + engine on the embedded default (PGlite in a data directory)"
 
   it("answers other requests while an answer streams", async () => {
     const key = gateway.localKey!;
-    const gql = async (query: string, variables?: Record<string, unknown>) => {
-      const res = await fetch(`${gateway.url}/graphql`, {
-        method: "POST",
-        headers: { "content-type": "application/json", authorization: `Bearer ${key}` },
-        body: JSON.stringify({ query, variables }),
-      });
-      return (await res.json()) as Body;
-    };
-    await expectAnswersWhileStreaming(gateway.url, key, gql);
+    await expectAnswersWhileStreaming(gateway.url, key, graphqlOver(gateway.url, key));
   });
 });
 

@@ -46,17 +46,22 @@ export async function startE2eGateway(
   return {
     gateway,
     key,
-    async gql(query, variables) {
-      const res = await fetch(`${gateway.url}/graphql`, {
-        method: "POST",
-        headers: { "content-type": "application/json", authorization: `Bearer ${key}` },
-        body: JSON.stringify({ query, variables }),
-      });
-      return (await res.json()) as Body;
-    },
+    gql: graphqlOver(gateway.url, key),
     async close() {
       await gateway.close();
       await db.drop();
     },
+  };
+}
+
+/** POSTs GraphQL to `<url>/graphql` with the key as a bearer token. */
+export function graphqlOver(url: string, key: string): E2eGateway["gql"] {
+  return async (query, variables) => {
+    const res = await fetch(`${url}/graphql`, {
+      method: "POST",
+      headers: { "content-type": "application/json", authorization: `Bearer ${key}` },
+      body: JSON.stringify({ query, variables }),
+    });
+    return (await res.json()) as Body;
   };
 }
