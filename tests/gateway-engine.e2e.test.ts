@@ -32,34 +32,10 @@ describe.each(availableDatabaseKinds())("gateway + engine + REC plugin on %s", (
   let gateway: Gateway;
   let key: string;
   let gql: E2eGateway["gql"];
-  const subscribe = (query: string, variables: Record<string, unknown>) =>
-    new Promise<Body[]>((resolve, reject) => {
-      const client = createClient({
-        url: `${gateway.url.replace("http", "ws")}/graphql`,
-        webSocketImpl: WebSocket,
-        connectionParams: { authorization: `Bearer ${key}` },
-        retryAttempts: 0,
-      });
-      const out: Body[] = [];
-      client.subscribe(
-        { query, variables },
-        {
-          next: (r) => out.push(r as Body),
-          error: (e) => {
-            void client.dispose();
-            reject(e);
-          },
-          complete: () => {
-            void client.dispose();
-            resolve(out);
-          },
-        },
-      );
-    });
-
+  let subscribe: E2eGateway["subscribe"];
   beforeAll(async () => {
     server = await startE2eGateway(kind, engine);
-    ({ gateway, key, gql } = server);
+    ({ gateway, key, gql, subscribe } = server);
   });
   afterAll(() => server?.close());
 

@@ -11,6 +11,8 @@ import {
   startGateway,
 } from "@padt/gateway";
 import { createTestDatabase, type DatabaseKind } from "@padt/testkit";
+import { createClient } from "graphql-ws";
+import WebSocket from "ws";
 
 export type Body = {
   // biome-ignore lint/suspicious/noExplicitAny: responses are read field by field.
@@ -22,6 +24,8 @@ export interface E2eGateway {
   gateway: Gateway;
   key: string;
   gql(query: string, variables?: Record<string, unknown>): Promise<Body>;
+  /** Every result of a subscription over graphql-ws, once the server completes it. */
+  subscribe(query: string, variables: Record<string, unknown>): Promise<Body[]>;
   close(): Promise<void>;
 }
 
@@ -47,6 +51,7 @@ export async function startE2eGateway(
     gateway,
     key,
     gql: graphqlOver(gateway.url, key),
+    subscribe: subscriptionOver(gateway.url, key),
     async close() {
       await gateway.close();
       await db.drop();
@@ -64,4 +69,32 @@ export function graphqlOver(url: string, key: string): E2eGateway["gql"] {
     });
     return (await res.json()) as Body;
   };
+}
+
+/** Subscribes over graphql-ws at `<url>/graphql` with the key in the connection params. */
+export function subscriptionOver(url: string, key: string): E2eGateway["subscribe"] {
+  return (query, variables) =>
+    new Promise<Body[]>((resolve, reject) => {
+      const client = createClient({
+        url: `${url.replace("http", "ws")}/graphql`,
+        webSocketImpl: WebSocket,
+        connectionParams: { authorization: `Bearer ${key}` },
+        retryAttempts: 0,
+      });
+      const out: Body[] = [];
+      client.subscribe(
+        { query, variables },
+        {
+          next: (r) => out.push(r as Body),
+          error: (e) => {
+            void client.dispose();
+            reject(e);
+          },
+          complete: () => {
+            void client.dispose();
+            resolve(out);
+          },
+        },
+      );
+    });
 }

@@ -11,6 +11,10 @@ features (shape, sum, a few values), and each object's box, score and mask (RLE)
 ``python -m padt.golden --make-fixture <dir>`` writes the committed fixture:
 ``<dir>/padt-tiny-random/`` (save_tiny_checkpoint(seed=0) exported as fp32) and
 ``<dir>/padt-tiny-random.golden.json``.
+
+``python -m padt.golden <shipped_bundle> --shapes-fixture <dir>`` writes the goldens of the
+shipped Shapes model on Shapes test images: ``<dir>/padt-tiny-shapes.golden.json`` and
+``<dir>/padt-tiny-shapes.images/``.
 """
 
 from __future__ import annotations
@@ -21,6 +25,7 @@ import json
 import shutil
 import sys
 import tempfile
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -42,14 +47,68 @@ PROMPTS = {
     "OVD": "Please carefully check the image and detect the following objects: {}.",
     "RIC": "Please describe this image.",
 }
-# (name, image sizes (w, h), task, prompt argument, pre-resize long side). 333x517 is not
-# a multiple of 28 and skips the 644-px pre-resize, so smart_resize rounds it directly.
-CASES = [
-    ("rec_200x150", [(200, 150)], "REC", "red circle", 644),
-    ("ovd_448x336", [(448, 336)], "OVD", '["cat", "dog"]', 644),
-    ("ric_333x517", [(333, 517)], "RIC", None, None),
-    ("rec_two_images", [(200, 150), (448, 336)], "REC", "blue square", 644),
-]
+SHAPES_MAX_NEW_TOKENS = 256  # a Shapes answer with 8 objects of 5 VRTs each stays well below
+SHAPES_FIXTURE = "padt-tiny-shapes"
+
+
+@dataclass(frozen=True)
+class Case:
+    name: str
+    task: str
+    prompt: str
+    images: tuple[Image.Image, ...]
+    long_side: int | None  # the pre-resize long side (None: the image as it is)
+    task_input: dict  # what a client sends the task plugin for this prompt (GraphQL TaskInput)
+
+
+def synthetic_cases() -> list[Case]:
+    """Synthetic pictures at awkward sizes, for any bundle. 333x517 is not a multiple of 28
+    and skips the 644-px pre-resize, so smart_resize rounds it directly."""
+    specs = [
+        ("rec_200x150", [(200, 150)], "REC", "red circle", 644),
+        ("ovd_448x336", [(448, 336)], "OVD", '["cat", "dog"]', 644),
+        ("ric_333x517", [(333, 517)], "RIC", None, None),
+        ("rec_two_images", [(200, 150), (448, 336)], "REC", "blue square", 644),
+    ]
+    return [
+        Case(
+            name,
+            task,
+            PROMPTS[task].format(arg) if arg is not None else PROMPTS[task],
+            tuple(synthetic_image(w, h, seed=i + 7 * len(name)) for i, (w, h) in enumerate(sizes)),
+            long_side,
+            _task_input(task, arg),
+        )
+        for name, sizes, task, arg, long_side in specs
+    ]
+
+
+def _task_input(task: str, arg: str | None) -> dict:
+    if task == "REC":
+        return {"rec": {"expression": arg}}
+    if task == "OVD":
+        return {"ovd": {"categories": json.loads(arg)}}
+    return {"ric": {}}
+
+
+# (task, Shapes test image index): small images of 1-4 objects (the PNGs are committed),
+# sides that are not multiples of 28.
+SHAPES_CASES = (("REC", 3), ("OVD", 6), ("RIC", 10))
+
+
+def shapes_cases(seed: int = 0) -> list[Case]:
+    """Shapes test images with their first prompt of a task: goldens in which a trained
+    Shapes model answers with real objects."""
+    from .shapes.dataset import generate_sample
+
+    cases = []
+    for task, index in SHAPES_CASES:
+        sample = generate_sample("test", index, seed)
+        entry = {"REC": sample.referring, "OVD": sample.ovd, "RIC": sample.captions}[task][0]
+        arg = entry.get("expression") or json.dumps(entry.get("categories"))
+        name, image = f"shapes_{task.lower()}_{index}", (Image.fromarray(sample.pixels),)
+        cases.append(Case(name, task, entry["prompt"], image, None, _task_input(task, arg)))
+    return cases
 
 
 # (height, width, max_pixels): exact halves (round half to even), both pixel bounds.
@@ -114,19 +173,20 @@ def load_processor(bundle_dir: Path):
     return tokenizer, make_processor(tokenizer, image_processor, tokenizer.chat_template)
 
 
-def run_case(bundle: OrtPadt, tokenizer, processor, case) -> dict[str, Any]:
+def run_case(
+    bundle: OrtPadt, tokenizer, processor, case: Case, max_new_tokens: int
+) -> dict[str, Any]:
     from .processing import build_inputs
 
-    name, sizes, task, arg, long_side = case
-    images = case_images(case)
-    text = PROMPTS[task].format(arg) if arg is not None else PROMPTS[task]
-    content = [{"type": "image"} for _ in images] + [{"type": "text", "text": text}]
+    images = list(case.images)
+    sizes = [image.size for image in images]
+    content = [{"type": "image"} for _ in images] + [{"type": "text", "text": case.prompt}]
     messages = [{"role": "user", "content": content}]
-    inputs = build_inputs(processor, tokenizer, images, messages, long_side=long_side)
+    inputs = build_inputs(processor, tokenizer, images, messages, long_side=case.long_side)
     ids = inputs.input_ids[0].numpy()
     grids = [(int(h), int(w)) for _, h, w in inputs.image_grid_thw.tolist()]
     pixels = inputs.pixel_values.numpy()
-    result = bundle.generate(ids, pixels, grids, max_new_tokens=MAX_NEW_TOKENS)
+    result = bundle.generate(ids, pixels, grids, max_new_tokens=max_new_tokens)
 
     vc = bundle.vision_cfg
     per_image = []
@@ -168,10 +228,11 @@ def run_case(bundle: OrtPadt, tokenizer, processor, case) -> dict[str, Any]:
             }
         )
     return {
-        "name": name,
-        "task": task,
-        "prompt": text,
-        "long_side": long_side,
+        "name": case.name,
+        "task": case.task,
+        "prompt": case.prompt,
+        "task_input": case.task_input,
+        "long_side": case.long_side,
         "rendered_prompt": inputs.text,
         "pixel_values": _tensor_summary(pixels, rows=(0, 1, pixels.shape[0] // 2, -1)),
         "images": per_image,
@@ -186,15 +247,18 @@ def run_case(bundle: OrtPadt, tokenizer, processor, case) -> dict[str, Any]:
     }
 
 
-def make_goldens(bundle_dir: str | Path) -> dict[str, Any]:
+def make_goldens(
+    bundle_dir: str | Path, cases: list[Case] | None = None, max_new_tokens: int = MAX_NEW_TOKENS
+) -> dict[str, Any]:
     bundle_dir = Path(bundle_dir)
+    cases = synthetic_cases() if cases is None else cases
     bundle = OrtPadt(bundle_dir)
     tokenizer, processor = load_processor(bundle_dir)
     ip = bundle.manifest["image_processor"]
     return {
         "golden_version": GOLDEN_VERSION,
         "bundle": bundle.manifest["model"]["name"],
-        "max_new_tokens": MAX_NEW_TOKENS,
+        "max_new_tokens": max_new_tokens,
         "smart_resize": [
             {
                 "in": [h, w],
@@ -207,29 +271,30 @@ def make_goldens(bundle_dir: str | Path) -> dict[str, Any]:
             }
             for h, w, m in SMART_RESIZE_CASES
         ],
-        "cases": [run_case(bundle, tokenizer, processor, case) for case in CASES],
+        "cases": [run_case(bundle, tokenizer, processor, c, max_new_tokens) for c in cases],
     }
 
 
-def write_goldens(bundle_dir: str | Path, out: str | Path) -> Path:
+def write_goldens(
+    bundle_dir: str | Path,
+    out: str | Path,
+    cases: list[Case] | None = None,
+    max_new_tokens: int = MAX_NEW_TOKENS,
+) -> Path:
     out = Path(out)
-    out.write_text(json.dumps(make_goldens(bundle_dir), separators=(",", ":")) + "\n")
+    goldens = make_goldens(bundle_dir, cases, max_new_tokens)
+    out.write_text(json.dumps(goldens, separators=(",", ":")) + "\n")
     return out
 
 
-def case_images(case) -> list[Image.Image]:
-    name, sizes, *_ = case
-    return [synthetic_image(w, h, seed=i + 7 * len(name)) for i, (w, h) in enumerate(sizes)]
-
-
-def write_case_images(out_dir: str | Path) -> list[Path]:
+def write_case_images(out_dir: str | Path, cases: list[Case] | None = None) -> list[Path]:
     """The cases' images as PNG files (``<case>_<k>.png``), for tests without PIL."""
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     paths = []
-    for case in CASES:
-        for k, image in enumerate(case_images(case)):
-            path = out_dir / f"{case[0]}_{k}.png"
+    for case in synthetic_cases() if cases is None else cases:
+        for k, image in enumerate(case.images):
+            path = out_dir / f"{case.name}_{k}.png"
             image.save(path, format="PNG")
             paths.append(path)
     return paths
@@ -250,18 +315,36 @@ def make_fixture(fixtures_dir: str | Path, seed: int = 0) -> Path:
     return bundle_dir
 
 
+def write_shapes_fixture(bundle_dir: str | Path, fixtures_dir: str | Path) -> Path:
+    """Goldens of a trained Shapes bundle on Shapes test images, next to the other fixture."""
+    fixtures_dir = Path(fixtures_dir)
+    cases = shapes_cases()
+    images = fixtures_dir / f"{SHAPES_FIXTURE}.images"
+    shutil.rmtree(images, ignore_errors=True)
+    write_case_images(images, cases)
+    out = fixtures_dir / f"{SHAPES_FIXTURE}.golden.json"
+    return write_goldens(bundle_dir, out, cases, SHAPES_MAX_NEW_TOKENS)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m padt.golden")
     parser.add_argument("bundle_dir", nargs="?")
     parser.add_argument("out", nargs="?")
     parser.add_argument("--make-fixture", metavar="FIXTURES_DIR")
+    parser.add_argument("--shapes-fixture", metavar="FIXTURES_DIR")
     args = parser.parse_args(argv)
     if args.make_fixture:
         shutil.rmtree(Path(args.make_fixture) / FIXTURE_NAME, ignore_errors=True)
         print(make_fixture(args.make_fixture))
         return 0
+    if args.shapes_fixture and args.bundle_dir:
+        print(write_shapes_fixture(args.bundle_dir, args.shapes_fixture))
+        return 0
     if not (args.bundle_dir and args.out):
-        parser.error("give <bundle_dir> <out.json>, or --make-fixture <dir>")
+        parser.error(
+            "give <bundle_dir> <out.json>, <bundle_dir> --shapes-fixture <dir>, "
+            "or --make-fixture <dir>"
+        )
     print(write_goldens(args.bundle_dir, args.out))
     return 0
 

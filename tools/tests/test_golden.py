@@ -1,7 +1,9 @@
-"""The committed fixture (repo tests/fixtures/padt-tiny-random + .golden.json) is current:
-the export is deterministic for save_tiny_checkpoint(seed=0), and the goldens
-regenerate from the committed bundle. Regenerate both with
-``cd tools && .venv/bin/python -m padt.golden --make-fixture ../tests/fixtures``."""
+"""The committed fixtures are current: the export is deterministic for
+save_tiny_checkpoint(seed=0) (tests/fixtures/padt-tiny-random), and the goldens regenerate
+from the committed bundles, the random one and the shipped Shapes model (models/). Regenerate
+with ``cd tools && .venv/bin/python -m padt.golden --make-fixture ../tests/fixtures`` and
+``.venv/bin/python -m padt.golden ../models/padt-tiny-shapes --shapes-fixture ../tests/fixtures``
+(``padt.train.ship`` does the latter when it ships a model)."""
 
 import json
 import math
@@ -10,10 +12,19 @@ from pathlib import Path
 import pytest
 
 from padt.export import export_bundle
-from padt.golden import FIXTURE_NAME, make_goldens
+from padt.golden import (
+    FIXTURE_NAME,
+    SHAPES_FIXTURE,
+    SHAPES_MAX_NEW_TOKENS,
+    make_goldens,
+    shapes_cases,
+)
 from padt.tiny import save_tiny_checkpoint
 
-FIXTURES = Path(__file__).resolve().parents[2] / "tests" / "fixtures"
+ROOT = Path(__file__).resolve().parents[2]
+FIXTURES = ROOT / "tests" / "fixtures"
+SHIPPED = ROOT / "models" / SHAPES_FIXTURE
+SHIPPED_GOLDEN = FIXTURES / f"{SHAPES_FIXTURE}.golden.json"
 BUNDLE = FIXTURES / FIXTURE_NAME
 GOLDEN = FIXTURES / f"{FIXTURE_NAME}.golden.json"
 REGENERATE = "regenerate with: .venv/bin/python -m padt.golden --make-fixture ../tests/fixtures"
@@ -21,7 +32,7 @@ REGENERATE = "regenerate with: .venv/bin/python -m padt.golden --make-fixture ..
 
 def test_fixture_size():
     total = sum(p.stat().st_size for p in FIXTURES.rglob("*") if p.is_file())
-    assert total < 3 * 1024 * 1024
+    assert total < 4 * 1024 * 1024
 
 
 def test_fixture_bundle_is_current(tmp_path):
@@ -58,3 +69,12 @@ def test_goldens_are_current():
     cases = committed["cases"]
     assert any(case["objects"] for case in cases), "goldens should exercise the object path"
     assert len(cases[-1]["images"]) == 2
+
+
+@pytest.mark.skipif(not SHIPPED_GOLDEN.is_file(), reason="no Shapes model shipped")
+def test_shipped_goldens_are_current():
+    committed = json.loads(SHIPPED_GOLDEN.read_text())
+    _close(make_goldens(SHIPPED, shapes_cases(), SHAPES_MAX_NEW_TOKENS), committed)
+    by_task = {case["task"]: case for case in committed["cases"]}
+    assert by_task.keys() == {"REC", "OVD", "RIC"}
+    assert all(case["objects"] for case in by_task.values()), "a trained model answers with objects"

@@ -1,7 +1,9 @@
 /**
- * The engine against the exporter's goldens (tests/fixtures/padt-tiny-random.golden.json):
- * what the PyTorch-checked onnxruntime pipeline in tools/ produced for fixed images and
- * prompts. Identical greedy ids, boxes within 1e-4 of the image size, mask IoU >= 0.999.
+ * The engine against the exporter's goldens (tests/fixtures/<bundle>.golden.json): what the
+ * PyTorch-checked onnxruntime pipeline in tools/ produced for fixed images and prompts, for
+ * the random-weight test bundle and for the shipped Shapes model (models/padt-tiny-shapes,
+ * whose goldens are Shapes test images with real answers). Identical greedy ids, boxes within
+ * 1e-4 of the image size, mask IoU >= 0.999.
  */
 import { createHash } from "node:crypto";
 import { readFileSync } from "node:fs";
@@ -18,7 +20,11 @@ import { ChatTemplate, encodeChatPrompt } from "../src/text/chat_template.js";
 import { TextTokenizer } from "../src/text/tokenizer.js";
 
 const fixtures = new URL("../../../tests/fixtures/", import.meta.url).pathname;
-const bundle = `${fixtures}padt-tiny-random`;
+const models = new URL("../../../models/", import.meta.url).pathname;
+const BUNDLES = [
+  { name: "padt-tiny-random", bundle: `${fixtures}padt-tiny-random` },
+  { name: "padt-tiny-shapes", bundle: `${models}padt-tiny-shapes` },
+];
 
 interface GoldenObject {
   label: string;
@@ -43,95 +49,97 @@ interface GoldenCase {
   generated_ids: number[];
   objects: GoldenObject[];
 }
-const golden = JSON.parse(readFileSync(`${fixtures}padt-tiny-random.golden.json`, "utf8")) as {
-  max_new_tokens: number;
-  cases: GoldenCase[];
-};
-const imagesOf = (c: GoldenCase) =>
-  c.images.map(
-    (_, k) => new Uint8Array(readFileSync(`${fixtures}padt-tiny-random.images/${c.name}_${k}.png`)),
-  );
-const turnsOf = (c: GoldenCase): ChatTurn[] => [
-  {
-    role: "user",
-    content: [
-      ...imagesOf(c).map((data) => ({ type: "image" as const, data })),
-      { type: "text", text: c.prompt },
-    ],
-  },
-];
+describe.each(BUNDLES)("goldens of $name", ({ name, bundle }) => {
+  const golden = JSON.parse(readFileSync(`${fixtures}${name}.golden.json`, "utf8")) as {
+    max_new_tokens: number;
+    cases: GoldenCase[];
+  };
+  const imagesOf = (c: GoldenCase) =>
+    c.images.map(
+      (_, k) => new Uint8Array(readFileSync(`${fixtures}${name}.images/${c.name}_${k}.png`)),
+    );
+  const turnsOf = (c: GoldenCase): ChatTurn[] => [
+    {
+      role: "user",
+      content: [
+        ...imagesOf(c).map((data) => ({ type: "image" as const, data })),
+        { type: "text", text: c.prompt },
+      ],
+    },
+  ];
 
-const engines = new Map<number | null, PadtEngine>();
-beforeAll(async () => {
-  for (const longSide of new Set(golden.cases.map((c) => c.long_side))) {
-    engines.set(longSide, await PadtEngine.load({ bundle, threads: 1, longSide }));
-  }
-});
-afterAll(() => Promise.all([...engines.values()].map((e) => e.close())));
+  const engines = new Map<number | null, PadtEngine>();
+  beforeAll(async () => {
+    for (const longSide of new Set(golden.cases.map((c) => c.long_side))) {
+      engines.set(longSide, await PadtEngine.load({ bundle, threads: 1, longSide }));
+    }
+  });
+  afterAll(() => Promise.all([...engines.values()].map((e) => e.close())));
 
-describe.each(golden.cases.map((c) => [c.name, c] as const))(
-  "parity with the goldens: %s",
-  (_, c) => {
-    it("preprocesses, tokenizes and positions the prompt identically", async () => {
-      const manifest = await loadManifest(bundle, "size");
-      const tokenizer = await TextTokenizer.load(bundle);
-      const template = new ChatTemplate(readFileSync(`${bundle}/chat_template.jinja`, "utf8"));
-      const pixels: Float32Array[] = [];
-      const grids: { h: number; w: number }[] = [];
-      for (const [k, bytes] of imagesOf(c).entries()) {
-        const pre = preprocessImage(await decodeImage(bytes), { longSide: c.long_side });
-        expect(pre.gridThw).toEqual(c.images[k]?.grid_thw);
-        pixels.push(pre.pixelValues);
-        grids.push({ h: pre.gridThw[1], w: pre.gridThw[2] });
-        const layout = windowLayout([grids[k]!], {
-          patchSize: 14,
-          spatialMergeSize: 2,
-          windowSize: 112,
-        });
-        expect(Array.from(layout.windowIndex)).toEqual(c.images[k]?.window_index);
-      }
-      const hash = createHash("sha256");
-      for (const p of pixels) hash.update(new Uint8Array(p.buffer, p.byteOffset, p.byteLength));
-      expect(hash.digest("hex")).toBe(c.pixel_values.sha256);
-
-      const { ids } = encodeChatPrompt(tokenizer, template, turnsOf(c), {
-        imageTokenCounts: grids.map((g) => (g.h * g.w) / 4),
-      });
-      expect(Array.from(ids)).toEqual(c.input_ids);
-      const special = manifest.special_tokens;
-      const rope = ropeIndex(ids, grids, {
-        imagePadId: special.image_pad,
-        visionStartId: special.vision_start,
-        spatialMergeSize: 2,
-      });
-      expect(rope.ropeDelta).toBe(c.rope_delta);
-      expect(
-        [0, 1, 2].map((a) =>
-          Array.from(rope.positions.subarray(a * ids.length, (a + 1) * ids.length)),
-        ),
-      ).toEqual(c.position_ids);
-    });
-
-    it("generates the same greedy ids and decodes the same objects", async () => {
-      const engine = engines.get(c.long_side)!;
-      const result = await engine.run(turnsOf(c), { maxNewTokens: golden.max_new_tokens });
-      const stop = result.finishReason === "stop" ? c.generated_ids.slice(-1) : [];
-      expect([...result.tokenIds, ...stop]).toEqual(c.generated_ids);
-      expect(result.objects).toHaveLength(c.objects.length);
-      for (const [i, want] of c.objects.entries()) {
-        const got = result.objects[i]!;
-        expect(got.patches).toEqual(want.patches);
-        expect(got.label).toBe(want.label);
-        const [w, h] = c.images.at(-1)!.original_size;
-        const box = [got.box.x, got.box.y, got.box.width, got.box.height];
-        // Goldens round pixels to 4 decimals; 1e-4 of the image size is the contract.
-        for (const [k, v] of box.entries()) {
-          expect(Math.abs(v - want.box_xywh[k]!)).toBeLessThan(1e-4 * Math.max(w, h) + 1e-4);
+  describe.each(golden.cases.map((c) => [c.name, c] as const))(
+    "parity with the goldens: %s",
+    (_, c) => {
+      it("preprocesses, tokenizes and positions the prompt identically", async () => {
+        const manifest = await loadManifest(bundle, "size");
+        const tokenizer = await TextTokenizer.load(bundle);
+        const template = new ChatTemplate(readFileSync(`${bundle}/chat_template.jinja`, "utf8"));
+        const pixels: Float32Array[] = [];
+        const grids: { h: number; w: number }[] = [];
+        for (const [k, bytes] of imagesOf(c).entries()) {
+          const pre = preprocessImage(await decodeImage(bytes), { longSide: c.long_side });
+          expect(pre.gridThw).toEqual(c.images[k]?.grid_thw);
+          pixels.push(pre.pixelValues);
+          grids.push({ h: pre.gridThw[1], w: pre.gridThw[2] });
+          const layout = windowLayout([grids[k]!], {
+            patchSize: 14,
+            spatialMergeSize: 2,
+            windowSize: manifest.vision.window_size,
+          });
+          expect(Array.from(layout.windowIndex)).toEqual(c.images[k]?.window_index);
         }
-        expect(Math.abs(got.score - want.score)).toBeLessThan(1e-4);
-        const iou = rleIou([rleFromMask(got.mask)], [rleFromCoco(want.mask_rle)])[0]![0]!;
-        expect(iou).toBeGreaterThanOrEqual(0.999);
-      }
-    });
-  },
-);
+        const hash = createHash("sha256");
+        for (const p of pixels) hash.update(new Uint8Array(p.buffer, p.byteOffset, p.byteLength));
+        expect(hash.digest("hex")).toBe(c.pixel_values.sha256);
+
+        const { ids } = encodeChatPrompt(tokenizer, template, turnsOf(c), {
+          imageTokenCounts: grids.map((g) => (g.h * g.w) / 4),
+        });
+        expect(Array.from(ids)).toEqual(c.input_ids);
+        const special = manifest.special_tokens;
+        const rope = ropeIndex(ids, grids, {
+          imagePadId: special.image_pad,
+          visionStartId: special.vision_start,
+          spatialMergeSize: 2,
+        });
+        expect(rope.ropeDelta).toBe(c.rope_delta);
+        expect(
+          [0, 1, 2].map((a) =>
+            Array.from(rope.positions.subarray(a * ids.length, (a + 1) * ids.length)),
+          ),
+        ).toEqual(c.position_ids);
+      });
+
+      it("generates the same greedy ids and decodes the same objects", async () => {
+        const engine = engines.get(c.long_side)!;
+        const result = await engine.run(turnsOf(c), { maxNewTokens: golden.max_new_tokens });
+        const stop = result.finishReason === "stop" ? c.generated_ids.slice(-1) : [];
+        expect([...result.tokenIds, ...stop]).toEqual(c.generated_ids);
+        expect(result.objects).toHaveLength(c.objects.length);
+        for (const [i, want] of c.objects.entries()) {
+          const got = result.objects[i]!;
+          expect(got.patches).toEqual(want.patches);
+          expect(got.label).toBe(want.label);
+          const [w, h] = c.images.at(-1)!.original_size;
+          const box = [got.box.x, got.box.y, got.box.width, got.box.height];
+          // Goldens round pixels to 4 decimals; 1e-4 of the image size is the contract.
+          for (const [k, v] of box.entries()) {
+            expect(Math.abs(v - want.box_xywh[k]!)).toBeLessThan(1e-4 * Math.max(w, h) + 1e-4);
+          }
+          expect(Math.abs(got.score - want.score)).toBeLessThan(1e-4);
+          const iou = rleIou([rleFromMask(got.mask)], [rleFromCoco(want.mask_rle)])[0]![0]!;
+          expect(iou).toBeGreaterThanOrEqual(0.999);
+        }
+      });
+    },
+  );
+});

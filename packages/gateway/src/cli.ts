@@ -23,7 +23,7 @@ first \`padt serve\` prints a local API key and saves it to <data-dir>/${LOCAL_K
 async function serve(argv: string[], io: Io): Promise<number> {
   const config = loadConfig(argv);
   const engine = await PadtEngine.load({
-    bundle: modelPath(config, io),
+    bundle: modelPath(config),
     provider: config.provider as ExecutionProvider,
     fallback: "cpu",
     imageLimits: { maxBytes: config.limits.imageBytes, maxPixels: config.limits.imagePixels },

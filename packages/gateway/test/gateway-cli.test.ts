@@ -1,5 +1,7 @@
 import { availableDatabaseKinds, createTestDatabase } from "@padt/testkit";
 import { describe, expect, it } from "vitest";
+import { modelPath } from "../src/commands/common.js";
+import { loadConfig } from "../src/config.js";
 import { authenticate, connect, main } from "../src/index.js";
 
 function io() {
@@ -9,6 +11,13 @@ function io() {
 }
 
 describe("padt CLI", () => {
+  it("serves the Shapes model shipped in models/ unless told otherwise", () => {
+    const shipped = new URL("../../../models/padt-tiny-shapes", import.meta.url).pathname;
+    expect(modelPath(loadConfig([], {}))).toBe(shipped);
+    expect(modelPath(loadConfig(["--model", "/elsewhere"], {}))).toBe("/elsewhere");
+    expect(modelPath(loadConfig([], { PADT_MODEL: "/env" }))).toBe("/env");
+  });
+
   it("prints usage, and refuses unknown commands", async () => {
     const a = io();
     expect(await main(["--help"], a.io)).toBe(0);

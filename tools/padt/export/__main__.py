@@ -17,9 +17,12 @@ def main(argv: list[str] | None = None) -> int:
     export.add_argument("bundle_dir")
     export.add_argument("--dtype", choices=sorted(DTYPES), default="fp32")
     export.add_argument("--force", action="store_true", help="replace a non-empty bundle_dir")
+    export.add_argument("--name", help="the model's name (default: the checkpoint folder's)")
     args = parser.parse_args(argv)
     try:
-        result = export_bundle(args.checkpoint_dir, args.bundle_dir, args.dtype, args.force)
+        result = export_bundle(
+            args.checkpoint_dir, args.bundle_dir, args.dtype, args.force, args.name
+        )
     except (CheckpointError, BundleDirError) as exc:
         print(f"error: {type(exc).__name__}: {exc}", file=sys.stderr)
         return 2

@@ -80,8 +80,10 @@ def export_bundle(
     bundle_dir: str | Path,
     dtype: str = "fp32",
     force: bool = False,
+    model_name: str | None = None,
 ) -> ExportResult:
-    """Export ``checkpoint_dir`` to ``bundle_dir`` (see docs/bundle-format.md)."""
+    """Export ``checkpoint_dir`` to ``bundle_dir`` (see docs/bundle-format.md); the model's
+    name (what clients see) defaults to the checkpoint directory's."""
     if dtype not in DTYPES:
         raise ValueError(f"dtype must be one of {sorted(DTYPES)}")
     start = time.monotonic()
@@ -129,7 +131,7 @@ def export_bundle(
     doc = {
         "format": "padt-bundle",
         "format_version": manifest.FORMAT_VERSION,
-        "model": {"name": checkpoint_dir.resolve().name},
+        "model": {"name": model_name or checkpoint_dir.resolve().name},
         "dtype": dtype,
         "kv_dtype": "float16" if dtype == "fp16" else "float32",
         **arch,

@@ -30,6 +30,7 @@ from . import metrics
 from .shapes_model import pre_resize_long_side
 
 MAX_TOKENS = {"referring": 96, "ovd": 256, "captions": 256}
+TASKS = tuple(MAX_TOKENS)
 
 
 def answer(model, tokenizer, processor, image, prompt, long_side, max_new_tokens):
@@ -54,9 +55,15 @@ def evaluate(
     referring_per_image: int = 2,
     device: str = "cpu",
     log_every: int = 0,
+    tasks: tuple[str, ...] = TASKS,
+    mask_placement: str | None = None,
 ) -> dict:
+    """`mask_placement` overrides the checkpoint's at inference (to measure RES both ways on
+    one model); `tasks` limits what is asked (the metrics of the others are then empty)."""
     model, tokenizer, processor = load_padt(checkpoint)
     model.to(device)
+    if mask_placement:
+        model.config.padt_mask_placement = mask_placement
     long_side = pre_resize_long_side(model.config)
     rec_pred, rec_gt, res_iu = [], [], []
     ovd_images, ovd_anns, ovd_dets = [], [], []
@@ -65,7 +72,7 @@ def evaluate(
     for n, sample in enumerate(generate_split(split, count, seed=seed)):
         image = Image.fromarray(sample.pixels)
         anns = {a["id"]: (a, m) for a, m in zip(sample.annotations, sample.masks, strict=True)}
-        for entry in sample.referring[:referring_per_image]:
+        for entry in sample.referring[:referring_per_image] if "referring" in tasks else []:
             _, objs = answer(
                 model, tokenizer, processor, image, entry["prompt"], long_side, MAX_TOKENS["referring"]
             )  # fmt: skip
@@ -76,7 +83,7 @@ def evaluate(
                 res_iu.append(metrics.mask_inter_union(objs[0].mask, gt_mask))
             else:
                 res_iu.append((0, int(gt_mask.sum())))
-        for entry in sample.ovd:
+        for entry in sample.ovd if "ovd" in tasks else []:
             _, objs = answer(
                 model, tokenizer, processor, image, entry["prompt"], long_side, MAX_TOKENS["ovd"]
             )  # fmt: skip
@@ -93,7 +100,7 @@ def evaluate(
                 for o in objs
                 if o.label in CATEGORY_IDS
             )
-        for entry in sample.captions:
+        for entry in sample.captions if "captions" in tasks else []:
             parsed, objs = answer(
                 model, tokenizer, processor, image, entry["prompt"], long_side, MAX_TOKENS["captions"]
             )  # fmt: skip
@@ -156,11 +163,21 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--device", default="cpu")
     p.add_argument("--threads", type=int, default=0)
     p.add_argument("--out", type=Path, help="write the JSON here too")
+    p.add_argument("--tasks", nargs="+", choices=TASKS, default=list(TASKS))
+    p.add_argument("--mask-placement", choices=["spatial", "window"], help="override the model's")
     args = p.parse_args(argv)
     if args.threads:
         torch.set_num_threads(args.threads)
     result = evaluate(
-        args.checkpoint, args.split, args.count, args.seed, args.referring, args.device, 10
+        args.checkpoint,
+        args.split,
+        args.count,
+        args.seed,
+        args.referring,
+        args.device,
+        10,
+        tuple(args.tasks),
+        args.mask_placement,
     )
     text = json.dumps(result, indent=2)
     if args.out:

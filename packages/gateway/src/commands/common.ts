@@ -26,28 +26,14 @@ export class UsageError extends Error {
 
 /** The repository's models/ folder (src/commands and dist/commands are three levels below). */
 const MODELS = fileURLToPath(new URL("../../../../models", import.meta.url));
-/**
- * Until the trained Shapes model ships in models/ (issue 4), a checkout has only the tiny
- * random bundle the exporter tests use: it runs the whole platform for real, but its
- * answers are noise, and the commands say so.
- */
-const FIXTURE = fileURLToPath(
-  new URL("../../../../tests/fixtures/padt-tiny-random", import.meta.url),
-);
 
 /** --model, else the bundle shipped in models/ (the first folder holding a padt.json). */
-export function modelPath(config: GatewayConfig, io: Io): string {
+export function modelPath(config: GatewayConfig): string {
   if (config.modelPath) return config.modelPath;
   const shipped = existsSync(MODELS)
     ? readdirSync(MODELS).find((d) => existsSync(join(MODELS, d, "padt.json")))
     : undefined;
   if (shipped) return join(MODELS, shipped);
-  if (existsSync(join(FIXTURE, "padt.json"))) {
-    io.err(
-      "no trained model in models/ yet: using the random-weight test bundle (answers are noise; pass --model DIR for a real one)",
-    );
-    return FIXTURE;
-  }
   throw new Error(`no model bundle: pass --model DIR or set PADT_MODEL (none found in ${MODELS})`);
 }
 
@@ -58,7 +44,7 @@ export async function loadEngine(
   threads?: number,
 ): Promise<PadtEngine> {
   const engine = await PadtEngine.load({
-    bundle: modelPath(config, io),
+    bundle: modelPath(config),
     provider: config.provider as ExecutionProvider,
     fallback: "cpu",
     imageLimits: { maxBytes: config.limits.imageBytes, maxPixels: config.limits.imagePixels },
