@@ -42,4 +42,5 @@ def test_ship_writes_the_bundle_goldens_and_card(tmp_path):
     assert f"| REC Acc@0.5 | {result['rec']['acc@0.5']:.4f} | 0.90 (" in card
     assert f"| RES cumulative IoU | {result['res']['cIoU']:.4f} |" in card
     assert "2 steps in" in card and "--steps 2 --threads 2" in card
+    assert "| 1-2 | " in card, "the loss curve"
     assert "{" not in card.split("```")[0], "every placeholder is filled"

@@ -57,9 +57,25 @@ def _mean(rows: list[dict], key: str) -> float:
     return sum(r[key] for r in rows) / len(rows)
 
 
+def loss_curve(log_rows: list[dict], points: int = 10, window: int = 100) -> str:
+    """A markdown table of the training losses, each a mean over `window` steps."""
+    every = window  # the smallest of 100, 200, 500, 1000, 2000, ... giving at most `points` rows
+    while len(log_rows) / every > points:
+        every *= 2.5 if str(every)[0] == "2" else 2
+    every = int(every)
+    ends = sorted({*range(every, len(log_rows) + 1, every), len(log_rows)})
+    lines = ["| steps | token CE | box | mask | box IoU |", "| --- | --- | --- | --- | --- |"]
+    for end in ends:
+        rows = log_rows[max(0, end - window) : end]
+        lines.append(
+            f"| {rows[0]['step']}-{rows[-1]['step']} | {_mean(rows, 'ce'):.3f} | "
+            f"{_mean(rows, 'box'):.3f} | {_mean(rows, 'mask'):.3f} | {_mean(rows, 'iou'):.3f} |"
+        )
+    return "\n".join(lines)
+
+
 def model_card(config, parameters: int, run_args: dict, log_rows: list[dict], result: dict) -> str:
     vision, decoder = config.vision_config, config.vl_decoder
-    last = log_rows[-500:]
     hours = sum(r["step_s"] for r in log_rows) / 3600
     segments = training_segments(log_rows)
     rec, res, ovd, ric = result["rec"], result["res"], result["ovd"], result["ric"]
@@ -158,8 +174,10 @@ nice node scripts/python.mjs -m padt.train --out ../.data/train/shapes-cpu --ste
     --out ../models/padt-tiny-shapes --fixtures ../tests/fixtures
 ```
 
-Last 500 steps (training batches): token CE {_mean(last, "ce"):.3f}, box loss
-{_mean(last, "box"):.3f}, mask loss {_mean(last, "mask"):.3f}, box IoU {_mean(last, "iou"):.3f}.
+The loss curve (`log.jsonl`; training batches, means over 100 steps; box IoU is the decoder's
+box against the ground truth on the VRTs the model was fed):
+
+{loss_curve(log_rows)}
 
 ## Checks
 
