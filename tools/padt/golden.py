@@ -105,9 +105,13 @@ def shapes_cases(seed: int = 0) -> list[Case]:
     for task, index in SHAPES_CASES:
         sample = generate_sample("test", index, seed)
         entry = {"REC": sample.referring, "OVD": sample.ovd, "RIC": sample.captions}[task][0]
-        arg = entry.get("expression") or json.dumps(entry.get("categories"))
+        task_input = {
+            "REC": {"rec": {"expression": entry.get("expression")}},
+            "OVD": {"ovd": {"categories": entry.get("categories")}},
+            "RIC": {"ric": {}},
+        }[task]
         name, image = f"shapes_{task.lower()}_{index}", (Image.fromarray(sample.pixels),)
-        cases.append(Case(name, task, entry["prompt"], image, None, _task_input(task, arg)))
+        cases.append(Case(name, task, entry["prompt"], image, None, task_input))
     return cases
 
 
