@@ -113,16 +113,16 @@ Shapes-like pictures (flat shapes on textured backgrounds); it knows nothing els
 
 ## Quality (Shapes test split, PyTorch reference)
 
-`{result["images"]}` test images (seed {result["seed"]}), up to 2 referring expressions, one
-OVD query and one caption request per image; greedy decoding; masks placed
+{result["images"]} test images (seed {result["seed"]}), up to 2 referring expressions, one OVD
+query and one caption request per image; greedy decoding; masks placed
 `{result["mask_placement"]}`.
 
 | metric | value | target | |
 | --- | --- | --- | --- |
 {table}
 
-Training stopped for lack of time, not at a plateau: see the repository README ("Training
-the Shapes model") for the curves, where each target stands and what would reach it.
+Targets marked missed are not reached by this model: the repository README ("Training the
+Shapes model") says why and what would reach them; the loss curve is below.
 
 Reproduce: `node scripts/python.mjs -m padt.train.evaluate ../.data/train/shapes-cpu/model
 --split test --count {result["images"]}`; the TypeScript pipeline gives the same numbers with
