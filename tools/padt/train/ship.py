@@ -74,7 +74,9 @@ def loss_curve(log_rows: list[dict], points: int = 10, window: int = 100) -> str
     return "\n".join(lines)
 
 
-def model_card(config, parameters: int, run_args: dict, log_rows: list[dict], result: dict) -> str:
+def model_card(
+    config, parameters: int, bundle_mb: float, run_args: dict, log_rows: list[dict], result: dict
+) -> str:
     vision, decoder = config.vision_config, config.vl_decoder
     hours = sum(r["step_s"] for r in log_rows) / 3600
     segments = training_segments(log_rows)
@@ -130,7 +132,7 @@ Reproduce: `node scripts/python.mjs -m padt.train.evaluate ../.data/train/shapes
 
 ## Architecture
 
-{parameters:,} parameters, fp32 bundle {{bundle_mb}} MB.
+{parameters:,} parameters, fp32 bundle {bundle_mb:.1f} MB.
 
 | part | configuration |
 | --- | --- |
@@ -207,10 +209,9 @@ def ship(
     model, _, _ = load_padt(checkpoint)
     state = torch.load(run_dir / "state.pt", map_location="cpu", weights_only=False)
     rows = [json.loads(line) for line in (run_dir / "log.jsonl").open(encoding="utf-8")]
-    card = model_card(
-        model.config, sum(p.numel() for p in model.parameters()), state["args"], rows, result
-    )
-    (out / CARD).write_text(card.replace("{bundle_mb}", f"{size / 2**20:.1f}"))
+    parameters = sum(p.numel() for p in model.parameters())
+    card = model_card(model.config, parameters, size / 2**20, state["args"], rows, result)
+    (out / CARD).write_text(card)
     return result
 
 
