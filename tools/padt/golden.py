@@ -84,6 +84,7 @@ def synthetic_cases() -> list[Case]:
 
 
 def _task_input(task: str, arg: str | None) -> dict:
+    """The GraphQL TaskInput of a prompt (arg: the expression, or the JSON category list)."""
     if task == "REC":
         return {"rec": {"expression": arg}}
     if task == "OVD":
@@ -105,12 +106,9 @@ def shapes_cases(seed: int = 0) -> list[Case]:
     for task, index in SHAPES_CASES:
         sample = generate_sample("test", index, seed)
         entry = {"REC": sample.referring, "OVD": sample.ovd, "RIC": sample.captions}[task][0]
-        task_input = {
-            "REC": {"rec": {"expression": entry.get("expression")}},
-            "OVD": {"ovd": {"categories": entry.get("categories")}},
-            "RIC": {"ric": {}},
-        }[task]
+        arg = {"REC": entry.get("expression"), "OVD": json.dumps(entry.get("categories"))}
         name, image = f"shapes_{task.lower()}_{index}", (Image.fromarray(sample.pixels),)
+        task_input = _task_input(task, arg.get(task))
         cases.append(Case(name, task, entry["prompt"], image, None, task_input))
     return cases
 

@@ -29,10 +29,6 @@ TARGETS = {"rec": 0.90, "res_ciou": 0.75, "ovd_map": 0.50, "ric": 0.80}
 CARD = "MODEL_CARD.md"
 
 
-def bundle_bytes(bundle_dir: Path) -> int:
-    return sum(p.stat().st_size for p in bundle_dir.rglob("*") if p.is_file())
-
-
 def training_segments(log_rows: list[dict]) -> list[dict]:
     """The runs that made the checkpoint, found where the LR schedule restarted (a resume
     with a larger --steps jumps the cosine back up). The first step after a resume still
@@ -199,8 +195,8 @@ def ship(
 
     checkpoint = run_dir / "model"
     result = json.loads(eval_json.read_text()) if eval_json else evaluate(checkpoint, count=count)
-    export_bundle(checkpoint, out, dtype="fp32", force=True, model_name=out.name)
-    size = bundle_bytes(out)
+    exported = export_bundle(checkpoint, out, dtype="fp32", force=True, model_name=out.name)
+    size = sum(f["bytes"] for f in exported.files)
     if size > MAX_BUNDLE_BYTES:
         raise SystemExit(
             f"{out} is {size / 2**20:.1f} MB, over the {MAX_BUNDLE_BYTES >> 20} MB budget"
