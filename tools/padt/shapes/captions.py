@@ -54,7 +54,7 @@ def _verb(groups: list[list[int]]) -> str:
 
 
 def caption_pieces(anns: Sequence[Ann], background: str, rng: np.random.Generator) -> list[Piece]:
-    with_size = bool(rng.random() < 0.7)
+    with_size = bool(rng.random() < 0.7) and all(a["size"] is not None for a in anns)
     groups = _groups(anns, with_size)
     if rng.random() < 0.5:
         groups = [groups[k] for k in rng.permutation(len(groups))]

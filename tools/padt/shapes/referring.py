@@ -25,12 +25,13 @@ from .relations import (
 
 
 def descriptions(a: Ann) -> list[Desc]:
-    """Every non-empty subset of the object's (size, colour, shape), as descriptions."""
+    """Every non-empty subset of the object's (size, colour, shape), as descriptions; the
+    size only where the scene has one (relative sizes: see vocab.SIZES)."""
     attrs = (a["size"], a["colour"], a["category"])
     return [
         tuple(v if m else None for v, m in zip(attrs, mask, strict=True))
         for mask in itertools.product((0, 1), repeat=3)
-        if any(mask)
+        if any(mask) and not (mask[0] and attrs[0] is None)
     ]
 
 

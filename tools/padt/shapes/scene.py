@@ -8,13 +8,26 @@ one blob with no visible boundary). The ground truth of an object is its visible
 its own mask minus the masks of every object drawn above it.
 """
 
+import io
 from dataclasses import dataclass, field
 from functools import cached_property
 
 import numpy as np
+from PIL import Image, ImageDraw, ImageFilter
 
 from .render import BACKGROUNDS, Sprite, background, max_rotation, render_shape
-from .vocab import COLOUR_NAMES, COLOURS, MAX_HIDDEN, MAX_OBJECTS, MAX_SIDE, MIN_SIDE, SHAPES, SIZES
+from .vocab import (
+    COLOUR_NAMES,
+    COLOURS,
+    MAX_HIDDEN,
+    MAX_OBJECTS,
+    MAX_SIDE,
+    MIN_SIDE,
+    SCALE_MIN,
+    SCALE_SPAN,
+    SHAPES,
+    SIZES,
+)
 
 PLACEMENT_TRIES = 25
 
@@ -23,7 +36,8 @@ PLACEMENT_TRIES = 25
 class SceneObject:
     shape: str
     colour: str
-    size: str  # "small" | "large"
+    size: str | None  # "small" | "large" relative to the scene's other objects; None when
+    # the scene holds one class only (no size word then tells objects apart)
     nominal: float  # side of the square the shape was drawn in, px
     rgb: np.ndarray  # float32 (3,)
     sprite: Sprite
@@ -59,6 +73,67 @@ def _object_colour(rng: np.random.Generator, name: str) -> np.ndarray:
     )
 
 
+BLUR_P, JPEG_P = 0.25, 0.3
+OUTLINE_P = 0.3
+CLUTTER_MAX = 6
+
+
+def outline_ring(rng: np.random.Generator, coverage: np.ndarray) -> np.ndarray | None:
+    """Some objects get a border 1-3 px wide: coverage minus its erosion, or None."""
+    if rng.random() >= OUTLINE_P:
+        return None
+    width = int(rng.integers(1, 4))
+    im = Image.fromarray((coverage * 255).astype(np.uint8))
+    inner = np.asarray(im.filter(ImageFilter.MinFilter(2 * width + 1)), np.float32) / 255
+    return np.clip(coverage - inner, 0, 1)
+
+
+def clutter(rng: np.random.Generator, img: np.ndarray) -> None:
+    """Non-target marks on the background (thin lines, dots, arcs) in low-saturation tones,
+    so that "not an object" is more than "flat or textured": drawn in place on the float
+    channels-first image, under the objects, never in the masks."""
+    n = int(rng.integers(0, CLUTTER_MAX + 1))
+    if n == 0:
+        return
+    _, height, width = img.shape
+    marks = Image.new("L", (width, height), 0)
+    draw = ImageDraw.Draw(marks)
+    for _ in range(n):
+        x0, y0 = float(rng.uniform(0, width)), float(rng.uniform(0, height))
+        x1, y1 = x0 + rng.uniform(-60, 60), y0 + rng.uniform(-60, 60)
+        kind = int(rng.integers(3))
+        if kind == 0:
+            draw.line((x0, y0, x1, y1), fill=255, width=int(rng.integers(1, 3)))
+        elif kind == 1:
+            r = float(rng.uniform(1, 3))
+            draw.ellipse((x0 - r, y0 - r, x0 + r, y0 + r), fill=255)
+        else:
+            box = (min(x0, x1), min(y0, y1), max(x0, x1) + 1, max(y0, y1) + 1)
+            draw.arc(box, float(rng.uniform(0, 360)), float(rng.uniform(0, 360)), fill=255)
+    alpha = np.asarray(marks, np.float32) * np.float32(rng.uniform(0.3, 0.8) / 255)
+    grey = np.float32(rng.uniform(30, 225))
+    tint = (grey + rng.uniform(-12, 12, 3)).astype(np.float32)
+    img *= 1 - alpha[None]
+    img += alpha[None] * tint[:, None, None]
+
+
+def degrade(rng: np.random.Generator, pixels: np.ndarray) -> np.ndarray:
+    """Camera-like damage on some images: a mild Gaussian blur, JPEG artefacts. Masks stay
+    those of the clean rendering (the objects have not moved)."""
+    blur, jpeg = rng.random() < BLUR_P, rng.random() < JPEG_P
+    radius, quality = float(rng.uniform(0.4, 1.2)), int(rng.integers(40, 90))
+    if not (blur or jpeg):
+        return pixels
+    im = Image.fromarray(pixels)
+    if blur:
+        im = im.filter(ImageFilter.GaussianBlur(radius))
+    if jpeg:
+        buf = io.BytesIO()
+        im.save(buf, format="JPEG", quality=quality)
+        im = Image.open(io.BytesIO(buf.getvalue())).convert("RGB")
+    return np.asarray(im, np.uint8).copy()
+
+
 def _fits(
     objs: list[SceneObject], vis: list[np.ndarray], counts: list[int], new: SceneObject
 ) -> bool:
@@ -87,6 +162,10 @@ def layout(rng: np.random.Generator) -> Scene:
     height = int(rng.integers(MIN_SIDE, MAX_SIDE + 1))
     kind = BACKGROUNDS[int(rng.integers(len(BACKGROUNDS)))]
     wanted = int(rng.integers(1, MAX_OBJECTS + 1))
+    short = min(width, height)
+    # sqrt: more weight on larger scales than uniform, so tiny scenes stay a minority
+    top = max(SCALE_MIN, short / SCALE_SPAN)
+    base = SCALE_MIN + (top - SCALE_MIN) * float(np.sqrt(rng.random()))
     objs: list[SceneObject] = []
     vis: list[np.ndarray] = []  # visible masks so far, full image, same order as objs
     counts: list[int] = []  # their pixel counts
@@ -94,10 +173,10 @@ def layout(rng: np.random.Generator) -> Scene:
         shape = SHAPES[int(rng.integers(len(SHAPES)))]
         colour = COLOUR_NAMES[int(rng.integers(len(COLOUR_NAMES)))]
         size = "large" if rng.random() < 0.45 else "small"
-        lo, hi = SIZES[size]
-        hi = min(hi, (min(width, height) - 4) / 1.12)  # rotated extent <= 1.12 x nominal
+        lo, hi = (base * f for f in SIZES[size])
+        hi = min(hi, (short - 4) / 1.12)  # rotated extent <= 1.12 x nominal
         if hi < lo:  # a large object does not fit this image
-            size, (lo, hi) = "small", SIZES["small"]
+            size, (lo, hi) = "small", tuple(base * f for f in SIZES["small"])
         nominal = float(rng.uniform(lo, hi))
         rot = max_rotation(shape)
         angle = float(rng.uniform(-rot, rot)) if rot else 0.0
@@ -127,8 +206,10 @@ def layout(rng: np.random.Generator) -> Scene:
         counts.append(obj.full_area)
     if not objs:  # always at least one object: a small one always fits
         return layout(rng)
+    relative = len({o.size for o in objs}) > 1
     for o, v in zip(objs, vis, strict=True):
         o.visible = v
+        o.size = o.size if relative else None
     pixels = _composite(rng, kind, width, height, objs)
     return Scene(width, height, kind, objs, pixels)
 
@@ -139,14 +220,20 @@ def _composite(
     """Background, then each object alpha-blended by its coverage, then grain; returns
     uint8 (H, W, 3). Works channels-first: numpy is slow on a trailing axis of 3."""
     img = background(rng, kind, height, width)
+    clutter(rng, img)
     for o in objs:
         h, w = o.sprite.coverage.shape
         a = o.sprite.coverage[None]
         # A soft shading ramp across the object so faces are not perfectly flat.
         shade = 1 + rng.uniform(-0.12, 0.12) * np.linspace(-1, 1, h, dtype=np.float32)[:, None]
+        fill = o.rgb[:, None, None] * shade[None]
+        ring = outline_ring(rng, o.sprite.coverage)
+        if ring is not None:  # a darker (or lighter) border of the same hue
+            tone = np.float32(rng.choice((rng.uniform(0.35, 0.7), rng.uniform(1.15, 1.3))))
+            fill = fill + ring[None] * (np.clip(o.rgb * tone, 0, 255)[:, None, None] - fill)
         region = img[:, o.y : o.y + h, o.x : o.x + w]
         region *= 1 - a
-        region += a * (o.rgb[:, None, None] * shade[None])
+        region += a * fill
     k = int(rng.integers(2, 9))  # sensor-like grain over everything, uniform in [-k, k]
     img += rng.integers(-k, k + 1, (height, width), dtype=np.int16)[None]
     img += 0.5
@@ -154,4 +241,4 @@ def _composite(
     out = np.empty((height, width, 3), np.uint8)
     for c in range(3):  # faster than a transposed copy
         out[..., c] = img[c]
-    return out
+    return degrade(rng, out)

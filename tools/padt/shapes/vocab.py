@@ -17,10 +17,14 @@ COLOURS = {
 }
 COLOUR_NAMES = tuple(COLOURS)
 
-# Nominal object size (side of the square the shape is drawn in, in image pixels).
-# Small at most 58 px and large at least 90 px: 1.55x apart, so the classes never
-# overlap, and a small object still covers several 28-px cells of the model's grid.
-SIZES = {"small": (44, 58), "large": (90, 120)}
+# Nominal object size (side of the square the shape is drawn in, in image pixels). Each
+# scene draws a base scale (density rising linearly towards its ceiling), then every object is either small (0.8-1.0 x the
+# base) or large (1.7-2.2 x the base), so "small" and "large" mean relative size among the
+# objects of one image, with at least 1.7x between the classes. Across scenes absolute sizes
+# run from about 12 px to about half the image side.
+SCALE_MIN = 14.0  # base scale floor: the smallest small object is ~11-14 px
+SCALE_SPAN = 4.4  # base scale ceiling = min(width, height) / SCALE_SPAN (large <= side / 2)
+SIZES = {"small": (0.8, 1.0), "large": (1.7, 2.2)}  # multiples of the scene's base scale
 SIZE_NAMES = tuple(SIZES)
 
 # Image sides, each drawn independently.

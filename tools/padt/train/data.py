@@ -17,6 +17,7 @@ from PIL import Image
 from torch import Tensor
 
 from ..shapes import Sample, generate_sample
+from ..shapes.vocab import COLOUR_NAMES, SHAPES, SIZE_NAMES
 
 PICKS_PER_OBJECT = 5
 MAX_DECODED = 4  # decoder losses on at most this many objects per item (CPU cost)
@@ -45,6 +46,24 @@ class TrainItem:
     objects: list[TrainObject]
     task: str
     decoded: list[int]  # objects whose box/score/mask losses this visit computes
+    cells: CellLabels | None = None  # dense per-cell targets of the scene probe
+
+
+IGNORE = -100  # cross_entropy's ignore_index: cells too mixed to label
+OBJECT_CELL = 0.3  # an object owns a cell it covers at least this fraction of
+BACKGROUND_CELL = 0.05  # a cell is background when all objects cover less than this
+
+
+@dataclass
+class CellLabels:
+    """Per 28-px cell of the model's grid (raster order), what the generator knows is there:
+    shape (len(SHAPES) = background), colour, size and instance (object index); IGNORE
+    where no label applies (colour/size/instance of background, mixed cells)."""
+
+    shape: Tensor  # int64 [N]
+    colour: Tensor
+    size: Tensor
+    instance: Tensor
 
 
 def foreground_patches(mask: np.ndarray, grid_h28: int, grid_w28: int) -> list[int]:
@@ -61,6 +80,35 @@ def foreground_patches(mask: np.ndarray, grid_h28: int, grid_w28: int) -> list[i
 def area_fraction(mask: np.ndarray, out_h: int, out_w: int) -> np.ndarray:
     m = torch.from_numpy(np.ascontiguousarray(mask, dtype=np.float32))[None, None]
     return F.adaptive_avg_pool2d(m, (out_h, out_w))[0, 0].numpy()
+
+
+def cell_labels(sample: Sample, grid_h28: int, grid_w28: int) -> CellLabels:
+    n = grid_h28 * grid_w28
+    if not sample.masks:
+        frac = np.zeros((0, n), np.float32)
+    else:
+        frac = np.stack([area_fraction(m, grid_h28, grid_w28).reshape(-1) for m in sample.masks])
+    total = frac.sum(0) if len(frac) else np.zeros(n, np.float32)
+    owner = frac.argmax(0) if len(frac) else np.zeros(n, np.int64)
+    owned = (frac.max(0) >= OBJECT_CELL) if len(frac) else np.zeros(n, bool)
+    background = total < BACKGROUND_CELL
+    anns = sample.annotations
+
+    def per_object(values: list[int | None]) -> Tensor:
+        out = np.full(n, IGNORE, np.int64)
+        if values:
+            known = np.asarray([IGNORE if v is None else v for v in values], np.int64)
+            out[owned] = known[owner[owned]]
+        return torch.from_numpy(out)
+
+    shape = per_object([SHAPES.index(a["category"]) for a in anns])
+    shape[torch.from_numpy(background)] = len(SHAPES)
+    return CellLabels(
+        shape=shape,
+        colour=per_object([COLOUR_NAMES.index(a["colour"]) for a in anns]),
+        size=per_object([SIZE_NAMES.index(a["size"]) if a["size"] else None for a in anns]),
+        instance=per_object(list(range(len(anns)))),
+    )
 
 
 def mask_target(mask: np.ndarray, grid_h14: int, grid_w14: int) -> Tensor:
@@ -164,6 +212,7 @@ def make_item(
         objects=objects,
         task=task,
         decoded=decoded,
+        cells=cell_labels(sample, h28, w28),
     )
 
 

@@ -29,6 +29,23 @@ from ..vrt import parse_answer
 from . import metrics
 from .shapes_model import pre_resize_long_side
 
+SMALL_PX = 40  # "objects under 40 px": the longer side of the visible box
+MANY_OBJECTS = 5
+SUBSETS = (
+    f"objects>={MANY_OBJECTS}",
+    f"objects<{MANY_OBJECTS}",
+    f"<{SMALL_PX}px",
+    f">={SMALL_PX}px",
+)
+
+
+def subset_tags(objects: int, bbox: list[float]) -> set[str]:
+    """The breakdowns a query counts in: by the image's object count and the target's size."""
+    many = f"objects>={MANY_OBJECTS}" if objects >= MANY_OBJECTS else f"objects<{MANY_OBJECTS}"
+    small = f"<{SMALL_PX}px" if max(bbox[2], bbox[3]) < SMALL_PX else f">={SMALL_PX}px"
+    return {many, small}
+
+
 MAX_TOKENS = {"referring": 96, "ovd": 256, "captions": 256}
 TASKS = tuple(MAX_TOKENS)
 
@@ -65,7 +82,7 @@ def evaluate(
     if mask_placement:
         model.config.padt_mask_placement = mask_placement
     long_side = pre_resize_long_side(model.config)
-    rec_pred, rec_gt, res_iu = [], [], []
+    rec_pred, rec_gt, res_iu, rec_tags = [], [], [], []
     ovd_images, ovd_anns, ovd_dets = [], [], []
     phrases_ok = phrases_all = objects_ok = objects_all = 0
     started = time.perf_counter()
@@ -78,6 +95,7 @@ def evaluate(
             )  # fmt: skip
             ann, gt_mask = anns[entry["annotation_id"]]
             rec_gt.append(ann["bbox"])
+            rec_tags.append(subset_tags(len(sample.annotations), ann["bbox"]))
             rec_pred.append(round_box(objs[0].box) if objs else None)
             if objs:
                 res_iu.append(metrics.mask_inter_union(objs[0].mask, gt_mask))
@@ -127,6 +145,16 @@ def evaluate(
         "pre_resize_long_side": long_side,
         "mask_placement": model.config.padt_mask_placement,
         "rec": {"queries": len(rec_gt), "acc@0.5": metrics.rec_accuracy(rec_pred, rec_gt)},
+        "rec_subsets": {
+            tag: {
+                "queries": len(picked),
+                "acc@0.5": metrics.rec_accuracy(
+                    [rec_pred[i] for i in picked], [rec_gt[i] for i in picked]
+                ),
+            }
+            for tag in SUBSETS
+            if (picked := [i for i, tags in enumerate(rec_tags) if tag in tags])
+        },
         "res": {"queries": len(res_iu), "mIoU": res["mIoU"], "cIoU": res["cIoU"]},
         "ovd": {"images": len(ovd_images), "detections": len(ovd_dets), **ovd},
         "ric": {
@@ -143,6 +171,10 @@ def summary(result: dict) -> str:
         [
             f"Shapes {result['split']} ({result['images']} images) - {result['checkpoint']}",
             f"  REC  Acc@0.5          {result['rec']['acc@0.5']:.4f}  ({result['rec']['queries']} queries)",
+            *(
+                f"  REC  {tag:17} {v['acc@0.5']:.4f}  ({v['queries']} queries)"
+                for tag, v in result.get("rec_subsets", {}).items()
+            ),
             f"  RES  mIoU             {result['res']['mIoU']:.4f}",
             f"  RES  cIoU (cumulative) {result['res']['cIoU']:.4f}",
             f"  OVD  mAP              {result['ovd']['mAP']:.4f}",

@@ -13,7 +13,7 @@ from ..decoder import spatial_row_of_cell
 from ..modeling import EncodedImage, PadtForConditionalGeneration
 from ..vision import run_vision_tower
 from . import losses
-from .data import TrainItem
+from .data import IGNORE, CellLabels, TrainItem
 
 
 @dataclass
@@ -24,6 +24,7 @@ class StepLosses:
     score: Tensor
     mask: Tensor
     position: Tensor  # the auxiliary position probe's loss (0 without a probe)
+    scene: Tensor  # the dense scene probe's loss (0 without a probe)
     iou: float  # mean box IoU of the batch's objects (a progress indicator)
     objects: int
 
@@ -35,6 +36,7 @@ class StepLosses:
             "score": float(self.score),
             "mask": float(self.mask),
             "position": float(self.position),
+            "scene": float(self.scene),
             "iou": self.iou,
             "objects": self.objects,
         }
@@ -118,6 +120,59 @@ class PositionProbe(torch.nn.Module):
         return ((self.vrt(hidden.float()) - target) ** 2).sum(-1).mean()
 
 
+class SceneProbe(torch.nn.Module):
+    """Training-only linear heads (never exported) that read, from every merged 28-px
+    vision feature, what the generator knows is there: shape (or background), colour, size,
+    and an instance embedding whose cosine similarity says "same object".
+
+    Why: a PaDT answer gives the vision tower a learning signal only through the few VRT
+    targets and the LLM's text loss, and the shipped model's wrong REC answers nearly all
+    picked an object of another shape. Linear heads make these attributes linearly readable
+    in the features the LLM and the prototypes see, at every cell of every image.
+    """
+
+    INSTANCE_DIM = 16
+
+    def __init__(self, llm_dim: int, shapes: int, colours: int, sizes: int, scale: float = 1.0):
+        super().__init__()
+        self.shape = torch.nn.Linear(llm_dim, shapes + 1)
+        self.colour = torch.nn.Linear(llm_dim, colours)
+        self.size = torch.nn.Linear(llm_dim, sizes)
+        self.instance = torch.nn.Linear(llm_dim, self.INSTANCE_DIM)
+        self.temperature = torch.nn.Parameter(torch.tensor(10.0))
+        self.scale = scale
+
+    def loss(self, embeds: Tensor, cells: CellLabels) -> Tensor:
+        x = embeds.float()
+        device = x.device
+        total = x.new_zeros(())
+        for head, target in ((self.shape, cells.shape), (self.colour, cells.colour)):
+            total = total + _labelled_ce(head(x), target.to(device))
+        total = total + _labelled_ce(self.size(x), cells.size.to(device))
+        return total + self._instance_loss(x, cells.instance.to(device))
+
+    def _instance_loss(self, x: Tensor, instance: Tensor) -> Tensor:
+        keep = instance != IGNORE
+        if int(keep.sum()) < 2:
+            return x.new_zeros(())
+        z = F.normalize(self.instance(x[keep]), dim=-1)
+        ids = instance[keep]
+        logits = self.temperature * (z @ z.T) - self.temperature / 2
+        same = (ids[:, None] == ids[None, :]).float()
+        off_diagonal = 1 - torch.eye(len(ids), device=x.device)
+        bce = F.binary_cross_entropy_with_logits(logits, same, reduction="none") * off_diagonal
+        # Positives and negatives weigh the same, however lopsided the scene.
+        pos, neg = same * off_diagonal, (1 - same) * off_diagonal
+        parts = [(bce * w).sum() / w.sum() for w in (pos, neg) if float(w.sum()) > 0]
+        return torch.stack(parts).mean()
+
+
+def _labelled_ce(logits: Tensor, target: Tensor) -> Tensor:
+    if not bool((target != IGNORE).any()):
+        return logits.new_zeros(())
+    return F.cross_entropy(logits, target, ignore_index=IGNORE)
+
+
 class _MemoryTap:
     """Keeps the memory the first high-res decoder block returns (a forward hook)."""
 
@@ -139,6 +194,7 @@ def compute_losses(
     pad_id: int,
     use_prototype_features: bool,
     probe: PositionProbe | None = None,
+    scene_probe: SceneProbe | None = None,
 ) -> StepLosses:
     device = model.device
     vocab_rows = model.text_vocab_rows
@@ -240,8 +296,14 @@ def compute_losses(
     if tap is not None:
         tap.close()
     zero = ce.new_zeros(())
+    scene = zero
+    if scene_probe is not None:
+        labelled = [(img, it.cells) for img, it in zip(images, items, strict=True) if it.cells]
+        if labelled:
+            scene = torch.stack([scene_probe.loss(img.embeds, c) for img, c in labelled]).mean()
+    scene_term = scene_probe.scale * scene if scene_probe is not None else 0
     if not boxes:
-        return StepLosses(ce, ce, zero, zero, zero, zero, 0.0, 0)
+        return StepLosses(ce + scene_term, ce, zero, zero, zero, zero, scene, 0.0, 0)
     position = sum((torch.stack(x).mean() for x in (position_losses, vrt_losses) if x), zero)
     pred_boxes = torch.cat(boxes)
     gt_xyxy = torch.stack(gt_boxes).to(device)
@@ -249,8 +311,12 @@ def compute_losses(
     score = losses.score_loss(torch.cat(scores), giou)
     mask_logits, mask_gt, valid = pad_maps(masks, gt_masks, device)
     mask = losses.mask_loss(mask_logits, mask_gt, valid)
-    total = ce + box + score + mask + (probe.scale * position if probe is not None else 0)
-    return StepLosses(total, ce, box, score, mask, position, float(iou.mean()), len(gt_boxes))
+    total = ce + box + score + mask + scene_term
+    if probe is not None:
+        total = total + probe.scale * position
+    return StepLosses(
+        total, ce, box, score, mask, position, scene, float(iou.mean()), len(gt_boxes)
+    )
 
 
 def pad_maps(

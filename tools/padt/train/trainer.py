@@ -27,8 +27,9 @@ import numpy as np
 import torch
 from transformers import AutoTokenizer
 
-from ..checkpoint import save_padt
+from ..checkpoint import load_padt, save_padt
 from ..processing import make_processor
+from ..shapes.vocab import COLOUR_NAMES, SHAPES, SIZE_NAMES
 from .data import DEFAULT_TASK_WEIGHTS, make_batch
 from .shapes_model import (
     MICRO_SIZES,
@@ -36,7 +37,7 @@ from .shapes_model import (
     build_shapes_tokenizer,
     count_parameters,
 )
-from .step import PositionProbe, compute_losses
+from .step import PositionProbe, SceneProbe, compute_losses
 
 STATE = "state.pt"
 
@@ -49,6 +50,12 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--batch", type=int, default=4)
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--resume", action="store_true", help="continue from DIR/state.pt")
+    p.add_argument(
+        "--init-from",
+        type=Path,
+        help="start from these weights (a bundle or a checkpoint directory) with a fresh "
+        "optimizer and warmup, unless --resume finds DIR/state.pt",
+    )
     p.add_argument("--lr", type=float, default=1e-3)
     p.add_argument("--min-lr-ratio", type=float, default=0.05)
     p.add_argument("--warmup", type=int, default=100, help="LR warmup steps")
@@ -56,6 +63,14 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--clip", type=float, default=1.0)
     p.add_argument("--decoder-warmup", type=int, default=300, help="steps feeding prototypes")
     p.add_argument("--ckpt-every", type=int, default=100)
+    p.add_argument(
+        "--val-every",
+        type=int,
+        default=1000,
+        help="evaluate DIR/model on the val split every N steps and keep the best in DIR/best "
+        "(0: never)",
+    )
+    p.add_argument("--val-images", type=int, default=40)
     p.add_argument("--log-every", type=int, default=10)
     p.add_argument("--threads", type=int, default=0, help="CPU threads (0: all cores)")
     p.add_argument("--workers", type=int, default=0, help="data processes (0: in-process)")
@@ -65,6 +80,13 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         type=float,
         default=1.0,
         help="weight of the auxiliary position losses (0: off; see step.PositionProbe)",
+    )
+    p.add_argument(
+        "--scene-probe",
+        type=float,
+        default=1.0,
+        help="weight of the dense per-cell shape/colour/size/instance losses (0: off; "
+        "see step.SceneProbe)",
     )
     p.add_argument("--mask-placement", choices=["spatial", "window"], default="spatial")
     p.add_argument("--task-weights", type=float, nargs=3, default=list(DEFAULT_TASK_WEIGHTS))
@@ -109,12 +131,31 @@ def _tokenizer(out: Path, resume: bool, micro: bool):
     return tokenizer
 
 
-def save_state(path: Path, model, optimizer, scheduler, step: int, args, probe=None) -> None:
+def _initial_weights(source: Path, out: Path):
+    """(model, tokenizer) from a bundle (imported to DIR/init) or a checkpoint directory; the
+    tokenizer is saved as the run's own, so that --resume reuses it."""
+    if (source / "padt.json").is_file():
+        from ..export.importer import import_bundle
+
+        source = import_bundle(source, out / "init")
+    model, tokenizer, _ = load_padt(source)
+    tokenizer.save_pretrained(str(out / "tokenizer"))
+    stops = [tokenizer.convert_tokens_to_ids(t) for t in ("<|im_end|>", "<|endoftext|>")]
+    model.generation_config.eos_token_id = stops
+    model.generation_config.pad_token_id = tokenizer.pad_token_id
+    print(f"initial weights from {source}", flush=True)
+    return model.train(), tokenizer
+
+
+def save_state(
+    path: Path, model, optimizer, scheduler, step: int, args, probe=None, scene=None
+) -> None:
     tmp = path.with_suffix(".tmp")
     torch.save(
         {
             "model": model.state_dict(),
             "probe": probe.state_dict() if probe is not None else None,
+            "scene_probe": scene.state_dict() if scene is not None else None,
             "optimizer": optimizer.state_dict(),
             "scheduler": scheduler.state_dict(),
             "step": step,
@@ -136,14 +177,20 @@ def train(args: argparse.Namespace) -> dict:
     random.seed(args.seed)
     np.random.seed(args.seed)
 
-    tokenizer = _tokenizer(out, args.resume, args.micro)
+    state_path = out / STATE
+    resuming = args.resume and state_path.is_file()
+    if args.init_from and not resuming:
+        model, tokenizer = _initial_weights(args.init_from, out)
+        model = model.to(device)
+    else:
+        tokenizer = _tokenizer(out, args.resume, args.micro)
+        model = build_shapes_model(
+            tokenizer,
+            seed=args.seed,
+            sizes=MICRO_SIZES if args.micro else None,
+            mask_placement=args.mask_placement,
+        ).to(device)
     processor = make_processor(tokenizer)
-    model = build_shapes_model(
-        tokenizer,
-        seed=args.seed,
-        sizes=MICRO_SIZES if args.micro else None,
-        mask_placement=args.mask_placement,
-    ).to(device)
     model.train()
     probe = None
     if args.position_probe > 0:
@@ -151,14 +198,26 @@ def train(args: argparse.Namespace) -> dict:
             model.vl_decoder.settings.hidden_size, model.config.hidden_size, args.position_probe
         )
         probe.to(device)
+    scene = None
+    if args.scene_probe > 0:
+        scene = SceneProbe(
+            model.config.hidden_size,
+            len(SHAPES),
+            len(COLOUR_NAMES),
+            len(SIZE_NAMES),
+            args.scene_probe,
+        ).to(device)
     decay = [p for n, p in model.named_parameters() if p.dim() >= 2 and "embed" not in n]
     no_decay = [p for n, p in model.named_parameters() if not (p.dim() >= 2 and "embed" not in n)]
     groups = [
         {"params": decay, "weight_decay": args.weight_decay},
         {"params": no_decay, "weight_decay": 0.0},
     ]
+    for head in (probe, scene):
+        if head is not None:
+            groups.append({"params": list(head.parameters()), "weight_decay": 0.0})
     optimizer = torch.optim.AdamW(
-        groups + ([{"params": list(probe.parameters()), "weight_decay": 0.0}] if probe else []),
+        groups,
         lr=args.lr,
         betas=(0.9, 0.98),
     )
@@ -166,17 +225,18 @@ def train(args: argparse.Namespace) -> dict:
         optimizer, lambda s: lr_factor(s, args.warmup, args.steps, args.min_lr_ratio)
     )
     step = 0
-    state_path = out / STATE
-    if args.resume and state_path.is_file():
+    if resuming:
         state = torch.load(state_path, map_location=device, weights_only=False)
         model.load_state_dict(state["model"])
         if probe is not None and state.get("probe"):
             probe.load_state_dict(state["probe"], strict=False)
+        if scene is not None and state.get("scene_probe"):
+            scene.load_state_dict(state["scene_probe"])
         saved = state["optimizer"]
         sizes = [len(g["params"]) for g in saved["param_groups"]]
         if sizes == [len(g["params"]) for g in optimizer.param_groups]:
             optimizer.load_state_dict(saved)
-        else:  # the probe changed: the model's own two groups keep their moments
+        else:  # a probe was added or removed: the model's own two groups keep their moments
             own = optimizer.state_dict()
             model_params = sizes[0] + sizes[1]
             own["state"].update({i: v for i, v in saved["state"].items() if i < model_params})
@@ -207,7 +267,7 @@ def train(args: argparse.Namespace) -> dict:
         items = batches.get(step)
         data_s = time.perf_counter() - started
         with torch.autocast(device.type, dtype=torch.bfloat16, enabled=autocast):
-            result = compute_losses(model, items, pad_id, step < args.decoder_warmup, probe)
+            result = compute_losses(model, items, pad_id, step < args.decoder_warmup, probe, scene)
         optimizer.zero_grad(set_to_none=True)
         result.total.backward()
         grad_norm = torch.nn.utils.clip_grad_norm_(model.parameters(), args.clip)
@@ -233,14 +293,17 @@ def train(args: argparse.Namespace) -> dict:
             print(
                 f"step {step}/{args.steps} loss {last['loss']:.4f} ce {last['ce']:.4f} "
                 f"box {last['box']:.4f} score {last['score']:.4f} mask {last['mask']:.4f} "
-                f"pos {last['position']:.4f} "
+                f"pos {last['position']:.4f} scene {last['scene']:.4f} "
                 f"iou {last['iou']:.3f} lr {lr:.2e} {elapsed:.2f}s/step",
                 flush=True,
             )
         if step % args.ckpt_every == 0 or step == stop_at:
-            save_state(state_path, model, optimizer, scheduler, step, args, probe)
+            save_state(state_path, model, optimizer, scheduler, step, args, probe, scene)
             if step == args.steps or step % (args.ckpt_every * 5) == 0:
                 export_model(model, tokenizer, processor, out / "model")
+        if args.val_every and step % args.val_every == 0:
+            export_model(model, tokenizer, processor, out / "model")
+            validate(out, step, args.val_images)
     log.close()
     batches.close()
     if step >= args.steps:
@@ -296,6 +359,20 @@ def _batch_for_step(step, batch, seed, tokenizer, image_processor, vocab_rows, w
     return make_batch(
         0 if fixed else step, batch, seed, tokenizer, image_processor, vocab_rows, weights=weights
     )
+
+
+def validate(out: Path, step: int, images: int) -> dict:
+    """DIR/model on the first val images: appended to DIR/val.jsonl; copied to DIR/best when
+    its score (validation.score) is the best so far."""
+    from .validation import keep_if_best, val_metrics
+
+    result = val_metrics(out / "model", images)
+    result["step"] = step
+    best = keep_if_best(out, result)
+    with (out / "val.jsonl").open("a", encoding="utf-8") as f:
+        f.write(json.dumps(result) + "\n")
+    print(f"val step {step}: score {result['score']:.4f} (best {best:.4f}) {result}", flush=True)
+    return result
 
 
 def export_model(model, tokenizer, processor, directory: Path) -> None:
