@@ -182,7 +182,9 @@ def save_padt(
     max_shard_size: str | int = "5GB",
 ) -> Path:
     """Write config, safetensors (sharded above `max_shard_size`), tokenizer, image-processor
-    settings and chat_template.json, as the public checkpoints are laid out."""
+    settings and chat_template.json, as the public checkpoints are laid out. The config's
+    `vl_decoder` carries `attn_implementation` (PadtConfig sets it), which the original PaDT
+    code needs to load the checkpoint."""
     directory = Path(path)
     directory.mkdir(parents=True, exist_ok=True)
     model.save_pretrained(str(directory), safe_serialization=True, max_shard_size=max_shard_size)

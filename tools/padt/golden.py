@@ -59,11 +59,19 @@ class Case:
     images: tuple[Image.Image, ...]
     long_side: int | None  # the pre-resize long side (None: the image as it is)
     task_input: dict  # what a client sends the task plugin for this prompt (GraphQL TaskInput)
+    # Request overrides of the bundle's generation settings, by manifest name
+    # ({"repetition_penalty": 1.3}), and of its first-VRT rule; recorded only when set.
+    generation: dict[str, float] | None = None
+    first_vrt_features: str | None = None
 
 
 def synthetic_cases() -> list[Case]:
     """Synthetic pictures at awkward sizes, for any bundle. 333x517 is not a multiple of 28
-    and skips the 644-px pre-resize, so smart_resize rounds it directly."""
+    and skips the 644-px pre-resize, so smart_resize rounds it directly. Then the fidelity
+    edges: a transparent image (composited on white before any resize), a repetition
+    penalty (transformers' semantics over prompt and VRT ids), and an answer whose first
+    token is a VRT under both first-VRT rules (on the random fixture, the image of seed 5
+    gets one)."""
     specs = [
         ("rec_200x150", [(200, 150)], "REC", "red circle", 644),
         ("ovd_448x336", [(448, 336)], "OVD", '["cat", "dog"]', 644),
@@ -80,6 +88,46 @@ def synthetic_cases() -> list[Case]:
             _task_input(task, arg),
         )
         for name, sizes, task, arg, long_side in specs
+    ] + _edge_cases()
+
+
+def rgba_image(width: int, height: int, seed: int) -> Image.Image:
+    """A synthetic picture with an alpha gradient and a fully transparent hole whose hidden
+    colour is not white: dropping the alpha instead of compositing shows in the pixels."""
+    image = synthetic_image(width, height, seed).convert("RGBA")
+    alpha = np.tile(np.linspace(0, 255, width).astype(np.uint8), (height, 1))
+    alpha[height // 3 : 2 * height // 3, width // 3 : 2 * width // 3] = 0
+    image.putalpha(Image.fromarray(alpha))
+    return image
+
+
+def _edge_cases() -> list[Case]:
+    rec = PROMPTS["REC"].format("red circle")
+    rec_input = _task_input("REC", "red circle")
+    first_vrt = (synthetic_image(200, 150, seed=5),)
+    return [
+        Case("rec_rgba_240x180", "REC", rec, (rgba_image(240, 180, 3),), 644, rec_input),
+        # The ovd_448x336 case with Qwen2.5-VL-Instruct's penalty: its greedy ids repeat VRTs
+        # without it and change from the second token with it.
+        Case(
+            "ovd_repetition_penalty",
+            "OVD",
+            PROMPTS["OVD"].format('["cat", "dog"]'),
+            (synthetic_image(448, 336, seed=7 * len("ovd_448x336")),),
+            644,
+            _task_input("OVD", '["cat", "dog"]'),
+            generation={"repetition_penalty": 1.05},
+        ),
+        Case("rec_first_vrt_last_row", "REC", rec, first_vrt, 644, rec_input),
+        Case(
+            "rec_first_vrt_all_rows",
+            "REC",
+            rec,
+            first_vrt,
+            644,
+            rec_input,
+            first_vrt_features="all_prompt_rows",
+        ),
     ]
 
 
@@ -110,6 +158,31 @@ def shapes_cases(seed: int = 0) -> list[Case]:
         name, image = f"shapes_{task.lower()}_{index}", (Image.fromarray(sample.pixels),)
         task_input = _task_input(task, arg.get(task))
         cases.append(Case(name, task, entry["prompt"], image, None, task_input))
+    return cases
+
+
+def committed_cases(golden: dict, images_dir: Path) -> list[Case]:
+    """The cases of a committed golden file, with the PNGs written next to it: checks the
+    pipeline on the shipped model whatever the Shapes generator now draws (a generator change
+    takes effect in the goldens only when a new model is shipped)."""
+    cases = []
+    for c in golden["cases"]:
+        count = len(c["images"])
+        images = tuple(
+            Image.open(images_dir / f"{c['name']}_{k}.png").convert("RGB") for k in range(count)
+        )
+        cases.append(
+            Case(
+                c["name"],
+                c["task"],
+                c["prompt"],
+                images,
+                c["long_side"],
+                c["task_input"],
+                c.get("generation"),
+                c.get("first_vrt_features"),
+            )
+        )
     return cases
 
 
@@ -188,7 +261,15 @@ def run_case(
     ids = inputs.input_ids[0].numpy()
     grids = [(int(h), int(w)) for _, h, w in inputs.image_grid_thw.tolist()]
     pixels = inputs.pixel_values.numpy()
-    result = bundle.generate(ids, pixels, grids, max_new_tokens=max_new_tokens)
+    settings = case.generation or {}
+    result = bundle.generate(
+        ids,
+        pixels,
+        grids,
+        max_new_tokens=max_new_tokens,
+        repetition_penalty=settings.get("repetition_penalty"),
+        first_vrt_features=case.first_vrt_features,
+    )
 
     vc = bundle.vision_cfg
     per_image = []
@@ -211,7 +292,7 @@ def run_case(
     runs = vrt_runs(result.ids, V, bundle.tokens["eos"])
     current = result.images[result.current_image]
     width, height = sizes[result.current_image]
-    decoded = bundle.decode_objects([result.hidden_states[r] for r in runs], current)
+    decoded = bundle.decode_objects([result.object_features(r) for r in runs], current)
     objects = []
     for i, (obj, run) in enumerate(zip(parsed.objects, runs, strict=True)):
         mask = mask_to_pixels(decoded.mask_logits[i], width, height)
@@ -220,7 +301,7 @@ def run_case(
                 "label": obj.label,
                 "patches": obj.patches,
                 "steps": run,
-                "features": _tensor_summary(result.hidden_states[run]),
+                "features": _tensor_summary(result.object_features(run)),
                 "box_cxcywh": _round(decoded.boxes[i]),
                 "box_xywh": _round(box_to_pixels(decoded.boxes[i], width, height), 4),
                 "score_logit": round(float(decoded.score_logits[i]), 6),
@@ -229,12 +310,14 @@ def run_case(
                 "mask_rle": mask_to_rle(mask),
             }
         )
+    overrides = {"generation": case.generation, "first_vrt_features": case.first_vrt_features}
     return {
         "name": case.name,
         "task": case.task,
         "prompt": case.prompt,
         "task_input": case.task_input,
         "long_side": case.long_side,
+        **{k: v for k, v in overrides.items() if v is not None},
         "rendered_prompt": inputs.text,
         "pixel_values": _tensor_summary(pixels, rows=(0, 1, pixels.shape[0] // 2, -1)),
         "images": per_image,

@@ -1,8 +1,9 @@
 """Drive an exported bundle with onnxruntime, step by step as the TypeScript engine does.
 
 No torch here: grid inputs come from padt.grid, decoding is greedy over the
-dynamic vocabulary with a KV cache, and objects are decoded by the decoder graph,
-batched per image. Mask post-processing is numpy (bilinear, align_corners=False).
+dynamic vocabulary with a KV cache (after the bundle's repetition penalty, as transformers
+applies it), and objects are decoded by the decoder graph, batched per image. Mask
+post-processing is numpy (bilinear, align_corners=False).
 """
 
 from __future__ import annotations
@@ -43,6 +44,16 @@ class OrtGeneration:
     current_image: int
     position_ids: np.ndarray  # [3, L] prompt positions
     rope_delta: int
+    # [L, D] every prompt row, under the reference's first-VRT rule ("all_prompt_rows")
+    prefill_hidden_states: np.ndarray | None = None
+
+    def object_features(self, steps: Sequence[int]) -> np.ndarray:
+        """As padt.vrt.object_features: the states that predicted the run; a run that starts
+        the answer takes every prompt row for its first VRT under the reference's rule."""
+        rows = self.hidden_states[steps[0] : steps[-1] + 1]
+        if self.prefill_hidden_states is None or steps[0] != 0:
+            return rows
+        return np.concatenate([self.prefill_hidden_states, rows[1:]])
 
 
 @dataclass
@@ -164,9 +175,16 @@ class OrtPadt:
         current_image: int = -1,
         stop_ids: Iterable[int] | None = None,
         forced: Sequence[int] | None = None,
+        repetition_penalty: float | None = None,
+        first_vrt_features: str | None = None,
     ) -> OrtGeneration:
         """Greedy generation. ``forced`` (tests) feeds the given ids instead of the argmax,
-        still recording the hidden state that predicted each of them."""
+        still recording the hidden state that predicted each of them. The repetition penalty
+        and the first-VRT rule default to the manifest's."""
+        settings = self.manifest["generation"]
+        penalty = settings.get("repetition_penalty", 1.0)
+        penalty = penalty if repetition_penalty is None else repetition_penalty
+        rule = first_vrt_features or self.manifest.get("first_vrt_features", "last_prompt_row")
         ids = np.asarray(input_ids, dtype=np.int64).ravel()
         stops = set(stop_ids) if stop_ids is not None else set(self.tokens["eos"])
         images = self.encode_images(pixel_values, grids) if grids else []
@@ -191,12 +209,14 @@ class OrtPadt:
             prototypes,
             bias,
         )
+        prefill = hidden[0] if rule == "all_prompt_rows" else None
         out_ids: list[int] = []
         states: list[np.ndarray] = []
         cache_len = len(ids)
         limit = len(forced) if forced is not None else max_new_tokens
         while True:
-            token = int(forced[len(out_ids)]) if forced is not None else int(np.argmax(logits))
+            scores = apply_repetition_penalty(logits, [*ids.tolist(), *out_ids], penalty)
+            token = int(forced[len(out_ids)]) if forced is not None else int(np.argmax(scores))
             out_ids.append(token)
             states.append(hidden[0, -1])
             if token in stops or len(out_ids) >= limit:
@@ -210,7 +230,7 @@ class OrtPadt:
                 bias,
             )
             cache_len += 1
-        return OrtGeneration(out_ids, np.stack(states), images, current, positions, delta)
+        return OrtGeneration(out_ids, np.stack(states), images, current, positions, delta, prefill)
 
     # --- decoder -----------------------------------------------------------------------
 
@@ -248,6 +268,22 @@ class OrtPadt:
             },
         )
         return OrtObjects(boxes, scores, masks)
+
+
+def apply_repetition_penalty(
+    scores: np.ndarray, sequence: Sequence[int], penalty: float
+) -> np.ndarray:
+    """transformers' RepetitionPenaltyLogitsProcessor in float32: each id of the sequence so
+    far (prompt, image pads and VRTs included) has its score divided by the penalty when
+    positive, multiplied when negative."""
+    if penalty == 1.0:
+        return scores
+    p = np.float32(penalty)
+    out = scores.astype(np.float32, copy=True)
+    seen = np.unique(np.asarray(sequence, dtype=np.int64))
+    picked = out[seen]
+    out[seen] = np.where(picked < 0, picked * p, picked / p)
+    return out
 
 
 def vrt_runs(ids: Sequence[int], vocab_rows: int, stops: Iterable[int]) -> list[list[int]]:

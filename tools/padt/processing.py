@@ -5,7 +5,7 @@ CLIP normalisation and the merge-block patch order. Before it, the PaDT demo res
 image as its demo does: qwen_vl_utils' fetch_image first rounds the sides to multiples of 28
 (its own smart_resize, PIL's default bicubic), then the long side goes to 644 px (LANCZOS,
 sides truncated with int()), because the decoder was trained at COCO scale; `long_side=None`
-skips both steps.
+skips both steps. Either way, transparent images are first composited on white (to_rgb).
 """
 
 from __future__ import annotations
@@ -66,10 +66,26 @@ def fetch_image_size(height: int, width: int) -> tuple[int, int]:
     return h, w
 
 
+def to_rgb(image: Image.Image) -> Image.Image:
+    """RGB, with any transparency composited on white: qwen_vl_utils' to_rgb (what the PaDT
+    demo feeds the processor; RGBA pasted on white with the alpha as mask), which the
+    TypeScript engine does too. The processor's own convert("RGB") would drop the alpha and
+    show whatever colour transparent pixels hold. Unlike qwen_vl_utils, grey + alpha and
+    palette images with a transparent colour are composited as well, as the engine does."""
+    if image.mode in ("LA", "PA") or (image.mode == "P" and "transparency" in image.info):
+        image = image.convert("RGBA")
+    if image.mode != "RGBA":
+        return image.convert("RGB")
+    white = Image.new("RGB", image.size, (255, 255, 255))
+    white.paste(image, mask=image.getchannel("A"))
+    return white
+
+
 def pre_resize(image: Image.Image, long_side: int | None = DEFAULT_LONG_SIDE) -> Image.Image:
     """The PaDT demo's resizes: qwen_vl_utils' fetch_image (bicubic to multiples of 28),
-    then the long side to `long_side` (also upscales), LANCZOS."""
-    image = image.convert("RGB")
+    then the long side to `long_side` (also upscales), LANCZOS. Transparency is composited
+    on white first (to_rgb), as fetch_image does."""
+    image = to_rgb(image)
     if long_side is None:
         return image
     h, w = fetch_image_size(image.height, image.width)
@@ -79,6 +95,17 @@ def pre_resize(image: Image.Image, long_side: int | None = DEFAULT_LONG_SIDE) ->
     size = (int(width * scale), int(height * scale))
     if size == image.size:
         return image
+    return image.resize(size, Image.Resampling.LANCZOS)
+
+
+def cap_long_side(image: Image.Image, max_long_side: int | None) -> Image.Image:
+    """The bundle's input cap (docs/bundle-format.md, `image_processor.max_long_side`): a
+    longer side is brought down to the cap, each side `max(min(side, 28), side * cap // L)`,
+    LANCZOS, as the TypeScript engine does."""
+    longest = max(image.size)
+    if max_long_side is None or longest <= max_long_side:
+        return image
+    size = tuple(max(min(side, 28), side * max_long_side // longest) for side in image.size)
     return image.resize(size, Image.Resampling.LANCZOS)
 
 
@@ -112,8 +139,10 @@ def build_inputs(
     images: Sequence[Image.Image],
     messages: Sequence[Mapping[str, Any]],
     long_side: int | None = DEFAULT_LONG_SIDE,
+    max_long_side: int | None = None,
 ) -> PadtInputs:
-    """Render the chat template (with the generation prompt) and process the images.
+    """Render the chat template (with the generation prompt) and process the images
+    (pre-resize, then the bundle's cap when given).
 
     `images` are the conversation's images in the order their parts appear in `messages`.
     """
@@ -125,7 +154,7 @@ def build_inputs(
         tokenize=False,
         add_generation_prompt=True,
     )
-    resized = [pre_resize(image, long_side) for image in images]
+    resized = [cap_long_side(pre_resize(image, long_side), max_long_side) for image in images]
     batch = processor(
         text=[text], images=resized or None, return_tensors="pt", add_special_tokens=False
     )

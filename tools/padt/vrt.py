@@ -2,7 +2,9 @@
 
 An object's label is the most recent double-quoted text before its run ("" if none), as
 the reference parser reads it; its features are the hidden states of the steps that
-predicted its VRTs.
+predicted its VRTs. One difference, kept on purpose (docs/decisions.md): a quote that a VRT
+run closes (`"cat <VRTs>`) gives the label without its trailing space; the reference keeps
+the space.
 """
 
 from __future__ import annotations
@@ -10,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
+import torch
 from torch import Tensor
 from transformers import PreTrainedTokenizerBase
 
@@ -62,6 +65,19 @@ class _LabelReader:
         return self.label
 
 
+def object_features(
+    hidden_states: Tensor, steps: Sequence[int], prefill_states: Tensor | None = None
+) -> Tensor:
+    """hidden_states[t] for the run's steps t (the states that predicted its VRTs). Given
+    `prefill_states` (every prompt row, the reference's rule for imported checkpoints), a run
+    that starts the answer takes all of them in place of its first VRT's row, as the
+    reference's parser concatenates the whole prefill step's output."""
+    rows = hidden_states[steps[0] : steps[-1] + 1]
+    if prefill_states is None or steps[0] != 0:
+        return rows
+    return torch.cat([prefill_states.to(rows.dtype), rows[1:]])
+
+
 def tokenizer_stop_ids(tokenizer: PreTrainedTokenizerBase) -> set[int]:
     ids = tokenizer.convert_tokens_to_ids(list(STOP_TOKENS))
     return {i for i in ids if i is not None and i != tokenizer.unk_token_id}
@@ -74,12 +90,14 @@ def parse_answer(
     hidden_states: Tensor | None = None,
     stop_token_ids: Iterable[int] | None = None,
     patch_offset: int = 0,
+    prefill_states: Tensor | None = None,
 ) -> ParsedAnswer:
     """Split generated `ids` into text and objects.
 
     vocab_size is V (embedding rows): ids >= V are VRTs, patch = id - V - patch_offset.
     hidden_states[t] must be the state that predicted ids[t]. Parsing ends at the first stop
-    token (default: the tokenizer's <|im_end|> and <|endoftext|>).
+    token (default: the tokenizer's <|im_end|> and <|endoftext|>). `prefill_states`: see
+    object_features (GenerationResult.prefill_hidden_states).
     """
     stops = set(stop_token_ids) if stop_token_ids is not None else tokenizer_stop_ids(tokenizer)
     ids = [int(i) for i in ids]
@@ -101,7 +119,9 @@ def parse_answer(
                     label=labels.at_run(),
                     patches=patches,
                     steps=list(range(start, stop)),
-                    features=None if hidden_states is None else hidden_states[start:stop],
+                    features=None
+                    if hidden_states is None
+                    else object_features(hidden_states, range(start, stop), prefill_states),
                 )
             )
             pieces.extend(vrt_text(p) for p in patches)

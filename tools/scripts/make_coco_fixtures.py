@@ -1,6 +1,6 @@
 """Write the COCO RLE and COCO evaluation fixtures from pycocotools 2.0.8.
 
-packages/engine/test/fixtures/rle.json
+packages/mask/test/fixtures/rle.json
     Random and edge-case binary masks (column-major bits, packed, zlib, base64) with what
     pycocotools computes for them: uncompressed counts, the compressed string, area, toBbox;
     counts-only cases with large runs; mask IoU (with and without crowd), merge (union and
@@ -37,7 +37,7 @@ from pycocotools.coco import COCO
 from pycocotools.cocoeval import COCOeval
 
 ROOT = Path(__file__).resolve().parents[2]
-RLE_OUT = ROOT / "packages/engine/test/fixtures/rle.json"
+RLE_OUT = ROOT / "packages/mask/test/fixtures/rle.json"
 EVAL_DIR = ROOT / "packages/eval/test/fixtures"
 SEED = 20251001
 CATEGORIES = [{"id": 1, "name": "circle"}, {"id": 2, "name": "square"}, {"id": 5, "name": "star"}]

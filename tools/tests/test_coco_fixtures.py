@@ -17,7 +17,7 @@ from pycocotools import mask as mask_utils
 
 ROOT = Path(__file__).resolve().parents[2]
 EVAL_FIXTURES = ROOT / "packages/eval/test/fixtures"
-RLE_FIXTURE = ROOT / "packages/engine/test/fixtures/rle.json"
+RLE_FIXTURE = ROOT / "packages/mask/test/fixtures/rle.json"
 
 
 @pytest.fixture(scope="module")

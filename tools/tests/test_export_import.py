@@ -1,5 +1,8 @@
 """Bundle -> checkpoint (padt.export.importer): the inverse of the export, exactly."""
 
+import json
+import shutil
+
 import pytest
 import torch
 from export_support import tiny_bundle, tiny_checkpoint
@@ -30,3 +33,17 @@ def test_round_trip_gives_the_same_model(tmp_path, checkpoint):
 def test_fp16_bundles_are_refused(tmp_path):
     with pytest.raises(BundleImportError, match="fp32"):
         import_bundle(tiny_bundle("fp16"), tmp_path / "c")
+
+
+def test_generation_settings_and_the_first_vrt_rule_come_back(tmp_path):
+    bundle = tmp_path / "bundle"
+    shutil.copytree(tiny_bundle(), bundle)
+    manifest = json.loads((bundle / "padt.json").read_text())
+    manifest["generation"].update(repetition_penalty=1.05, top_k=1)
+    manifest["first_vrt_features"] = "all_prompt_rows"
+    (bundle / "padt.json").write_text(json.dumps(manifest))
+    model = load_padt(import_bundle(bundle, tmp_path / "c"))[0]
+    assert model.generation_config.repetition_penalty == 1.05
+    assert model.generation_config.top_k == 1
+    assert model.config.padt_first_vrt_features == "all_prompt_rows"
+    assert model.config.vl_decoder["attn_implementation"] == "flash_attention_2"

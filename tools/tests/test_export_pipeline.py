@@ -140,3 +140,84 @@ def test_forced_answer_objects():
     ref_objects = decode_answer(model, ref_result, parsed, size)
     ort_objects = _ort_objects(bundle, got, [got.hidden_states[r] for r in runs], size)
     _compare_objects(ref_objects, ort_objects, size)
+
+
+def test_greedy_with_a_repetition_penalty_matches_reference():
+    """transformers' penalty over every id so far (prompt, image pads, VRTs): at scale 3 the
+    image of seed 1 starts with a VRT that repeats greedily, and 1.05 changes the answer
+    from the second token on, the same way in both paths."""
+    model, tok, proc = reference(prototype_scale=3.0)
+    bundle = OrtPadt(tiny_bundle(prototype_scale=3.0))
+    inputs = _inputs(proc, tok, [_image(200, 150, seed=1)], REC.format("red circle"))
+    grids = [(int(h), int(w)) for _, h, w in inputs.image_grid_thw.tolist()]
+    args = (inputs.input_ids[0].numpy(), inputs.pixel_values.numpy(), grids)
+    plain = generate(model, inputs, max_new_tokens=12)
+    ref = generate(model, inputs, max_new_tokens=12, repetition_penalty=1.05)
+    got = bundle.generate(*args, max_new_tokens=12, repetition_penalty=1.05)
+    assert ref.ids != plain.ids
+    assert got.ids == ref.ids
+    assert bundle.generate(*args, max_new_tokens=12).ids == plain.ids
+
+
+@pytest.mark.parametrize("rule", ["last_prompt_row", "all_prompt_rows"])
+def test_an_answer_that_starts_with_a_vrt_under_both_rules(rule):
+    """The first object's features: the state that predicted its first VRT (ours), or every
+    prompt row of the prefill step followed by the others (the reference's, behind the
+    manifest's first_vrt_features); both paths agree under each rule."""
+    model, tok, proc = reference(prototype_scale=3.0)
+    bundle = OrtPadt(tiny_bundle(prototype_scale=3.0))
+    img = _image(200, 150, seed=1)
+    inputs = _inputs(proc, tok, [img], REC.format("red circle"))
+    grids = [(int(h), int(w)) for _, h, w in inputs.image_grid_thw.tolist()]
+    saved = model.config.padt_first_vrt_features
+    model.config.padt_first_vrt_features = rule
+    try:
+        ref = generate(model, inputs, max_new_tokens=6)
+    finally:
+        model.config.padt_first_vrt_features = saved
+    got = bundle.generate(
+        inputs.input_ids[0].numpy(),
+        inputs.pixel_values.numpy(),
+        grids,
+        max_new_tokens=6,
+        first_vrt_features=rule,
+    )
+    V = model.text_vocab_rows
+    assert got.ids == ref.ids and ref.ids[0] >= V
+    prompt = inputs.input_ids.shape[1]
+    parsed = parse_answer(
+        ref.ids,
+        tok,
+        V,
+        ref.hidden_states,
+        patch_offset=ref.patch_offset,
+        prefill_states=ref.prefill_hidden_states,
+    )
+    (run,) = vrt_runs(got.ids, V, bundle.tokens["eos"])
+    features = got.object_features(run)
+    extra = prompt - 1 if rule == "all_prompt_rows" else 0
+    assert parsed.objects[0].features.shape[0] == features.shape[0] == len(run) + extra
+    assert np.abs(features - parsed.objects[0].features.numpy()).max() < 1e-4
+    ref_objects = decode_answer(model, ref, parsed, img.size)
+    _compare_objects(ref_objects, _ort_objects(bundle, got, [features], img.size), img.size)
+
+
+def test_the_two_first_vrt_rules_decode_differently():
+    bundle = OrtPadt(tiny_bundle(prototype_scale=3.0))
+    _, tok, proc = reference(prototype_scale=3.0)
+    img = _image(200, 150, seed=1)
+    inputs = _inputs(proc, tok, [img], REC.format("red circle"))
+    grids = [(int(h), int(w)) for _, h, w in inputs.image_grid_thw.tolist()]
+    boxes = []
+    for rule in ("last_prompt_row", "all_prompt_rows"):
+        got = bundle.generate(
+            inputs.input_ids[0].numpy(),
+            inputs.pixel_values.numpy(),
+            grids,
+            max_new_tokens=6,
+            first_vrt_features=rule,
+        )
+        (run,) = vrt_runs(got.ids, bundle.vocab_rows, bundle.tokens["eos"])
+        image = got.images[got.current_image]
+        boxes.append(bundle.decode_objects([got.object_features(run)], image).boxes[0])
+    assert np.abs(boxes[0] - boxes[1]).max() > 1e-3

@@ -5,20 +5,25 @@ with ``cd tools && .venv/bin/python -m padt.golden --make-fixture ../tests/fixtu
 ``.venv/bin/python -m padt.golden ../models/padt-tiny-shapes --shapes-fixture ../tests/fixtures``
 (``padt.train.ship`` does the latter when it ships a model)."""
 
+import hashlib
 import json
 import math
 from pathlib import Path
 
+import numpy as np
 import pytest
+from PIL import Image
 
 from padt.export import export_bundle
 from padt.golden import (
     FIXTURE_NAME,
     SHAPES_FIXTURE,
     SHAPES_MAX_NEW_TOKENS,
+    committed_cases,
+    load_processor,
     make_goldens,
-    shapes_cases,
 )
+from padt.processing import build_inputs
 from padt.tiny import save_tiny_checkpoint
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -68,13 +73,57 @@ def test_goldens_are_current():
     _close(make_goldens(BUNDLE), committed)
     cases = committed["cases"]
     assert any(case["objects"] for case in cases), "goldens should exercise the object path"
-    assert len(cases[-1]["images"]) == 2
+    assert any(len(case["images"]) == 2 for case in cases)
+
+
+@pytest.mark.skipif(not GOLDEN.is_file(), reason="fixture not generated")
+def test_goldens_hold_the_fidelity_edges():
+    """Issue 16's cases: a transparent PNG (composited on white: its pixels differ from the
+    alpha-dropping conversion), a repetition penalty that changes the greedy ids of the same
+    image and prompt, and an answer that starts with a VRT under both first-VRT rules."""
+    cases = {c["name"]: c for c in json.loads(GOLDEN.read_text())["cases"]}
+    image = Image.open(FIXTURES / f"{FIXTURE_NAME}.images" / "rec_rgba_240x180_0.png")
+    assert image.mode == "RGBA" and np.asarray(image)[..., 3].min() == 0
+    _, processor = load_processor(BUNDLE)
+    dropped = build_inputs(
+        processor, processor.tokenizer, [image.convert("RGB")], _turn(cases["rec_rgba_240x180"])
+    )
+    assert cases["rec_rgba_240x180"]["pixel_values"]["sha256"] != _digest(dropped.pixel_values)
+
+    penalty = cases["ovd_repetition_penalty"]
+    assert penalty["generation"] == {"repetition_penalty": 1.05}
+    assert penalty["input_ids"] == cases["ovd_448x336"]["input_ids"]
+    assert penalty["generated_ids"] != cases["ovd_448x336"]["generated_ids"]
+
+    ours, theirs = cases["rec_first_vrt_last_row"], cases["rec_first_vrt_all_rows"]
+    assert theirs["first_vrt_features"] == "all_prompt_rows" and "first_vrt_features" not in ours
+    assert ours["generated_ids"] == theirs["generated_ids"]
+    assert (
+        ours["generated_ids"][0]
+        >= json.loads((BUNDLE / "padt.json").read_text())["llm"]["vocab_rows"]
+    )
+    k = len(ours["objects"][0]["steps"])
+    assert ours["objects"][0]["features"]["shape"][0] == k
+    assert theirs["objects"][0]["features"]["shape"][0] == k - 1 + len(theirs["input_ids"])
+    assert ours["objects"][0]["box_xywh"] != theirs["objects"][0]["box_xywh"]
+
+
+def _turn(case) -> list[dict]:
+    content = [{"type": "image"} for _ in case["images"]] + [
+        {"type": "text", "text": case["prompt"]}
+    ]
+    return [{"role": "user", "content": content}]
+
+
+def _digest(pixels) -> str:
+    return hashlib.sha256(np.ascontiguousarray(pixels.numpy(), np.float32).tobytes()).hexdigest()
 
 
 @pytest.mark.skipif(not SHIPPED_GOLDEN.is_file(), reason="no Shapes model shipped")
 def test_shipped_goldens_are_current():
     committed = json.loads(SHIPPED_GOLDEN.read_text())
-    _close(make_goldens(SHIPPED, shapes_cases(), SHAPES_MAX_NEW_TOKENS), committed)
+    cases = committed_cases(committed, FIXTURES / f"{SHAPES_FIXTURE}.images")
+    _close(make_goldens(SHIPPED, cases, SHAPES_MAX_NEW_TOKENS), committed)
     by_task = {case["task"]: case for case in committed["cases"]}
     assert by_task.keys() == {"REC", "OVD", "RIC"}
     assert all(case["objects"] for case in by_task.values()), "a trained model answers with objects"

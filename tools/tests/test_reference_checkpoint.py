@@ -53,6 +53,8 @@ def test_layout_and_size() -> None:
         "num_heads",
         "spatial_merge_size",
     }
+    # The reference's decoder picks its attention class by this key (it has no other).
+    assert config["vl_decoder"]["attn_implementation"] == "flash_attention_2"
 
 
 def test_public_key_layout() -> None:
@@ -218,3 +220,24 @@ def test_public_3b_layout_shapes() -> None:
     assert shapes["vl_decoder.low_res_transformer.mlp.0.weight"] == (3420, 1280)
     assert shapes["model.embed_tokens.weight"] == (151936, 2048)
     assert "lm_head.weight" in expected_keys(config)  # tolerated when absent (tied)
+
+
+def test_saving_writes_the_decoder_attention_key(tmp_path: Path) -> None:
+    """A checkpoint whose config.json lacks vl_decoder.attn_implementation (ours, before)
+    gets it when we save it again, so the original code can load it; a value already there
+    is kept."""
+    model, tokenizer, processor = tiny_loaded()
+    source = tmp_path / "old"
+    shutil.copytree(tiny_checkpoint_dir(), source)
+    config = json.loads((source / "config.json").read_text())
+    del config["vl_decoder"]["attn_implementation"]
+    (source / "config.json").write_text(json.dumps(config))
+    old, old_tokenizer, old_processor = load_padt(source)
+    save_padt(old, old_tokenizer, tmp_path / "new", processor=old_processor)
+    saved = json.loads((tmp_path / "new" / "config.json").read_text())
+    assert saved["vl_decoder"]["attn_implementation"] == "flash_attention_2"
+
+    config["vl_decoder"]["attn_implementation"] = "sdpa"
+    (source / "config.json").write_text(json.dumps(config))
+    kept = load_padt(source)[0]
+    assert kept.config.vl_decoder["attn_implementation"] == "sdpa"

@@ -5,11 +5,31 @@ Tolerance: cached hidden states equal a full no-cache forward to atol 1e-5 (floa
 
 from __future__ import annotations
 
+import json
+import shutil
+from pathlib import Path
+from types import SimpleNamespace
+
 import pytest
 import torch
-from reference_support import noise_image, tiny_loaded, user_turn
+from reference_support import noise_image, tiny_checkpoint_dir, tiny_loaded, user_turn
+from transformers.generation.logits_process import (
+    LogitsProcessorList,
+    RepetitionPenaltyLogitsProcessor,
+    TemperatureLogitsWarper,
+    TopKLogitsWarper,
+    TopPLogitsWarper,
+)
 
-from padt.generation import default_stop_ids, generate
+from padt.checkpoint import load_padt
+from padt.generation import (
+    DecodingSettings,
+    TokenPicker,
+    decoding_settings,
+    default_stop_ids,
+    generate,
+)
+from padt.golden import synthetic_cases
 from padt.modeling import all_prototypes
 from padt.processing import build_inputs
 
@@ -184,3 +204,78 @@ def test_text_only_conversation() -> None:
     assert inputs.pixel_values is None
     result = generate(model, inputs, max_new_tokens=5)
     assert result.images == [] and all(i < model.text_vocab_rows for i in result.ids)
+
+
+def _penalty_case():
+    """The goldens' ovd_repetition_penalty case (the same tiny checkpoint, seed 0)."""
+    case = next(c for c in synthetic_cases() if c.name == "ovd_repetition_penalty")
+    model, tokenizer, processor = tiny_loaded()
+    messages = user_turn(case.prompt)
+    inputs = build_inputs(processor, tokenizer, list(case.images), messages, case.long_side)
+    return case, inputs
+
+
+def test_the_penalty_gives_the_goldens_ids() -> None:
+    """PyTorch reference = ORT pipeline (the goldens) = the TypeScript engine
+    (engine-parity.test.ts), with the penalty; without it the answer differs."""
+    case, inputs = _penalty_case()
+    model = tiny_loaded()[0]
+    golden = Path(__file__).resolve().parents[2] / "tests/fixtures/padt-tiny-random.golden.json"
+    want = next(c for c in json.loads(golden.read_text())["cases"] if c["name"] == case.name)
+    penalty = case.generation["repetition_penalty"]
+    with_penalty = generate(model, inputs, max_new_tokens=16, repetition_penalty=penalty)
+    assert with_penalty.ids == want["generated_ids"]
+    assert generate(model, inputs, max_new_tokens=16).ids != with_penalty.ids
+
+
+def test_the_checkpoints_generation_config_applies(tmp_path) -> None:
+    """generation_config.json's repetition_penalty applies to greedy decoding, as
+    transformers' generate applies it; an explicit argument overrides it."""
+    ckpt = shutil.copytree(tiny_checkpoint_dir(), tmp_path / "ckpt")
+    path = ckpt / "generation_config.json"
+    path.write_text(json.dumps({**json.loads(path.read_text()), "repetition_penalty": 1.05}))
+    model = load_padt(ckpt)[0]
+    case, inputs = _penalty_case()
+    reference = tiny_loaded()[0]
+    assert model.generation_config.repetition_penalty == 1.05
+    assert (
+        generate(model, inputs, max_new_tokens=16).ids
+        == generate(reference, inputs, max_new_tokens=16, repetition_penalty=1.05).ids
+    )
+    assert (
+        generate(model, inputs, max_new_tokens=16, repetition_penalty=1.0).ids
+        == generate(reference, inputs, max_new_tokens=16).ids
+    )
+
+
+def test_scores_are_transformers_processors_in_its_order() -> None:
+    config = tiny_loaded()[0].generation_config
+    settings = decoding_settings(
+        config, do_sample=True, temperature=0.7, top_k=20, top_p=0.8, repetition_penalty=1.3
+    )
+    expected = LogitsProcessorList(
+        [
+            RepetitionPenaltyLogitsProcessor(1.3),
+            TemperatureLogitsWarper(0.7),
+            TopKLogitsWarper(20),
+            TopPLogitsWarper(0.8),
+        ]
+    )
+    logits = torch.randn(600, generator=torch.Generator().manual_seed(3))
+    logits[550:] = float("-inf")  # masked VRT rows stay masked
+    sequence = torch.tensor([[5, 7, 7, 520, 3, 555]])  # a VRT id, and a masked one
+    got = TokenPicker(settings, seed=0).scores(sequence, logits)
+    torch.testing.assert_close(got, expected(sequence, logits[None].clone()), rtol=0, atol=0)
+    assert torch.isinf(got[0, 550:]).all()
+
+
+def test_settings_come_from_the_checkpoint_unless_given() -> None:
+    stored = SimpleNamespace(temperature=0.1, top_k=1, top_p=0.001, repetition_penalty=1.05)
+    assert decoding_settings(stored) == DecodingSettings(False, 0.1, 1, 0.001, 1.05)
+    assert decoding_settings(stored, True, 0.9, 0, 1.0, 1.0) == DecodingSettings(
+        True, 0.9, 0, 1.0, 1.0
+    )
+    assert decoding_settings(SimpleNamespace()) == DecodingSettings()
+    for bad in ({"repetition_penalty": 0.0}, {"do_sample": True, "top_k": -1}, {"top_k": 5}):
+        with pytest.raises(ValueError):
+            decoding_settings(stored, **bad)

@@ -63,3 +63,45 @@ def test_image_count_must_match_messages() -> None:
     _, tokenizer, processor = tiny_loaded()
     with pytest.raises(ValueError):
         build_inputs(processor, tokenizer, [], user_turn(REC), long_side=None)
+
+
+def _rgba(width: int = 120, height: int = 90) -> Image.Image:
+    """Colour everywhere, an alpha gradient and a fully transparent block over red."""
+    rgb = np.asarray(noise_image(width, height, seed=4)).copy()
+    rgb[30:60, 40:80] = (255, 0, 0)
+    alpha = np.tile(np.linspace(0, 255, width).astype(np.uint8), (height, 1))
+    alpha[30:60, 40:80] = 0
+    return Image.fromarray(np.dstack([rgb, alpha]), "RGBA")
+
+
+def test_transparency_is_composited_on_white() -> None:
+    """qwen_vl_utils' to_rgb: paste on white with the alpha as mask (not convert("RGB"),
+    which shows the hidden red), before the pre-resize and the processor."""
+    from padt.processing import to_rgb
+
+    image = _rgba()
+    white = Image.new("RGB", image.size, (255, 255, 255))
+    white.paste(image, mask=image.split()[3])
+    flat = to_rgb(image)
+    assert flat.mode == "RGB" and np.array_equal(np.asarray(flat), np.asarray(white))
+    assert np.asarray(flat)[45, 60].tolist() == [255, 255, 255]
+    assert np.asarray(image.convert("RGB"))[45, 60].tolist() == [255, 0, 0]
+    grey = image.convert("LA")
+    assert np.array_equal(np.asarray(to_rgb(grey)), np.asarray(to_rgb(grey.convert("RGBA"))))
+
+    _, tokenizer, processor = tiny_loaded()
+    for long_side in (None, 644):
+        got = build_inputs(processor, tokenizer, [image], user_turn(REC), long_side=long_side)
+        want = build_inputs(processor, tokenizer, [white], user_turn(REC), long_side=long_side)
+        assert np.array_equal(got.pixel_values.numpy(), want.pixel_values.numpy())
+        assert got.image_sizes == [image.size]
+
+
+def test_cap_long_side_matches_the_bundle_rule():
+    """docs/bundle-format.md: each side max(min(side, 28), side * cap // L), LANCZOS."""
+    from padt.processing import cap_long_side
+
+    assert cap_long_side(Image.new("RGB", (3000, 2000)), 448).size == (448, 298)
+    assert cap_long_side(Image.new("RGB", (8000, 20)), 448).size == (448, 20)
+    small = Image.new("RGB", (300, 200))
+    assert cap_long_side(small, 448) is small and cap_long_side(small, None) is small

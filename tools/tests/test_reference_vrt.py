@@ -6,7 +6,7 @@ import pytest
 import torch
 from reference_support import tiny_loaded
 
-from padt.vrt import parse_answer
+from padt.vrt import object_features, parse_answer
 
 V = 512  # the tiny checkpoint's embedding rows
 
@@ -64,6 +64,8 @@ def test_no_label_without_quotes(tokenizer) -> None:
 
 
 def test_unclosed_quote_takes_the_text_so_far(tokenizer) -> None:
+    # The reference keeps the trailing space ("red circle refers to "); ours strips it
+    # (docs/decisions.md).
     parsed = parse_answer(
         ids_of(tokenizer, 'The "red circle refers to ', 9, 10, ' and "blue', 11), tokenizer, V
     )
@@ -98,3 +100,17 @@ def test_parsing_ends_at_the_first_stop_token(tokenizer) -> None:
 def test_patch_offset_for_later_images(tokenizer) -> None:
     parsed = parse_answer(ids_of(tokenizer, "A dog (", 30, 31, ")"), tokenizer, V, patch_offset=24)
     assert parsed.objects[0].patches == [6, 7]
+
+
+def test_first_object_features_under_both_rules(tokenizer) -> None:
+    """Ours: the states that predicted the run. The reference's rule (prefill_states given):
+    a run at step 0 takes every prompt row instead of its first state; later runs are
+    unaffected."""
+    hidden = torch.arange(6 * 2, dtype=torch.float32).view(6, 2)
+    prompt = -torch.arange(4 * 2, dtype=torch.float32).view(4, 2)
+    assert torch.equal(object_features(hidden, [0, 1, 2]), hidden[0:3])
+    assert torch.equal(object_features(hidden, [0, 1, 2], prompt), torch.cat([prompt, hidden[1:3]]))
+    assert torch.equal(object_features(hidden, [4, 5], prompt), hidden[4:6])
+    ids = [V + 1, V + 2] + tokenizer.encode(" and ", add_special_tokens=False) + [V + 3]
+    parsed = parse_answer(ids, tokenizer, V, torch.zeros(len(ids), 2), prefill_states=prompt)
+    assert [o.features.shape[0] for o in parsed.objects] == [5, 1]

@@ -4,6 +4,12 @@ export type { EngineClient, InspectedImage, ModelInfo } from "./client.js";
 export { type EngineOptions, PadtEngine } from "./engine/index.js";
 export { isPadtError, PadtError, PadtErrorCode } from "./errors.js";
 export { collectResult } from "./generation/collect.js";
+export {
+  type DecodingOptions,
+  type DecodingSettings,
+  type GenerationDefaults,
+  resolveDecoding,
+} from "./generation/decoding.js";
 export type {
   AnswerSegment,
   Box,
@@ -14,6 +20,7 @@ export type {
   GenerateOptions,
   GenerationEvent,
   GenerationResult,
+  HistoryTrim,
   RleMask,
   Usage,
   VisualObject,
@@ -33,29 +40,6 @@ export {
   type ImageLimits,
   type RgbImage,
 } from "./image/types.js";
-export {
-  type BboxXywh,
-  bboxIou,
-  type CocoRle,
-  countsFromString,
-  countsToString,
-  type Rle,
-  rleArea,
-  rleDecode,
-  rleDecodeRowMajor,
-  rleEncode,
-  rleEncodeRowMajor,
-  rleFromBbox,
-  rleFromCoco,
-  rleFromMask,
-  rleFromPolygon,
-  rleIntersectionUnion,
-  rleIou,
-  rleMerge,
-  rleToBbox,
-  rleToCoco,
-  rleToMask,
-} from "./mask/index.js";
 export {
   type ImageProcessorConfig,
   modelInputSize,

@@ -6,13 +6,15 @@
  * 1e-4 of the image size, mask IoU >= 0.999.
  */
 import { createHash } from "node:crypto";
-import { readFileSync } from "node:fs";
+import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { rleFromCoco, rleFromMask, rleIou } from "@padt/mask";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { loadManifest } from "../src/bundle/index.js";
 import { PadtEngine } from "../src/engine/index.js";
 import type { ChatTurn } from "../src/generation/types.js";
 import { decodeImage } from "../src/image/decode.js";
-import { rleFromCoco, rleFromMask, rleIou } from "../src/mask/index.js";
 import { preprocessImage } from "../src/models/padt/image_processing.js";
 import { ropeIndex } from "../src/models/padt/positions.js";
 import { windowLayout } from "../src/models/padt/vision_grid.js";
@@ -48,6 +50,19 @@ interface GoldenCase {
   rope_delta: number;
   generated_ids: number[];
   objects: GoldenObject[];
+  /** Request overrides of the bundle's generation settings (manifest names). */
+  generation?: { repetition_penalty?: number };
+  /** The bundle's first-VRT rule for this case, when not the bundle's own. */
+  first_vrt_features?: "last_prompt_row" | "all_prompt_rows";
+}
+
+/** A copy of the bundle whose manifest declares `rule` (the graphs are unchanged). */
+function bundleWithRule(bundle: string, rule: string, dir: string): string {
+  const copy = join(dir, rule);
+  cpSync(bundle, copy, { recursive: true });
+  const manifest = JSON.parse(readFileSync(join(copy, "padt.json"), "utf8"));
+  writeFileSync(join(copy, "padt.json"), JSON.stringify({ ...manifest, first_vrt_features: rule }));
+  return copy;
 }
 describe.each(BUNDLES)("goldens of $name", ({ name, bundle }) => {
   const golden = JSON.parse(readFileSync(`${fixtures}${name}.golden.json`, "utf8")) as {
@@ -68,13 +83,25 @@ describe.each(BUNDLES)("goldens of $name", ({ name, bundle }) => {
     },
   ];
 
-  const engines = new Map<number | null, PadtEngine>();
+  const engines = new Map<string, PadtEngine>();
+  const keyOf = (c: GoldenCase) => `${c.long_side}/${c.first_vrt_features ?? ""}`;
+  const copies = mkdtempSync(join(tmpdir(), "padt-parity-"));
   beforeAll(async () => {
-    for (const longSide of new Set(golden.cases.map((c) => c.long_side))) {
-      engines.set(longSide, await PadtEngine.load({ bundle, threads: 1, longSide }));
+    for (const c of golden.cases) {
+      if (engines.has(keyOf(c))) continue;
+      const dir = c.first_vrt_features
+        ? bundleWithRule(bundle, c.first_vrt_features, copies)
+        : bundle;
+      engines.set(
+        keyOf(c),
+        await PadtEngine.load({ bundle: dir, threads: 1, longSide: c.long_side }),
+      );
     }
   });
-  afterAll(() => Promise.all([...engines.values()].map((e) => e.close())));
+  afterAll(async () => {
+    await Promise.all([...engines.values()].map((e) => e.close()));
+    rmSync(copies, { recursive: true, force: true });
+  });
 
   describe.each(golden.cases.map((c) => [c.name, c] as const))(
     "parity with the goldens: %s",
@@ -120,8 +147,12 @@ describe.each(BUNDLES)("goldens of $name", ({ name, bundle }) => {
       });
 
       it("generates the same greedy ids and decodes the same objects", async () => {
-        const engine = engines.get(c.long_side)!;
-        const result = await engine.run(turnsOf(c), { maxNewTokens: golden.max_new_tokens });
+        const engine = engines.get(keyOf(c))!;
+        const penalty = c.generation?.repetition_penalty;
+        const result = await engine.run(turnsOf(c), {
+          maxNewTokens: golden.max_new_tokens,
+          ...(penalty !== undefined ? { repetitionPenalty: penalty } : {}),
+        });
         const stop = result.finishReason === "stop" ? c.generated_ids.slice(-1) : [];
         expect([...result.tokenIds, ...stop]).toEqual(c.generated_ids);
         expect(result.objects).toHaveLength(c.objects.length);

@@ -1,6 +1,15 @@
 import { describe, expect, it } from "vitest";
 import { PadtErrorCode } from "../src/errors.js";
-import { argmax, createSampler, seededRandom } from "../src/generation/sampling.js";
+import { type DecodingOptions, resolveDecoding } from "../src/generation/decoding.js";
+import { argmax, createSampler as fromSettings, seededRandom } from "../src/generation/sampling.js";
+
+const none = new Set<number>();
+// A sampler as a request gets it from a bundle without generation settings (transformers'
+// defaults: top_k 50, which keeps all of these small vocabularies).
+const createSampler = (options: DecodingOptions = {}) => {
+  const sample = fromSettings(resolveDecoding(options));
+  return (logits: Float32Array) => sample(logits, none);
+};
 
 describe("sampling", () => {
   it("is greedy by default, taking the first of equal maxima", () => {
@@ -43,11 +52,42 @@ describe("sampling", () => {
     expect(zeros / n).toBeLessThan(0.78);
   });
 
-  it("refuses settings it cannot honour", () => {
+  it("refuses settings it cannot honour, and sampling settings on a greedy request", () => {
     expect(() => createSampler({ temperature: -1 })).toThrow(
       expect.objectContaining({ code: PadtErrorCode.TASK_INPUT_INVALID }),
     );
     expect(() => createSampler({ temperature: 1, topP: 0 })).toThrow(/topP/);
+    expect(() => createSampler({ doSample: true, topK: 1.5 })).toThrow(/topK/);
+    expect(() => createSampler({ repetitionPenalty: 0 })).toThrow(/repetitionPenalty/);
+    expect(() => createSampler({ topP: 0.9 })).toThrow(/doSample/);
+    expect(() => createSampler({ doSample: false, temperature: 0.7 })).toThrow(/doSample/);
+    expect(() => createSampler({ doSample: true, temperature: 0 })).toThrow(/temperature/);
+    expect(() => fromSettings(resolveDecoding({ doSample: true }, { temperature: 0 }))).toThrow(
+      /bundle's temperature/,
+    );
+  });
+
+  it("takes what the request leaves out from the bundle, as transformers' generate", () => {
+    const bundle = { repetition_penalty: 1.05, temperature: 0.1, top_k: 1, top_p: 0.001 };
+    expect(resolveDecoding({}, bundle)).toMatchObject({ doSample: false, repetitionPenalty: 1.05 });
+    expect(resolveDecoding({ doSample: true }, bundle)).toMatchObject({
+      doSample: true,
+      temperature: 0.1,
+      topK: 1,
+      topP: 0.001,
+    });
+    expect(resolveDecoding({ temperature: 0.8, topK: 0, repetitionPenalty: 1 }, bundle)).toEqual({
+      doSample: true,
+      repetitionPenalty: 1,
+      temperature: 0.8,
+      topK: 0,
+      topP: 0.001,
+    });
+    expect(resolveDecoding({ temperature: 0 })).toMatchObject({ doSample: false });
+    // top_k 1 (Qwen's file): sampling degenerates to the argmax.
+    const s = fromSettings(resolveDecoding({ doSample: true, seed: 5 }, bundle));
+    const logits = new Float32Array(30).map((_, i) => Math.cos(i));
+    for (let i = 0; i < 20; i++) expect(s(logits, none)).toBe(argmax(logits));
   });
 
   it("has a uniform-looking seeded generator", () => {

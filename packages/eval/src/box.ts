@@ -1,10 +1,7 @@
 import type { Box } from "@padt/engine";
+import { bboxPairIou } from "@padt/mask";
 
-/** IoU of two boxes in continuous pixel coordinates; 0 when the union is empty (as the PaDT reference). */
+/** IoU of two boxes in continuous pixel coordinates; 0 when they do not overlap (as the PaDT reference). */
 export function boxIou(a: Box, b: Box): number {
-  const w = Math.max(0, Math.min(a.x + a.width, b.x + b.width) - Math.max(a.x, b.x));
-  const h = Math.max(0, Math.min(a.y + a.height, b.y + b.height) - Math.max(a.y, b.y));
-  const inter = w * h;
-  const union = a.width * a.height + b.width * b.height - inter;
-  return union > 0 ? inter / union : 0;
+  return bboxPairIou([a.x, a.y, a.width, a.height], [b.x, b.y, b.width, b.height]);
 }

@@ -13,6 +13,8 @@ export {
   type StatName,
 } from "./coco/index.js";
 export {
+  type LabelledBox,
+  paperRecSample,
   REC_IOU_THRESHOLD,
   type RecMetrics,
   type RecSample,

@@ -25,8 +25,9 @@ export interface OvdMetrics {
   segm?: CocoEvalResult;
 }
 
+/** REC's `paper`: the same answers under the paper's rule (label = expression, best IoU). */
 export type EvalReport = { version: 1; meta: ReportMeta } & (
-  | { task: "rec"; metrics: RecMetrics }
+  | { task: "rec"; metrics: RecMetrics & { paper?: RecMetrics } }
   | { task: "res"; metrics: ResMetrics }
   | { task: "ovd"; metrics: OvdMetrics }
   | { task: "ric"; metrics: RicMetrics }
@@ -67,11 +68,26 @@ function metricLines(report: EvalReport): string[] {
   switch (report.task) {
     case "rec": {
       const m = report.metrics;
-      return table([
-        ["Acc@0.5", pct(m.accAt50)],
-        ["mean box IoU", pct(m.meanIou)],
-        ["samples", `${m.samples} (${m.missing} without a box)`],
-      ]);
+      const p = m.paper;
+      if (!p)
+        return table([
+          ["Acc@0.5", pct(m.accAt50)],
+          ["mean box IoU", pct(m.meanIou)],
+          ["samples", `${m.samples} (${m.missing} without a box)`],
+        ]);
+      // Two columns: ours (the answer's first object) and the paper's protocol.
+      const rows: [string, string, string][] = [
+        ["", "first object", "paper (label = expression, best IoU)"],
+        ["Acc@0.5", pct(m.accAt50), pct(p.accAt50)],
+        ["mean box IoU", pct(m.meanIou), pct(p.meanIou)],
+        ["without a box", String(m.missing), String(p.missing)],
+      ];
+      const w0 = Math.max(...rows.map((r) => r[0].length));
+      const w1 = Math.max(...rows.map((r) => r[1].length));
+      return [
+        ...rows.map(([k, a, b]) => `  ${k.padEnd(w0)}  ${a.padEnd(w1)}  ${b}`),
+        `  samples  ${m.samples}`,
+      ];
     }
     case "res": {
       const m = report.metrics;

@@ -7,7 +7,7 @@
  * A sample whose union is empty has IoU 0, as the reference (`i/u if u>0 else 0.0`); a missing
  * prediction is an empty mask.
  */
-import { type Rle, rleArea, rleIntersectionUnion } from "@padt/engine";
+import { type Rle, rleArea, rleIntersectionUnion } from "@padt/mask";
 
 export interface ResSample {
   id: string | number;

@@ -1,7 +1,7 @@
-import { rleEncode } from "@padt/engine";
+import { rleEncode } from "@padt/mask";
 import { describe, expect, it } from "vitest";
 import { boxIou } from "../src/box.js";
-import { recMetrics } from "../src/rec.js";
+import { paperRecSample, recMetrics } from "../src/rec.js";
 import { resMetrics } from "../src/res.js";
 
 const box = (x: number, y: number, width: number, height: number) => ({ x, y, width, height });
@@ -21,6 +21,29 @@ describe("REC Acc@0.5", () => {
   it("gives 0 for an empty union and an empty set", () => {
     expect(boxIou(box(1, 1, 0, 0), box(1, 1, 0, 0))).toBe(0);
     expect(recMetrics([])).toEqual({ samples: 0, accAt50: 0, meanIou: 0, missing: 0 });
+  });
+});
+
+describe("REC under the paper's rule (PaDT eval_refcoco.py)", () => {
+  const gt = box(0, 0, 10, 10);
+  it("takes the best IoU among objects labelled exactly as the expression", () => {
+    const objects = [
+      { label: "dog", box: box(0, 0, 10, 10) },
+      { label: "the cat", box: box(5, 0, 10, 10) },
+      { label: "the cat", box: box(0, 0, 10, 20) },
+      { label: "the cat ", box: box(0, 0, 10, 10) },
+    ];
+    expect(paperRecSample(1, gt, "the cat", objects)).toEqual({
+      id: 1,
+      groundTruth: gt,
+      prediction: box(0, 0, 10, 20),
+    });
+  });
+
+  it("misses when no label matches, whatever the boxes", () => {
+    const sample = paperRecSample(2, gt, "the cat", [{ label: "cat", box: gt }]);
+    expect(sample.prediction).toBeNull();
+    expect(recMetrics([sample])).toMatchObject({ accAt50: 0, missing: 1 });
   });
 });
 

@@ -30,6 +30,24 @@ describe("report summary", () => {
     expect(JSON.parse(JSON.stringify(report))).toEqual(report);
   });
 
+  it("prints REC under both rules in two columns", () => {
+    const text = formatSummary({
+      version: 1,
+      task: "rec",
+      meta: {},
+      metrics: {
+        samples: 4,
+        accAt50: 0.75,
+        meanIou: 0.6,
+        missing: 0,
+        paper: { samples: 4, accAt50: 0.5, meanIou: 0.4, missing: 2 },
+      },
+    });
+    expect(text).toMatch(/first object\s+paper \(label = expression, best IoU\)/);
+    expect(text).toMatch(/Acc@0\.5\s+75\.00%\s+50\.00%/);
+    expect(text).toMatch(/without a box\s+0\s+2/);
+  });
+
   it("prints both RES IoUs under unambiguous names", () => {
     const text = formatSummary({
       version: 1,

@@ -6,9 +6,11 @@ import { EVAL_USAGE, evaluate } from "./commands/eval.js";
 import { RUN_USAGE, run } from "./commands/run.js";
 import { loadConfig } from "./config.js";
 import { connect } from "./db/connect.js";
+import { DbError, DbErrorCode, isDbError } from "./db/errors.js";
 import { migrate } from "./db/migrate.js";
 import { createApiKey, createOwner } from "./db/repos/owners.js";
-import { startGateway } from "./server/gateway.js";
+import { type Gateway, startGateway } from "./server/gateway.js";
+import { watchTerminationSignals } from "./server/signals.js";
 
 const USAGE = `Usage:
   padt serve [--port N] [--host H] [--data-dir DIR] [--database-url URL] [--model DIR]
@@ -20,36 +22,41 @@ ${EVAL_USAGE}
 Without --database-url (or DATABASE_URL) the database is PGlite in <data-dir>/db, and the
 first \`padt serve\` prints a local API key and saves it to <data-dir>/${LOCAL_KEY_FILE}.`;
 
+/**
+ * Serves until SIGTERM or SIGINT, then drains (gateway.close()) and returns 0, so the process
+ * ends with status 0. The handlers are installed first: a signal during start-up (model load,
+ * migrations) lets start-up finish, then drains, instead of killing the process mid-write.
+ */
 async function serve(argv: string[], io: Io): Promise<number> {
   const config = loadConfig(argv);
-  const engine = await PadtEngine.load({
-    bundle: modelPath(config),
-    provider: config.provider as ExecutionProvider,
-    fallback: "cpu",
-    imageLimits: { maxBytes: config.limits.imageBytes, maxPixels: config.limits.imagePixels },
-  });
-  if (engine.info.fallbackReason) io.err(`running on CPU: ${engine.info.fallbackReason}`);
-  const gateway = await startGateway({ engine, config, print: io.out });
-  io.out(
-    `PaDT Studio gateway on ${gateway.url}/graphql (model ${engine.info.name}, ${engine.info.executionProvider})`,
+  const signals = watchTerminationSignals((signal) =>
+    io.err(`${signal}: already draining (up to ${config.drainMs} ms); SIGKILL stops at once`),
   );
-  return new Promise<number>((resolve) => {
-    const stop = (signal: string) => {
-      io.err(`${signal}: draining (up to ${config.drainMs} ms)`);
-      gateway
-        .close()
-        .then(() => engine.close())
-        .then(
-          () => resolve(0),
-          (error: unknown) => {
-            io.err(String(error));
-            resolve(1);
-          },
-        );
-    };
-    process.once("SIGTERM", () => stop("SIGTERM"));
-    process.once("SIGINT", () => stop("SIGINT"));
-  });
+  let engine: PadtEngine | undefined;
+  let gateway: Gateway | undefined;
+  try {
+    engine = await PadtEngine.load({
+      bundle: modelPath(config),
+      provider: config.provider as ExecutionProvider,
+      fallback: "cpu",
+      imageLimits: { maxBytes: config.limits.imageBytes, maxPixels: config.limits.imagePixels },
+    });
+    if (engine.info.fallbackReason) io.err(`running on CPU: ${engine.info.fallbackReason}`);
+    gateway = await startGateway({ engine, config, print: io.out });
+    io.out(
+      `PaDT Studio gateway on ${gateway.url}/graphql (model ${engine.info.name}, ${engine.info.executionProvider})`,
+    );
+    const signal = await signals.received;
+    io.err(`${signal}: draining (up to ${config.drainMs} ms)`);
+    await gateway.close();
+    io.err("drained; stopped");
+    return 0;
+  } finally {
+    // Whatever failed (a busy port, a locked data directory), nothing may keep the process up.
+    await gateway?.close();
+    await engine?.close();
+    signals.dispose();
+  }
 }
 
 async function keysCreate(argv: string[], io: Io): Promise<number> {
@@ -60,7 +67,14 @@ async function keysCreate(argv: string[], io: Io): Promise<number> {
   const config = loadConfig(rest);
   const handle = await connect(
     config.databaseUrl ? { url: config.databaseUrl } : { dataDir: join(config.dataDir, "db") },
-  );
+  ).catch((error: unknown) => {
+    if (!isDbError(error, DbErrorCode.DATA_DIR_LOCKED)) throw error;
+    // Talking to the running server instead would need an admin API; refusing is safe.
+    throw new DbError(
+      DbErrorCode.DATA_DIR_LOCKED,
+      `${error.message}. \`padt keys create\` writes to the embedded database, which a running \`padt serve\` holds: stop the server first, or use its local key (${join(config.dataDir, LOCAL_KEY_FILE)})`,
+    );
+  });
   try {
     await migrate(handle);
     const owner = await createOwner(handle.db, name);
@@ -96,7 +110,7 @@ export async function main(argv: readonly string[], io: Io = stdio): Promise<num
   try {
     return await COMMANDS[command as keyof typeof COMMANDS](rest, io);
   } catch (error) {
-    const code = isPadtError(error) ? `${error.code}: ` : "";
+    const code = isPadtError(error) || isDbError(error) ? `${error.code}: ` : "";
     io.err(`padt ${command}: ${code}${error instanceof Error ? error.message : String(error)}`);
     if (error instanceof UsageError) {
       io.err(USAGE);

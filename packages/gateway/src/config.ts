@@ -26,6 +26,10 @@ export interface Limits {
   queryTokens: number;
   /** Active subscriptions on one WebSocket: TOO_MANY_SUBSCRIPTIONS. */
   subscriptionsPerSocket: number;
+  /** Active subscriptions of one owner on all its WebSockets: TOO_MANY_SUBSCRIPTIONS. */
+  subscriptionsPerOwner: number;
+  /** Open WebSockets of one owner; one more is closed with 1013 at connection_init. */
+  socketsPerOwner: number;
   /** Largest WebSocket message (ws maxPayload), bytes. */
   wsPayloadBytes: number;
   /** Largest maxNewTokens a client may ask for. */
@@ -55,6 +59,11 @@ export interface GatewayConfig {
   cancelGraceMs: number;
   /** Production: hides schema details (field suggestions) and introspection. */
   production: boolean;
+  /**
+   * `Authorization: Bearer <token>` that opens /metrics from anywhere. Unset: /metrics answers
+   * loopback clients only (and not requests relayed by a proxy, which carry X-Forwarded-For).
+   */
+  metricsToken?: string;
 }
 
 export const SHIPPED_TASKS = [
@@ -84,6 +93,8 @@ export const DEFAULT_LIMITS: Limits = {
   queryAliases: 15,
   queryTokens: 1000,
   subscriptionsPerSocket: 32,
+  subscriptionsPerOwner: 64,
+  socketsPerOwner: 16,
   wsPayloadBytes: 1 * MiB,
   maxNewTokens: 4096,
 };
@@ -115,6 +126,8 @@ const LIMIT_ENV: Record<keyof Limits, string> = {
   queryAliases: "PADT_MAX_QUERY_ALIASES",
   queryTokens: "PADT_MAX_QUERY_TOKENS",
   subscriptionsPerSocket: "PADT_MAX_SUBSCRIPTIONS",
+  subscriptionsPerOwner: "PADT_MAX_SUBSCRIPTIONS_PER_OWNER",
+  socketsPerOwner: "PADT_MAX_SOCKETS_PER_OWNER",
   wsPayloadBytes: "PADT_MAX_WS_PAYLOAD",
   maxNewTokens: "PADT_MAX_NEW_TOKENS",
 };
@@ -178,6 +191,7 @@ export function loadConfig(
   if (env.PADT_CANCEL_GRACE_MS)
     fromEnv.cancelGraceMs = positiveInt("PADT_CANCEL_GRACE_MS", env.PADT_CANCEL_GRACE_MS);
   if (env.NODE_ENV === "production") fromEnv.production = true;
+  if (env.PADT_METRICS_TOKEN) fromEnv.metricsToken = env.PADT_METRICS_TOKEN;
   for (const [key, name] of Object.entries(LIMIT_ENV)) {
     if (env[name]) (fromEnv.limits as Record<string, number>)[key] = positiveInt(name, env[name]);
   }

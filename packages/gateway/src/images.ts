@@ -12,6 +12,8 @@ import type { Database } from "./db/database.js";
 import { type ImageMeta, putImage } from "./db/repos/images.js";
 
 const ACCEPTED_MIME = new Set(["image/png", "image/jpeg", "image/webp"]);
+/** One merged patch of the vision tower (14 px x 2): a smaller side holds no patch of its own. */
+const MIN_SIDE = 28;
 
 /**
  * Uploads (limits, then the engine's inspection, which orients and strips metadata) and the
@@ -51,6 +53,13 @@ export class ImageService {
         PadtErrorCode.IMAGE_TOO_MANY_PIXELS,
         `image is ${header.width}x${header.height} (${pixels} pixels); the limit is ${this.limits.imagePixels}`,
         { width: header.width, height: header.height, maxPixels: this.limits.imagePixels },
+      );
+    }
+    if (Math.min(header.width, header.height) < MIN_SIDE) {
+      throw new PadtError(
+        PadtErrorCode.IMAGE_SHAPE_UNSUPPORTED,
+        `image is ${header.width}x${header.height}: both sides must be at least ${MIN_SIDE} px`,
+        { width: header.width, height: header.height, minSide: MIN_SIDE },
       );
     }
     const inspected = await this.engine.inspectImage(bytes);

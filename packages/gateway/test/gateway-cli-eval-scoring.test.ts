@@ -1,5 +1,6 @@
 /** `padt eval`'s scoring on hand-made answers: perfect answers score 1, misses 0. */
-import { type Box, rleArea, rleFromBbox, rleToCoco } from "@padt/engine";
+import type { Box } from "@padt/engine";
+import { rleArea, rleFromBbox, rleToCoco } from "@padt/mask";
 import { ovdTask } from "@padt/tasks-ovd";
 import { recTask } from "@padt/tasks-rec";
 import { resTask } from "@padt/tasks-res";
@@ -57,6 +58,32 @@ const object = (label: string, id: number, shift = 0) => {
 const ids = new Set([7]);
 
 describe("padt eval scoring", () => {
+  it("rec: ours takes the first object, the paper's rule the best object labelled as asked", () => {
+    const spec = TASK_EVALS.rec;
+    const [circle, square] = spec.queries(data, ids, 2);
+    const scorer = spec.scorer(data);
+    // Ours misses (the first object is the square); the paper's hits (its best "the circle").
+    const labelled = answerOf([
+      'The "the square" refers to ',
+      object("the square", 2),
+      ', "the circle" ',
+      object("the circle", 2),
+      ' and "the circle" ',
+      object("the circle", 1),
+      ".",
+    ]);
+    // Ours hits; the paper's misses: no object is labelled "the square".
+    const unlabelled = answerOf(['The "x" refers to ', object("x", 2), " in this image."]);
+    scorer.add(circle!, recTask.parse(labelled, circle!.input as never), labelled);
+    scorer.add(square!, recTask.parse(unlabelled, square!.input as never), unlabelled);
+    scorer.add(circle!, null, null); // a failed query misses under both rules
+    const { metrics } = scorer.finish();
+    if (!("paper" in metrics)) throw new Error("rec metrics expected");
+    expect(metrics).toMatchObject({ samples: 3, accAt50: 1 / 3, missing: 1 });
+    expect(metrics.paper).toMatchObject({ samples: 3, accAt50: 1 / 3, missing: 2 });
+    expect(metrics.meanIou).toBeCloseTo(metrics.paper!.meanIou, 12); // one exact hit each
+  });
+
   it("rec / res: first `referring` queries per image; a right object scores 1, a wrong one 0", () => {
     for (const [name, plugin] of [
       ["rec", recTask],

@@ -68,7 +68,10 @@ describe.skipIf(!existsSync(python))("padt eval (needs tools/.venv)", () => {
     unit(report.metrics.accAt50);
     unit(report.metrics.meanIou);
     expect(report.reference).toEqual({ queries: 2, "acc@0.5": report.metrics.accAt50 });
+    expect(report.metrics.paper).toMatchObject({ samples: 2 });
+    unit(report.metrics.paper!.accAt50);
     expect(out).toContain("Acc@0.5");
+    expect(out).toContain("paper (label = expression, best IoU)");
     expect(err).toMatch(/eval rec 2\/2 [\d.]+\/s ETA/);
   });
 

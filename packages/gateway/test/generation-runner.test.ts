@@ -73,11 +73,15 @@ describe.each(availableDatabaseKinds())("generation runner and messageEvents on 
   /** A runner on a scripted engine, an owner with a session and an image, and a send helper. */
   async function setup(
     scripts: Step[][],
-    options: { cancelGraceMs?: number; generationsPerOwner?: number } = {},
+    options: { cancelGraceMs?: number; generationsPerOwner?: number; queueLength?: number } = {},
   ) {
     const scripted = scriptedEngine(scripts);
     const bus = createBus();
-    const limits = { ...DEFAULT_LIMITS, generationsPerOwner: options.generationsPerOwner ?? 4 };
+    const limits = {
+      ...DEFAULT_LIMITS,
+      generationsPerOwner: options.generationsPerOwner ?? 4,
+      queueLength: options.queueLength ?? DEFAULT_LIMITS.queueLength,
+    };
     const runner = new GenerationRunner({
       db: t.db,
       engine: scripted.engine,
@@ -304,36 +308,66 @@ describe.each(availableDatabaseKinds())("generation runner and messageEvents on 
   });
 
   it("refuses at once when full: QUEUE_FULL with a retry hint, TOO_MANY_GENERATIONS per owner", async () => {
-    const { runner, scripted, owner } = await setup([], { generationsPerOwner: 1 });
-    scripted.state.stats = { workers: 1, busy: 1, queued: 4, maxQueue: 4 };
-    let error: unknown;
-    try {
-      runner.reserve(owner.id);
-    } catch (e) {
-      error = e;
-    }
-    expect(error).toMatchObject({ code: "QUEUE_FULL" });
-    expect((error as { details: { retryAfterMs: number } }).details.retryAfterMs).toBeGreaterThan(
-      0,
-    );
-    scripted.state.stats = { workers: 1, busy: 0, queued: 0, maxQueue: 4 };
+    const { runner, owner } = await setup([], { generationsPerOwner: 1, queueLength: 1 });
     const held = runner.reserve(owner.id);
     expect(() => runner.reserve(owner.id)).toThrow(
       expect.objectContaining({
         extensions: expect.objectContaining({ code: "TOO_MANY_GENERATIONS" }),
       }),
     );
+    const refusal = (ownerId: string) => {
+      try {
+        runner.reserve(ownerId);
+      } catch (e) {
+        return e as { code: string; details: { retryAfterMs: number } };
+      }
+      throw new Error("admitted");
+    };
+    const [a, b] = [await newOwner(t.db), await newOwner(t.db)];
+    const first = refusal(a.id);
+    const second = refusal(b.id);
+    expect(first.code).toBe("QUEUE_FULL");
+    expect(first.details.retryAfterMs).toBeGreaterThan(0);
+    // Clients refused together are given successive completions, not all the first one.
+    expect(second.details.retryAfterMs).toBeGreaterThan(first.details.retryAfterMs);
     runner.release(held);
-    runner.release(runner.reserve(owner.id));
+    // The freed place is kept for the first client refused, whose turn it is.
+    expect(refusal(owner.id).code).toBe("QUEUE_FULL");
+    runner.release(runner.reserve(a.id));
   });
 
-  it("an engine that refuses when the job starts fails the answer with QUEUE_FULL (no hang)", async () => {
-    const { send, events, scripted } = await setup([]);
+  it("hands the engine one job per free worker: accepted answers queue here and all complete", async () => {
+    const gates = [gate(), gate(), gate()];
+    const script = (g: ReturnType<typeof gate>): Step[] => [
+      { type: "text", text: "a" },
+      { type: "wait", gate: g },
+      ...REC_ANSWER,
+    ];
+    const { send, events, scripted } = await setup(gates.map(script));
+    // The engine's queue holds nothing: before the fix the runner handed over every accepted
+    // job at once, and the engine refused those it had no room for (QUEUE_FULL, FAILED).
+    scripted.state.stats = { workers: 1, busy: 0, queued: 0, maxQueue: 0 };
+    const sent = [await send(), await send(), await send()];
+    for (const s of sent) s.start();
+    const streams = sent.map((s) => events(s.messageId));
+    await new Promise((r) => setTimeout(r, 100));
+    expect(scripted.calls).toHaveLength(1);
+    for (const g of gates) g.release();
+    for (const got of await Promise.all(streams)) {
+      expect(got.at(-1)?.__typename).toBe("MessageCompleted");
+    }
+    expect(scripted.calls).toHaveLength(3);
+  });
+
+  it("an engine busy with another client's work: the answer keeps its place and completes", async () => {
+    const { send, events, scripted } = await setup([REC_ANSWER]);
     scripted.state.queueFull = true;
     const { messageId, start } = await send();
     start();
-    const got = await events(messageId);
-    expect(got).toEqual([{ __typename: "MessageFailed", seq: 1, error: { code: "QUEUE_FULL" } }]);
+    const got = events(messageId);
+    await new Promise((r) => setTimeout(r, 100));
+    scripted.state.queueFull = false;
+    expect((await got).at(-1)?.__typename).toBe("MessageCompleted");
   });
 
   it("drain: new work is refused at once; generations past the window end CANCELLED", async () => {

@@ -657,6 +657,11 @@ describe.each(availableDatabaseKinds())("gateway API over HTTP and WebSocket on 
         () => send({ parts: [{ text: "x" }], options: { temperature: 5 } }),
         "OPTIONS_INVALID",
       ],
+      [
+        "a sampling setting on a greedy request",
+        () => send({ parts: [{ text: "x" }], options: { doSample: false, topK: 5 } }),
+        "OPTIONS_INVALID",
+      ],
     ];
 
     it.each(cases)("%s", async (_name, run, code, status) => {

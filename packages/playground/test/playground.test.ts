@@ -15,6 +15,7 @@ import {
   migrate,
   startGateway,
 } from "@padt/gateway";
+import { rleDecodeRowMajor, rleFromMask } from "@padt/mask";
 import { availableDatabaseKinds, createTestDatabase, type TestDatabase } from "@padt/testkit";
 import { type BrowserContext, chromium } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -123,13 +124,16 @@ describe.runIf(haveChromium || process.env.CI)("playground in Chromium", () => {
       method: "POST",
       headers: { "content-type": "application/json", authorization: `Bearer ${key}` },
       body: JSON.stringify({
-        query: `query($m: ID!) { message(id: $m) { result { ... on RecResult { ref { box { x y width height } } } } } }`,
+        query: `query($m: ID!) { message(id: $m) { result { ... on RecResult { ref { box { x y width height } mask { width height counts area } } } } } }`,
         variables: { m: messageId },
       }),
     });
     type Box = { x: number; y: number; width: number; height: number };
-    const body = (await res.json()) as { data: { message: { result: { ref: { box: Box } } } } };
+    type Mask = { width: number; height: number; counts: string; area: number };
+    type Ref = { box: Box; mask: Mask };
+    const body = (await res.json()) as { data: { message: { result: { ref: Ref } } } };
     const want = body.data.message.result.ref.box;
+    const wantMask = body.data.message.result.ref.mask;
     const shown = (await img.boundingBox())!;
     const drawn = (await box.boundingBox())!;
     const scale = shown.width / 200;
@@ -145,6 +149,22 @@ describe.runIf(haveChromium || process.env.CI)("playground in Chromium", () => {
     await page.getByTestId("ref-chip").first().hover();
     await page.getByTestId("ref-mask").waitFor();
     expect(await page.getByTestId("ref-patch").count()).toBeGreaterThan(0);
+    // The page paints the mask @padt/mask decodes from the API's RLE, pixel for pixel.
+    const painted = await page.getByTestId("ref-mask").evaluate((el) => {
+      const canvas = el as unknown as {
+        width: number;
+        height: number;
+        getContext(kind: "2d"): { getImageData(...a: number[]): { data: Uint8ClampedArray } };
+      };
+      const { data } = canvas.getContext("2d").getImageData(0, 0, canvas.width, canvas.height);
+      const bits = Array.from({ length: data.length / 4 }, (_, p) =>
+        data[p * 4 + 3]! > 0 ? 1 : 0,
+      );
+      return { width: canvas.width, height: canvas.height, bits };
+    });
+    const bits = Array.from(rleDecodeRowMajor(rleFromMask(wantMask)));
+    expect(bits.reduce((a, b) => a + b, 0)).toBe(wantMask.area);
+    expect(painted).toEqual({ width: wantMask.width, height: wantMask.height, bits });
 
     mkdirSync(`${root}test-artifacts`, { recursive: true });
     await page.screenshot({ path: screenshot, fullPage: true });

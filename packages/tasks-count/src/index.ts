@@ -47,6 +47,7 @@ export const countTask = defineTask<CountInput, CountResult>({
   name: "count",
   description: "Counting: how many objects of one kind the image shows, and which ones.",
   input: countInput,
+  requiresImage: true,
   buildPrompt: (input) =>
     `Please carefully check the image and detect the following objects: ${pythonJsonStringList([input.object])}.`,
   parse(answer, input) {

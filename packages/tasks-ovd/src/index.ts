@@ -42,6 +42,7 @@ export const ovdTask = defineTask<OvdInput, OvdResult>({
   name: "ovd",
   description: "Open-vocabulary detection: find every object of the listed categories.",
   input: ovdInput,
+  requiresImage: true,
   buildPrompt: (input) =>
     `Please carefully check the image and detect the following objects: ${pythonJsonStringList(input.categories)}.`,
   parse(answer, input) {

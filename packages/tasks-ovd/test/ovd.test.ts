@@ -66,15 +66,16 @@ describe("ovd", () => {
     expect(ovdTask.parse(answer, { categories: ["star"] }).result.detections).toHaveLength(2);
   });
 
-  it("reads the empty answer as no detections, not partial", () => {
-    const outcome = ovdTask.parse(
-      answerOf(["No objects from the list are present in the image."]),
-      {
-        categories: ["star"],
-      },
-    );
-    expect(outcome).toMatchObject({
+  // The training data (the reference's and ours) ends the sentence with a period; the
+  // template in PADT_MODEL.md lists it without: both are the empty answer (docs/decisions.md).
+  it.each([
+    "No objects from the list are present in the image.",
+    "No objects from the list are present in the image",
+  ])("reads the empty answer %j as no detections, not partial", (text) => {
+    const outcome = ovdTask.parse(answerOf([text]), { categories: ["star"] });
+    expect(outcome).toEqual({
       partial: false,
+      issues: [],
       result: { detections: [], unknownLabels: [] },
     });
   });

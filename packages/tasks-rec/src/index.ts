@@ -39,6 +39,7 @@ export const recTask = defineTask<RecInput, RecResult>({
   description:
     "Referring expression comprehension: find the object a sentence describes and return its box.",
   input: recInput,
+  requiresImage: true,
   buildPrompt: (input) => referringPrompt(input.expression),
   parse(answer, input) {
     const { partial, issues } = answerIssues(answer);

@@ -20,6 +20,7 @@ export const resTask = defineTask<ResInput, ResResult>({
   name: "res",
   description: "Referring segmentation: find the object a sentence describes and return its mask.",
   input: recInput,
+  requiresImage: true,
   // RES shares REC's prompt: the same answer carries both the box and the mask.
   buildPrompt: (input) => referringPrompt(input.expression),
   parse(answer, input) {

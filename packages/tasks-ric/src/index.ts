@@ -23,6 +23,7 @@ export const ricTask = defineTask<RicInput, RicResult>({
   description:
     "Referring image captioning: describe the image, with each mentioned object grounded.",
   input: ricInput,
+  requiresImage: true,
   buildPrompt: (input) => input.prompt,
   parse(answer) {
     const { partial, issues } = answerIssues(answer);

@@ -1,4 +1,5 @@
-"""Command line: python -m padt.export export <checkpoint_dir> <bundle_dir> [--dtype fp32|fp16]."""
+"""Command line: python -m padt.export export <checkpoint_dir> <bundle_dir> [--dtype fp32|fp16]
+[--max-long-side PX] [--first-vrt-features last_prompt_row|all_prompt_rows]."""
 
 from __future__ import annotations
 
@@ -6,7 +7,9 @@ import argparse
 import sys
 
 from ..checkpoint import CheckpointError
+from ..config import FIRST_VRT_FEATURES
 from .bundle import DTYPES, BundleDirError, export_bundle
+from .manifest import ManifestSettingError
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -18,12 +21,31 @@ def main(argv: list[str] | None = None) -> int:
     export.add_argument("--dtype", choices=sorted(DTYPES), default="fp32")
     export.add_argument("--force", action="store_true", help="replace a non-empty bundle_dir")
     export.add_argument("--name", help="the model's name (default: the checkpoint folder's)")
+    export.add_argument(
+        "--max-long-side",
+        type=int,
+        help="largest image long side the vision tower takes, px, a multiple of 28 "
+        "(default: the checkpoint's padt_max_long_side, else 644)",
+    )
+    export.add_argument(
+        "--first-vrt-features",
+        choices=FIRST_VRT_FEATURES,
+        help="features of an object that starts the answer: the state that predicted it "
+        "(last_prompt_row, ours, the default) or every prompt row (all_prompt_rows, the "
+        "reference's; for imported checkpoints)",
+    )
     args = parser.parse_args(argv)
     try:
         result = export_bundle(
-            args.checkpoint_dir, args.bundle_dir, args.dtype, args.force, args.name
+            args.checkpoint_dir,
+            args.bundle_dir,
+            args.dtype,
+            args.force,
+            args.name,
+            args.max_long_side,
+            args.first_vrt_features,
         )
-    except (CheckpointError, BundleDirError) as exc:
+    except (CheckpointError, BundleDirError, ManifestSettingError) as exc:
         print(f"error: {type(exc).__name__}: {exc}", file=sys.stderr)
         return 2
     width = max(len(f["path"]) for f in result.files)

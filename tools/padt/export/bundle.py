@@ -20,7 +20,9 @@ from pathlib import Path
 import torch
 
 from ..checkpoint import load_padt
+from ..config import FIRST_VRT_FEATURES
 from . import manifest, writer
+from .generation import generation_settings
 from .specs import GRAPHS
 
 DTYPES = {"fp32": torch.float32, "fp16": torch.float16}
@@ -81,9 +83,15 @@ def export_bundle(
     dtype: str = "fp32",
     force: bool = False,
     model_name: str | None = None,
+    max_long_side: int | None = None,
+    first_vrt_features: str | None = None,
 ) -> ExportResult:
     """Export ``checkpoint_dir`` to ``bundle_dir`` (see docs/bundle-format.md); the model's
-    name (what clients see) defaults to the checkpoint directory's."""
+    name (what clients see) defaults to the checkpoint directory's. ``max_long_side``: the
+    largest image long side the engine feeds the vision tower (default: the checkpoint
+    config's ``padt_max_long_side``, else 644, the PaDT demo's). ``first_vrt_features``
+    overrides the config's ``padt_first_vrt_features`` ("all_prompt_rows": the reference's
+    rule, for imported checkpoints; docs/decisions.md)."""
     if dtype not in DTYPES:
         raise ValueError(f"dtype must be one of {sorted(DTYPES)}")
     start = time.monotonic()
@@ -93,6 +101,12 @@ def export_bundle(
     # written, so bf16 goes straight to fp32 (vision) or fp16 (LLM), never through each other.
     # Raises CheckpointError (padt.checkpoint) for anything that is not a PaDT checkpoint.
     _check_dir(bundle_dir, checkpoint_dir, force)
+    manifest.image_processor(checkpoint_dir, None, max_long_side)  # bad settings fail first
+    generation = generation_settings(checkpoint_dir)
+    if first_vrt_features is not None and first_vrt_features not in FIRST_VRT_FEATURES:
+        raise manifest.ManifestSettingError(
+            f"first_vrt_features must be one of {FIRST_VRT_FEATURES}, got {first_vrt_features!r}"
+        )
     model, tokenizer, processor = load_padt(
         checkpoint_dir, dtype="auto", attn_implementation="sdpa"
     )
@@ -128,6 +142,8 @@ def export_bundle(
     _copy_tokenizer(checkpoint_dir, bundle_dir, processor.chat_template)
     arch = manifest.architecture(model.config)  # reads config and shapes only
     arch["llm"]["vocab_rows"] = int(model.text_vocab_rows)
+    if first_vrt_features is not None:
+        arch["first_vrt_features"] = first_vrt_features
     doc = {
         "format": "padt-bundle",
         "format_version": manifest.FORMAT_VERSION,
@@ -136,8 +152,8 @@ def export_bundle(
         "kv_dtype": "float16" if dtype == "fp16" else "float32",
         **arch,
         "special_tokens": manifest.special_tokens(tokenizer),
-        "image_processor": manifest.image_processor(checkpoint_dir, model.config),
-        "generation": {"max_new_tokens": 1024, "decoding": "greedy"},
+        "image_processor": manifest.image_processor(checkpoint_dir, model.config, max_long_side),
+        "generation": generation,
         "weights_file": writer.WEIGHTS_FILE,
         "graphs": graphs,
     }

@@ -30,6 +30,8 @@ from ..config import PadtConfig
 from ..modeling import PadtForConditionalGeneration
 from ..processing import QWEN_IMAGE_SETTINGS, make_processor
 from ..train.shapes_model import PRE_RESIZE_KEY
+from .generation import TRANSFORMERS_DEFAULTS
+from .manifest import MAX_LONG_SIDE_KEY
 
 PREFIX = "padt."
 # Config ids by token; the manifest lists only those the engine needs, the tokenizer has all.
@@ -108,12 +110,16 @@ def config_from_manifest(manifest: dict, weights: dict[str, np.ndarray], tokeniz
         },
         use_visual_prototype_projection=manifest["use_visual_prototype_projection"],
         padt_mask_placement=manifest["mask_placement"],
+        padt_first_vrt_features=manifest.get("first_vrt_features", "last_prompt_row"),
         architectures=["PadtForConditionalGeneration"],
         torch_dtype="float32",
         eos_token_id=eos[0] if isinstance(eos, list) else eos,
         **{attr: tokenizer.convert_tokens_to_ids(name) for attr, name in _ID_TOKENS.items()},
     )
     setattr(config, PRE_RESIZE_KEY, manifest["image_processor"].get("default_long_side"))
+    # The bundle's cap on the vision input, so that exporting the checkpoint again keeps it.
+    if manifest["image_processor"].get("max_long_side"):
+        setattr(config, MAX_LONG_SIDE_KEY, manifest["image_processor"]["max_long_side"])
     return config
 
 
@@ -147,6 +153,13 @@ def import_bundle(bundle_dir: str | Path, out_dir: str | Path) -> Path:
     stops = eos if isinstance(eos := manifest["special_tokens"]["eos"], list) else [eos]
     model.generation_config.eos_token_id = stops
     model.generation_config.pad_token_id = tokenizer.pad_token_id
+    for key, default in TRANSFORMERS_DEFAULTS.items():
+        # Only what differs from transformers' defaults, as save_pretrained writes it.
+        if manifest["generation"].get(key, default) != default:
+            setattr(model.generation_config, key, manifest["generation"][key])
+            # transformers refuses to save sampling settings without do_sample (Qwen's files
+            # say true); padt.generation never reads it: decoding stays greedy by default.
+            model.generation_config.do_sample |= key != "repetition_penalty"
     settings = manifest["image_processor"]
     image_settings = dict(QWEN_IMAGE_SETTINGS)
     image_settings.update(min_pixels=settings["min_pixels"], max_pixels=settings["max_pixels"])

@@ -12,6 +12,12 @@ import onnx
 FORMAT_VERSION = 1
 MANIFEST = "padt.json"
 DEFAULT_LONG_SIDE = 644
+# The largest long side the vision tower takes: the engine resizes larger images down to it,
+# which bounds the tower's memory (its attention is dense, quadratic in the patch count). For
+# imported checkpoints, the demo's 644 px; our own models record what they were trained at
+# in config.json under MAX_LONG_SIDE_KEY; `--max-long-side` overrides both.
+DEFAULT_MAX_LONG_SIDE = 644
+MAX_LONG_SIDE_KEY = "padt_max_long_side"
 
 _SPECIAL_TOKENS = {
     "endoftext": "<|endoftext|>",
@@ -83,22 +89,44 @@ def architecture(config) -> dict[str, Any]:
         },
         "use_visual_prototype_projection": bool(config.use_visual_prototype_projection),
         "mask_placement": config.padt_mask_placement,
+        "first_vrt_features": config.padt_first_vrt_features,
     }
 
 
-def image_processor(checkpoint_dir: Path, config: Any = None) -> dict[str, Any]:
+class ManifestSettingError(ValueError):
+    """A bundle setting given to the exporter that the engine could not honour."""
+
+
+def max_long_side(config: Any, override: int | None, factor: int) -> int:
+    """`override`, else the config's MAX_LONG_SIDE_KEY, else DEFAULT_MAX_LONG_SIDE; a positive
+    multiple of `factor` (patch * merge), so that smart_resize never rounds past it."""
+    value = override
+    if value is None:
+        value = getattr(config, MAX_LONG_SIDE_KEY, None) or DEFAULT_MAX_LONG_SIDE
+    if isinstance(value, bool) or not isinstance(value, int) or value <= 0 or value % factor:
+        raise ManifestSettingError(
+            f"max_long_side must be a positive multiple of {factor}, got {value!r}"
+        )
+    return value
+
+
+def image_processor(
+    checkpoint_dir: Path, config: Any = None, max_long_side_px: int | None = None
+) -> dict[str, Any]:
     """Settings from preprocessor_config.json when present, else Qwen2.5-VL's defaults. Our
-    own models may set `padt_pre_resize_long_side` in config.json (null: no pre-resize)."""
+    own models may set `padt_pre_resize_long_side` in config.json (null: no pre-resize) and
+    MAX_LONG_SIDE_KEY; `max_long_side_px` overrides the latter (see max_long_side)."""
     values: dict[str, Any] = {}
     path = checkpoint_dir / "preprocessor_config.json"
     if path.is_file():
         values = json.loads(path.read_text())
     size = values.get("size") or {}
+    patch, merge = int(values.get("patch_size", 14)), int(values.get("merge_size", 2))
     return {
         "min_pixels": int(values.get("min_pixels", size.get("shortest_edge", 3136))),
         "max_pixels": int(values.get("max_pixels", size.get("longest_edge", 12845056))),
-        "patch_size": int(values.get("patch_size", 14)),
-        "merge_size": int(values.get("merge_size", 2)),
+        "patch_size": patch,
+        "merge_size": merge,
         "temporal_patch_size": int(values.get("temporal_patch_size", 2)),
         "image_mean": list(values.get("image_mean", [0.48145466, 0.4578275, 0.40821073])),
         "image_std": list(values.get("image_std", [0.26862954, 0.26130258, 0.27577711])),
@@ -107,6 +135,7 @@ def image_processor(checkpoint_dir: Path, config: Any = None) -> dict[str, Any]:
         # before smart_resize, the PaDT demo resizes the long side to 644 px (LANCZOS,
         # each side int(side * 644 / long side), skipped when the size is unchanged)
         "default_long_side": getattr(config, "padt_pre_resize_long_side", DEFAULT_LONG_SIDE),
+        "max_long_side": max_long_side(config, max_long_side_px, patch * merge),
         "pre_resize_resample": "lanczos",
     }
 

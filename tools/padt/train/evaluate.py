@@ -20,6 +20,7 @@ import torch
 from PIL import Image
 
 from ..checkpoint import load_padt
+from ..export.manifest import DEFAULT_MAX_LONG_SIDE, MAX_LONG_SIDE_KEY
 from ..generation import generate
 from ..postprocess import decode_answer, round_box
 from ..processing import build_inputs
@@ -52,7 +53,8 @@ TASKS = tuple(MAX_TOKENS)
 
 def answer(model, tokenizer, processor, image, prompt, long_side, max_new_tokens):
     messages = [{"role": "user", "content": [{"type": "image"}, {"type": "text", "text": prompt}]}]
-    inputs = build_inputs(processor, tokenizer, [image], messages, long_side=long_side)
+    cap = getattr(model.config, MAX_LONG_SIDE_KEY, DEFAULT_MAX_LONG_SIDE)
+    inputs = build_inputs(processor, tokenizer, [image], messages, long_side, cap)
     result = generate(model, inputs, max_new_tokens=max_new_tokens)
     parsed = parse_answer(
         result.ids,

@@ -34,7 +34,9 @@ from tokenizers import Tokenizer
 from transformers import PreTrainedTokenizerFast
 
 from ..config import PadtConfig
+from ..export.manifest import MAX_LONG_SIDE_KEY
 from ..modeling import PadtForConditionalGeneration
+from ..shapes.vocab import MAX_SIDE
 from ..tokenizer_build import qwen_tokenizer, train_qwen_style_bpe
 
 ROW_MULTIPLE = 64
@@ -166,6 +168,7 @@ def shapes_config(
         **ids,
     )
     setattr(config, PRE_RESIZE_KEY, None)
+    setattr(config, MAX_LONG_SIDE_KEY, MAX_SIDE)  # trained on sides up to this: the bundle's cap
     return config
 
 

@@ -38,6 +38,10 @@ export const manifestSchema = z.object({
   }),
   decoder: z.object({ hidden_size: positiveInt, head_dim: positiveInt }),
   mask_placement: z.enum(["window", "spatial"]),
+  // The features of an object that starts the answer (docs/decisions.md): the state that
+  // predicted its first VRT (ours), or every prompt row (the reference's, for imported
+  // checkpoints). Older bundles lack the key.
+  first_vrt_features: z.enum(["last_prompt_row", "all_prompt_rows"]).default("last_prompt_row"),
   special_tokens: z.object({
     endoftext: z.number().int(),
     im_start: z.number().int(),
@@ -47,17 +51,33 @@ export const manifestSchema = z.object({
     image_pad: z.number().int(),
     eos: z.array(z.number().int()).min(1),
   }),
-  image_processor: z.object({
-    min_pixels: positiveInt,
-    max_pixels: positiveInt,
-    patch_size: positiveInt,
-    merge_size: positiveInt,
-    temporal_patch_size: positiveInt,
-    image_mean: z.tuple([z.number(), z.number(), z.number()]),
-    image_std: z.tuple([z.number(), z.number(), z.number()]),
-    default_long_side: positiveInt.nullable(),
+  image_processor: z
+    .object({
+      min_pixels: positiveInt,
+      max_pixels: positiveInt,
+      patch_size: positiveInt,
+      merge_size: positiveInt,
+      temporal_patch_size: positiveInt,
+      image_mean: z.tuple([z.number(), z.number(), z.number()]),
+      image_std: z.tuple([z.number(), z.number(), z.number()]),
+      default_long_side: positiveInt.nullable(),
+      // The largest long side the vision tower takes; larger images are resized down to it,
+      // which bounds the tower's memory (its attention is quadratic in the patch count).
+      max_long_side: positiveInt,
+    })
+    .refine((p) => p.max_long_side % (p.patch_size * p.merge_size) === 0, {
+      message: "max_long_side must be a multiple of patch_size * merge_size",
+      path: ["max_long_side"],
+    }),
+  // The checkpoint's generation_config.json (transformers' defaults where it is silent, and
+  // in bundles older than the keys): what a request gets unless it says otherwise.
+  generation: z.object({
+    max_new_tokens: positiveInt,
+    repetition_penalty: z.number().positive().default(1),
+    temperature: z.number().nonnegative().default(1),
+    top_k: z.number().int().nonnegative().default(50),
+    top_p: z.number().min(0).max(1).default(1),
   }),
-  generation: z.object({ max_new_tokens: positiveInt }),
   graphs: z.object({
     vision: z.object({
       file: z.string(),

@@ -14,6 +14,7 @@ import { sanitizeImage } from "../image/decode.js";
 import type { ImageLimits } from "../image/types.js";
 import { modelInputSize } from "../models/padt/image_processing.js";
 import { type PoolStats, WorkerPool } from "../runtime/pool.js";
+import { bundleProcessorConfig } from "./processor_config.js";
 import type { PadtJob, PadtWorkerData, PadtWorkerInfo } from "./worker_data.js";
 
 export interface EngineOptions {
@@ -94,15 +95,11 @@ export class PadtEngine implements EngineClient {
 
   async inspectImage(bytes: Uint8Array): Promise<InspectedImage> {
     const image = await sanitizeImage(bytes, this.options.imageLimits);
-    const p = this.manifest.image_processor;
-    const size = modelInputSize(image.height, image.width, {
-      minPixels: p.min_pixels,
-      maxPixels: p.max_pixels,
-      patchSize: p.patch_size,
-      mergeSize: p.merge_size,
-      factor: p.patch_size * p.merge_size,
-      longSide: this.options.longSide === undefined ? p.default_long_side : this.options.longSide,
-    });
+    const size = modelInputSize(
+      image.height,
+      image.width,
+      bundleProcessorConfig(this.manifest, this.options.longSide),
+    );
     return { ...image, gridWidth: size.gridWidth, gridHeight: size.gridHeight };
   }
 

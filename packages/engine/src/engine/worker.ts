@@ -1,34 +1,22 @@
 // A model worker: loads the bundle's graphs once, then runs generations one at a time.
+import { createHash } from "node:crypto";
 import { PadtError, PadtErrorCode } from "../errors.js";
 import type { GenerationEvent } from "../generation/types.js";
-import { decodeImage } from "../image/decode.js";
+import { decodeImage, readImageHeader } from "../image/decode.js";
 import { type ConversationImage, generatePadt } from "../models/padt/generate.js";
-import { type ImageProcessorConfig, PreprocessCache } from "../models/padt/image_processing.js";
+import { PreprocessCache } from "../models/padt/image_processing.js";
 import { type EncodedImage, PadtModel } from "../models/padt/model.js";
+import { imageUnits, trimToContext } from "../models/padt/trim_history.js";
 import { serveJobs, workerInput } from "../runtime/serve.js";
 import { LruCache } from "../utils/lru.js";
+import { bundleProcessorConfig } from "./processor_config.js";
 import type { PadtJob, PadtWorkerData, PadtWorkerInfo } from "./worker_data.js";
 
 const data = workerInput<PadtWorkerData>();
 
-function processorOverrides(): Partial<ImageProcessorConfig> {
-  const p = data.manifest.image_processor;
-  return {
-    minPixels: p.min_pixels,
-    maxPixels: p.max_pixels,
-    patchSize: p.patch_size,
-    mergeSize: p.merge_size,
-    temporalPatchSize: p.temporal_patch_size,
-    factor: p.patch_size * p.merge_size,
-    mean: p.image_mean,
-    std: p.image_std,
-    longSide: data.longSide === undefined ? p.default_long_side : data.longSide,
-  };
-}
-
 serveJobs<PadtJob, GenerationEvent>(async () => {
   const model = await PadtModel.open(data.bundle, data.manifest, data.session);
-  const overrides = processorOverrides();
+  const overrides = bundleProcessorConfig(data.manifest, data.longSide);
   const pixels = new PreprocessCache(data.cacheBytes / 2);
   const vision = new LruCache<string, EncodedImage>({
     maxSize: data.cacheBytes / 2,
@@ -36,14 +24,17 @@ serveJobs<PadtJob, GenerationEvent>(async () => {
       e.embeds.byteLength + e.prototypes.byteLength + e.highRes.byteLength + 2 * e.cos.byteLength,
   });
 
-  // The vision tower runs once per distinct image: conversations resend their images.
+  // The vision tower runs once per distinct image: conversations resend their images, and a
+  // cached one is not even decoded (its size comes from the header).
   const encode = async (bytes: Uint8Array): Promise<ConversationImage> => {
-    const decoded = await decodeImage(bytes, data.imageLimits);
-    let encoded = vision.get(decoded.sha256);
-    if (!encoded) {
-      encoded = await model.encodeImage(pixels.get(decoded.sha256, decoded, overrides));
-      vision.set(decoded.sha256, encoded);
+    const cached = vision.get(createHash("sha256").update(bytes).digest("hex"));
+    if (cached) {
+      const { width, height } = readImageHeader(bytes);
+      return { encoded: cached, width, height };
     }
+    const decoded = await decodeImage(bytes, data.imageLimits);
+    const encoded = await model.encodeImage(pixels.get(decoded.sha256, decoded, overrides));
+    vision.set(decoded.sha256, encoded);
     return { encoded, width: decoded.width, height: decoded.height };
   };
 
@@ -53,24 +44,55 @@ serveJobs<PadtJob, GenerationEvent>(async () => {
   return {
     info,
     handler: async (job, context) => {
-      const images: ConversationImage[] = [];
-      for (const turn of job.turns) {
-        for (const part of turn.content) {
-          if (part.type === "image") images.push(await encode(part.data));
-          context.throwIfCancelled();
-        }
-      }
       if (job.turns.length === 0)
         throw new PadtError(PadtErrorCode.PROMPT_EMPTY, "the conversation has no turns");
+      const all = job.turns.flatMap((t) =>
+        t.content.flatMap((p) => (p.type === "image" ? [p.data] : [])),
+      );
+      let turns = job.turns;
+      let kept = all.map((_, i) => i);
+      if (job.options.trimHistory) {
+        const fit = trimToContext(
+          model,
+          job.turns,
+          all.map((bytes) => imageUnits(bytes, overrides)),
+          {
+            maxNewTokens: job.options.maxNewTokens ?? data.manifest.generation.max_new_tokens,
+            maxContextTokens: data.maxContextTokens,
+          },
+        );
+        if (fit.droppedTurns > 0) {
+          ({ turns, images: kept } = fit);
+          context.emit({
+            type: "trimmed",
+            droppedTurns: fit.droppedTurns,
+            droppedImages: all.length - kept.length,
+            droppedRefs: fit.droppedRefs,
+          });
+        }
+      }
+      const images: ConversationImage[] = [];
+      for (const i of kept) {
+        images.push(await encode(all[i] as Uint8Array));
+        context.throwIfCancelled();
+      }
+      // Events name images by their place in the conversation the caller sent.
+      const original = (image: number) => kept[image] as number;
       for await (const event of generatePadt(
         model,
-        job.turns,
+        turns,
         images,
         job.options,
         { maxContextTokens: data.maxContextTokens },
         context,
       )) {
-        context.emit(event);
+        if (event.type === "vrt") context.emit({ ...event, image: original(event.image) });
+        else if (event.type === "object")
+          context.emit({
+            ...event,
+            object: { ...event.object, image: original(event.object.image) },
+          });
+        else context.emit(event);
       }
     },
   };

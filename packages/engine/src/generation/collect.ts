@@ -38,6 +38,8 @@ export async function collectResult(
       case "done":
         done = { finishReason: event.finishReason, usage: event.usage, tokenIds: event.tokenIds };
         break;
+      case "trimmed":
+        break;
       default:
         event satisfies never;
     }

@@ -1,4 +1,5 @@
-import { PadtError, PadtErrorCode } from "../errors.js";
+import { type DecodingSettings, resolveDecoding } from "./decoding.js";
+import { repetitionPenalty, temperatureWarp, topKWarp, topPWarp } from "./logits_process.js";
 
 /** A small seeded generator (mulberry32): the same seed gives the same samples on every platform. */
 export function seededRandom(seed: number): () => number {
@@ -26,59 +27,47 @@ export function argmax(logits: ArrayLike<number>): number {
   return best;
 }
 
-export interface SamplingOptions {
-  temperature?: number;
-  topP?: number;
-  seed?: number;
+export type Sampler = (logits: Float32Array, seen: ReadonlySet<number>) => number;
+
+/** The step's scores after transformers' processors, in its order. */
+export function processScores(
+  logits: Float32Array,
+  seen: ReadonlySet<number>,
+  settings: DecodingSettings,
+): Float32Array {
+  let scores = logits;
+  if (settings.repetitionPenalty !== 1)
+    scores = repetitionPenalty(scores, seen, settings.repetitionPenalty);
+  if (!settings.doSample) return scores;
+  if (settings.temperature !== 1) scores = temperatureWarp(scores, settings.temperature);
+  if (settings.topK !== 0) scores = topKWarp(scores, settings.topK);
+  if (settings.topP < 1) scores = topPWarp(scores, settings.topP);
+  return scores;
 }
 
-export type Sampler = (logits: Float32Array) => number;
-
-/** Greedy when temperature is 0 or absent; otherwise temperature + nucleus (top-p) sampling. */
-export function createSampler(options: SamplingOptions = {}): Sampler {
-  const temperature = options.temperature ?? 0;
-  const topP = options.topP ?? 1;
-  if (!(temperature >= 0) || !Number.isFinite(temperature)) {
-    throw new PadtError(
-      PadtErrorCode.TASK_INPUT_INVALID,
-      `temperature must be >= 0 (got ${temperature})`,
-    );
-  }
-  if (!(topP > 0 && topP <= 1)) {
-    throw new PadtError(PadtErrorCode.TASK_INPUT_INVALID, `topP must be in (0, 1] (got ${topP})`);
-  }
-  if (temperature === 0) return argmax;
-  const random = seededRandom(options.seed ?? Math.floor(Math.random() * 2 ** 32));
-  return (logits) => sampleTopP(logits, temperature, topP, random());
+/**
+ * Each step: the processed scores (`seen`: every id of the sequence so far), then argmax
+ * (greedy), or a draw from their softmax with a seeded generator.
+ */
+export function createSampler(settings: DecodingSettings = resolveDecoding()): Sampler {
+  if (!settings.doSample) return (logits, seen) => argmax(processScores(logits, seen, settings));
+  const random = seededRandom(settings.seed ?? Math.floor(Math.random() * 2 ** 32));
+  return (logits, seen) => draw(processScores(logits, seen, settings), random());
 }
 
-function sampleTopP(logits: Float32Array, temperature: number, topP: number, u: number): number {
-  const max = logits[argmax(logits)] as number;
-  // Only finite candidates: masked rows (-inf) never come back.
-  const candidates: { index: number; p: number }[] = [];
+/** Index drawn with probability softmax(scores); -inf scores are never drawn. */
+function draw(scores: Float32Array, u: number): number {
+  const max = scores[argmax(scores)] as number;
   let total = 0;
-  for (let i = 0; i < logits.length; i++) {
-    const v = logits[i] as number;
+  for (const v of scores) if (v !== Number.NEGATIVE_INFINITY) total += Math.exp(v - max);
+  let target = u * total;
+  let last = 0;
+  for (let i = 0; i < scores.length; i++) {
+    const v = scores[i] as number;
     if (v === Number.NEGATIVE_INFINITY) continue;
-    const p = Math.exp((v - max) / temperature);
-    if (p > 0) {
-      candidates.push({ index: i, p });
-      total += p;
-    }
+    last = i;
+    target -= Math.exp(v - max);
+    if (target < 0) return i;
   }
-  candidates.sort((a, b) => b.p - a.p || a.index - b.index);
-  // Keep the smallest prefix whose mass reaches topP (always at least one token).
-  let kept = 0;
-  let mass = 0;
-  while (kept < candidates.length && (kept === 0 || mass / total < topP)) {
-    mass += (candidates[kept] as { p: number }).p;
-    kept++;
-  }
-  let target = u * mass;
-  for (let i = 0; i < kept; i++) {
-    const c = candidates[i] as { index: number; p: number };
-    target -= c.p;
-    if (target <= 0) return c.index;
-  }
-  return (candidates[kept - 1] as { index: number }).index;
+  return last;
 }

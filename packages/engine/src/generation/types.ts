@@ -2,6 +2,7 @@
  * The engine's public contract: chat turns in, an async iterable of typed events out.
  * Nothing here knows about GraphQL, tasks or databases.
  */
+import type { RleMask } from "@padt/mask";
 
 /** Pixels of the original image (after EXIF orientation). */
 export interface Box {
@@ -11,13 +12,8 @@ export interface Box {
   height: number;
 }
 
-/** COCO compressed RLE, column-major, of the original image size; decodes identically in pycocotools. */
-export interface RleMask {
-  height: number;
-  width: number;
-  counts: string;
-  area: number;
-}
+/** A decoded object's mask: COCO compressed RLE of the original image size. */
+export type { RleMask };
 
 /** Content of a user turn, in the order the user wrote it. */
 export type ContentPart =
@@ -32,13 +28,30 @@ export interface ChatTurn {
   content: readonly ContentPart[];
 }
 
+/**
+ * Decoding follows transformers' generate (generation/decoding.ts): what a request leaves out
+ * is the bundle's, i.e. the checkpoint's generation_config.json.
+ */
 export interface GenerateOptions {
   /** Default 1024, as the reference. */
   maxNewTokens?: number;
-  /** 0 or absent: greedy. */
+  /** Sample instead of greedy; default: true when `temperature` > 0 is given, else false. */
+  doSample?: boolean;
+  /** Sampling only; default the bundle's. 0 (without doSample): greedy. */
   temperature?: number;
+  /** Sampling only; 0 turns it off; default the bundle's (50 when the checkpoint sets none). */
+  topK?: number;
+  /** Sampling only, (0, 1]; default the bundle's. */
   topP?: number;
+  /** Greedy or sampled, over every id already in the sequence (prompt, VRTs); 1: off. */
+  repetitionPenalty?: number;
   seed?: number;
+  /**
+   * When the conversation and maxNewTokens do not fit the context, leave out the oldest turns
+   * (from a user turn on, with their images and the references to those images) instead of
+   * failing with PROMPT_TOO_LONG; a `trimmed` event then comes first. Default false.
+   */
+  trimHistory?: boolean;
   signal?: AbortSignal;
 }
 
@@ -71,7 +84,17 @@ export interface Usage {
   decoderMs: number;
 }
 
+/** What `trimHistory` left out of the prompt (conversation images keep their numbering). */
+export interface HistoryTrim {
+  droppedTurns: number;
+  droppedImages: number;
+  /** Visual references in kept turns that pointed at a dropped image. */
+  droppedRefs: number;
+}
+
 export type GenerationEvent =
+  /** First, and only when `trimHistory` had to leave turns out. */
+  | ({ type: "trimmed" } & HistoryTrim)
   | { type: "text"; text: string }
   /** One visual reference token; the first of an object opens it. */
   | { type: "vrt"; object: number; image: number; patch: number }

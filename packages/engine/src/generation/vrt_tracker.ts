@@ -32,7 +32,8 @@ export type TrackerEvent =
  * Reads generated tokens into objects as the reference does: an object is a maximal run of
  * VRT tokens; its label comes from the quote state machine below, fed one token's text at a
  * time (so a label is what lies between a token holding `"` and the next one holding `"`).
- * An unclosed quote keeps collecting text until the run starts, unstripped, as the reference.
+ * An unclosed quote keeps collecting text until the run starts, which closes it; the label is
+ * then stripped, as padt.vrt does (the reference keeps a trailing space: docs/decisions.md).
  */
 export class VrtTracker {
   #label = "";
@@ -46,6 +47,7 @@ export class VrtTracker {
   push(id: number, text: string, step: number): TrackerEvent[] {
     const vrt = vrtOf(this.layout, id);
     if (vrt) {
+      if (this.#inQuote) this.#label = this.#label.trim();
       this.#inQuote = false;
       const events: TrackerEvent[] = [];
       // A run continues only on the same image; a jump to another image starts a new object.

@@ -48,6 +48,12 @@ export interface TaskPlugin<Input = unknown, Result = unknown> {
   readonly description: string;
   /** Validates and normalises raw input (a zod schema, so messages are clear). */
   readonly input: z.ZodType<Input>;
+  /**
+   * The prompt asks about an image (every PaDT task does): the gateway refuses the task with
+   * IMAGE_REQUIRED, before writing anything, unless the message or an earlier one of its
+   * session carries an image. Default false (a text-only task).
+   */
+  readonly requiresImage?: boolean;
   /** The user text of the prompt; the image comes with the message. */
   buildPrompt(input: Input): string;
   parse(answer: GenerationResult, input: Input): TaskOutcome<Result>;

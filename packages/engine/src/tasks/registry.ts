@@ -22,6 +22,9 @@ function checkPlugin(plugin: AnyPlugin): void {
       throw new Error(`${where}: typeDefs do not declare ${type}`);
     }
   }
+  if (plugin.requiresImage !== undefined && typeof plugin.requiresImage !== "boolean") {
+    throw new Error(`${where}: requiresImage must be a boolean`);
+  }
   if (typeof plugin.buildPrompt !== "function" || typeof plugin.parse !== "function") {
     throw new Error(`${where}: buildPrompt and parse must be functions`);
   }

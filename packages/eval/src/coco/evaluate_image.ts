@@ -1,5 +1,5 @@
 /** COCOeval.computeIoU and COCOeval.evaluateImg for one image and category. */
-import { type BboxXywh, bboxIou, type Rle, rleIou } from "@padt/engine";
+import { type BboxXywh, bboxIou, type Rle, rleIou } from "@padt/mask";
 import { IOU_THRESHOLDS } from "./params.js";
 import type { EvalObject, IouType } from "./types.js";
 

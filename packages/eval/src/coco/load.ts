@@ -1,5 +1,5 @@
 /** Ground truth and results loading with pycocotools' COCO.loadRes and COCOeval._prepare rules. */
-import { type BboxXywh, rleArea, rleToBbox } from "@padt/engine";
+import { type BboxXywh, rleArea, rleToBbox } from "@padt/mask";
 import { segmentationToRle } from "./segmentation.js";
 import type { CocoDataset, CocoDetection, CocoSegmentation, EvalObject, IouType } from "./types.js";
 

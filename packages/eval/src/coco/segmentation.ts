@@ -1,5 +1,5 @@
 /** COCO.annToRLE: any COCO segmentation to one RLE, as pycocotools reads it. */
-import { type Rle, rleFromCoco, rleFromPolygon, rleMerge } from "@padt/engine";
+import { type Rle, rleFromCoco, rleFromPolygon, rleMerge } from "@padt/mask";
 import type { CocoSegmentation } from "./types.js";
 
 /**

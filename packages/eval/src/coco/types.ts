@@ -1,5 +1,5 @@
 /** COCO files as read by pycocotools (only what detection evaluation needs). */
-import type { BboxXywh, CocoRle, Rle } from "@padt/engine";
+import type { BboxXywh, CocoRle, Rle } from "@padt/mask";
 
 export interface CocoImage {
   id: number;

@@ -2,7 +2,9 @@
  * Definitions of tools/padt/train/metrics.py that @padt/eval does not have, ported line for
  * line so `padt eval` can report the PyTorch reference's numbers under its own names.
  */
-import type { AnswerSegment, BboxXywh, Box } from "@padt/engine";
+import type { AnswerSegment, Box } from "@padt/engine";
+import { boxIou } from "@padt/eval";
+import type { BboxXywh } from "@padt/mask";
 
 /** Python's round(): half to even. The reference rounds predicted boxes with it (round_box). */
 export function roundHalfEven(v: number): number {
@@ -27,16 +29,10 @@ export const toBox = ([x, y, width, height]: readonly number[]): Box => ({
 });
 export const toXywh = (b: Box): BboxXywh => [b.x, b.y, b.width, b.height];
 
-/** metrics.box_iou (the same formula as @padt/eval's boxIou). */
-function boxIou(a: Box, b: Box): number {
-  const iw = Math.max(0, Math.min(a.x + a.width, b.x + b.width) - Math.max(a.x, b.x));
-  const ih = Math.max(0, Math.min(a.y + a.height, b.y + b.height) - Math.max(a.y, b.y));
-  const inter = iw * ih;
-  const union = a.width * a.height + b.width * b.height - inter;
-  return union > 0 ? inter / union : 0;
-}
-
-/** metrics.match_one_to_one: greedy by highest IoU (ties: higher indices first, as Python's reverse sort). */
+/**
+ * metrics.match_one_to_one: greedy by highest IoU (ties: higher indices first, as Python's
+ * reverse sort); metrics.box_iou is @padt/eval's boxIou.
+ */
 export function matchOneToOne(pred: readonly Box[], gt: readonly Box[], threshold = 0.5): number {
   const pairs: [number, number, number][] = [];
   pred.forEach((p, i) => {

@@ -3,6 +3,8 @@
  * tools/padt/train/evaluate.py (the PyTorch reference) query for query:
  * - rec / res: the first `referring` (default 2) referring expressions of each image, in file
  *   order; predicted boxes rounded half to even (round_box); the first object of the answer.
+ *   REC also reports the paper's protocol (PaDT eval_refcoco.py) beside it, `metrics.paper`:
+ *   only objects whose label equals the expression, the best IoU among them.
  * - ovd: each image's OVD query; its ground truth is the image's objects of the asked
  *   categories only. Detections: the plugin's, plus (as the reference keeps every object whose
  *   label is a known category) objects labelled exactly with a category that was not asked.
@@ -11,20 +13,14 @@
  * - ric: each image's caption request; phrases and boxes as the annotations give them.
  * Where the two sides differ, it says so next to the line.
  */
-import {
-  type AnswerSegment,
-  type Box,
-  type GenerationResult,
-  type RleMask,
-  rleFromCoco,
-  type TaskOutcome,
-} from "@padt/engine";
+import type { AnswerSegment, Box, GenerationResult, RleMask, TaskOutcome } from "@padt/engine";
 import {
   type CocoAnnotation,
   type CocoDataset,
   type CocoDetection,
   cocoEvaluate,
   type EvalReport,
+  paperRecSample,
   type RecSample,
   type ResSample,
   type RicSample,
@@ -32,6 +28,7 @@ import {
   resMetrics,
   ricMetrics,
 } from "@padt/eval";
+import { rleFromCoco } from "@padt/mask";
 import type { OvdResult } from "@padt/tasks-ovd";
 import type { RecResult } from "@padt/tasks-rec";
 import type { ResResult } from "@padt/tasks-res";
@@ -117,18 +114,24 @@ const rec: TaskEval = {
   scorer(data) {
     const anns = annotationsById(data);
     const samples: RecSample[] = [];
+    const paper: RecSample[] = [];
     return {
-      add(query, outcome) {
+      add(query, outcome, answer) {
         const e = query.entry as ReferringEntry;
         const object = (outcome?.result as RecResult | undefined)?.object;
-        samples.push({
-          id: `${e.image_id}/${e.annotation_id}/${e.expression}`,
-          groundTruth: toBox(need(anns.get(e.annotation_id), `annotation ${e.annotation_id}`).bbox),
-          prediction: object ? roundBox(object.box) : null,
-        });
+        const id = `${e.image_id}/${e.annotation_id}/${e.expression}`;
+        const groundTruth = toBox(
+          need(anns.get(e.annotation_id), `annotation ${e.annotation_id}`).bbox,
+        );
+        samples.push({ id, groundTruth, prediction: object ? roundBox(object.box) : null });
+        const objects = (answer?.objects ?? []).map((o) => ({
+          label: o.label,
+          box: roundBox(o.box),
+        }));
+        paper.push(paperRecSample(id, groundTruth, e.expression, objects));
       },
       finish() {
-        const metrics = recMetrics(samples);
+        const metrics = { ...recMetrics(samples), paper: recMetrics(paper) };
         return {
           task: "rec",
           metrics,

@@ -24,18 +24,19 @@ function invalid(message: string): PadtError {
   return new PadtError(PadtErrorCode.VISUAL_REF_INVALID, message);
 }
 
-/** Checks patch indices against the image's grid: integers, in range, no repeats. */
+/**
+ * Checks patch indices against the image's grid (integers, in range) and drops repeats,
+ * keeping first-seen order: answers carry the model's raw runs (`[8, 8, 8, 8, 8]`, stored as
+ * emitted), and a client that sends one back means the patches, not the run.
+ */
 export function checkPatches(patches: readonly number[], grid: Grid): number[] {
   const cells = grid.gridWidth * grid.gridHeight;
   if (patches.length === 0) throw invalid("a visual reference needs at least one patch");
-  const seen = new Set<number>();
   for (const p of patches) {
     if (!Number.isInteger(p) || p < 0 || p >= cells)
       throw invalid(`patch ${p} is outside the image's ${grid.gridWidth}x${grid.gridHeight} grid`);
-    if (seen.has(p)) throw invalid(`patch ${p} is given twice`);
-    seen.add(p);
   }
-  return [...patches];
+  return [...new Set(patches)];
 }
 
 /**

@@ -1,4 +1,10 @@
-import { PadtError, PadtErrorCode, type TaskPlugin, type TaskRegistry } from "@padt/engine";
+import {
+  PadtError,
+  PadtErrorCode,
+  resolveDecoding,
+  type TaskPlugin,
+  type TaskRegistry,
+} from "@padt/engine";
 import type { Limits } from "../config.js";
 import type { Database } from "../db/database.js";
 import { DbError, DbErrorCode } from "../db/errors.js";
@@ -33,8 +39,11 @@ export interface SendMessageInput {
   task?: Record<string, unknown> | null;
   options?: {
     maxNewTokens?: number | null;
+    doSample?: boolean | null;
     temperature?: number | null;
+    topK?: number | null;
     topP?: number | null;
+    repetitionPenalty?: number | null;
     seed?: number | null;
   } | null;
   idempotencyKey?: string | null;
@@ -56,6 +65,26 @@ export interface ValidateDeps {
 }
 
 const set = <T>(v: T | null | undefined): v is T => v !== null && v !== undefined;
+
+/**
+ * Refuses a NUL character (U+0000) anywhere in `value` (strings, arrays, objects): neither
+ * PostgreSQL nor PGlite stores one in text or jsonb, so without this check the write fails
+ * with an internal error. `field` names the input in the message, e.g. "parts[0].text".
+ */
+export function checkStorable(value: unknown, field: string): void {
+  if (typeof value === "string") {
+    if (value.includes("\u0000"))
+      throw gatewayError(
+        GatewayErrorCode.TEXT_INVALID,
+        `${field} contains a NUL character (U+0000), which cannot be stored`,
+        { field },
+      );
+  } else if (Array.isArray(value)) {
+    for (const [i, v] of value.entries()) checkStorable(v, `${field}[${i}]`);
+  } else if (value !== null && typeof value === "object") {
+    for (const [k, v] of Object.entries(value)) checkStorable(v, `${field}.${k}`);
+  }
+}
 
 /** The task named by the one TaskInput field that is set; TASK_INPUT_INVALID otherwise. */
 export function parseTask(
@@ -101,6 +130,14 @@ export function parseOptions(
     if (options.seed < 0) throw bad("seed must be non-negative");
     out.seed = options.seed;
   }
+  if (set(options.doSample)) out.doSample = options.doSample;
+  if (set(options.topK)) out.topK = options.topK;
+  if (set(options.repetitionPenalty)) out.repetitionPenalty = options.repetitionPenalty;
+  try {
+    resolveDecoding(out); // the engine's own rules: refused here, before anything is written
+  } catch (error) {
+    throw bad((error as Error).message);
+  }
   return Object.keys(out).length > 0 ? out : null;
 }
 
@@ -121,6 +158,7 @@ export async function validateMessage(
         GatewayErrorCode.IDEMPOTENCY_KEY_INVALID,
         "idempotencyKey must be 1 to 200 characters",
       );
+    checkStorable(input.idempotencyKey, "idempotencyKey");
   }
   if (input.parts.length === 0)
     throw gatewayError(GatewayErrorCode.PART_INVALID, "a message needs at least one part");
@@ -138,7 +176,10 @@ export async function validateMessage(
         GatewayErrorCode.PART_INVALID,
         `part ${i} must set exactly one of text, imageId, visualRef`,
       );
-    if (set(part.text)) textLength += part.text.length;
+    if (set(part.text)) {
+      checkStorable(part.text, `parts[${i}].text`);
+      textLength += part.text.length;
+    }
   });
   if (textLength > limits.textLength)
     throw gatewayError(
@@ -147,6 +188,12 @@ export async function validateMessage(
       { max: limits.textLength },
     );
   const task = parseTask(deps.tasks, input.task);
+  if (task) checkStorable(task.input, `task.${task.plugin.graphql.inputField}`);
+  if (!task && input.parts.every((p) => set(p.text) && p.text.trim() === ""))
+    throw new PadtError(
+      PadtErrorCode.PROMPT_EMPTY,
+      "the message has no text, no image, no visual reference and no task",
+    );
   const options = parseOptions(input.options, limits.maxNewTokens);
 
   // Images named anywhere in the message, in one query.
@@ -166,10 +213,17 @@ export async function validateMessage(
   const inConversation = new Set<string>(
     input.parts.flatMap((p) => (set(p.imageId) ? [p.imageId] : [])),
   );
-  if (hasRefs) {
+  const needsImage = Boolean(task?.plugin.requiresImage) && inConversation.size === 0;
+  if (hasRefs || needsImage) {
     const history = await loadHistory(deps.db, deps.ownerId, input.sessionId);
     for (const id of conversationImages(history)) inConversation.add(id);
   }
+  if (needsImage && inConversation.size === 0)
+    throw gatewayError(
+      GatewayErrorCode.IMAGE_REQUIRED,
+      `task "${task!.plugin.name}" needs an image: add an imageId part to this message or to an earlier one of the session`,
+      { task: task!.plugin.name },
+    );
 
   const parts: PartInput[] = [];
   let refIndex = 0;

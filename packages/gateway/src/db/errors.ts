@@ -13,6 +13,8 @@ export const DbErrorCode = {
   INVALID_PAGE_ARGS: "INVALID_PAGE_ARGS",
   /** A status change the message's current status does not allow (e.g. completing a cancelled one). */
   INVALID_STATE: "INVALID_STATE",
+  /** A PGlite data directory another process (or this one) already has open. */
+  DATA_DIR_LOCKED: "DATA_DIR_LOCKED",
 } as const;
 export type DbErrorCode = (typeof DbErrorCode)[keyof typeof DbErrorCode];
 

@@ -1,6 +1,8 @@
-import { and, inArray, isNull, lt, or, sql } from "drizzle-orm";
+import { and, asc, inArray, isNull, lt, or, sql } from "drizzle-orm";
+import { partsFromEvents } from "../conversation/event_parts.js";
 import type { Database } from "./database.js";
 import { UNFINISHED_STATUSES } from "./repos/messages.js";
+import { insertParts } from "./repos/parts.js";
 import { messageEvents, messages } from "./schema.js";
 
 export const INTERRUPTED_ERROR_CODE = "INTERRUPTED";
@@ -8,8 +10,9 @@ export const INTERRUPTED_ERROR_CODE = "INTERRUPTED";
 /**
  * Marks generations that a previous process left pending or streaming (it crashed or was
  * killed) as interrupted, each with a closing `interrupted` event so that subscribers
- * waiting on it are told. Run at start-up, after migrate and before taking new work.
- * Returns the ids of the messages it marked.
+ * waiting on it are told, and with the parts its stored events spell (the text and visual
+ * references it had streamed), so the partial answer stays readable. Run at start-up, after
+ * migrate and before taking new work. Returns the ids of the messages it marked.
  *
  * A message whose lease is still in the future is left alone: another replica is running
  * it. Messages without a lease (the one-process default never sets one) are always
@@ -33,8 +36,26 @@ export async function recoverInterrupted(db: Database): Promise<string[]> {
           or(isNull(messages.leaseUntil), lt(messages.leaseUntil, sql`now()`)),
         ),
       )
-      .returning({ id: messages.id, seq: messages.lastSeq });
+      .returning({ id: messages.id, ownerId: messages.ownerId, seq: messages.lastSeq });
     if (marked.length > 0) {
+      const events = await tx
+        .select({
+          messageId: messageEvents.messageId,
+          type: messageEvents.type,
+          payload: messageEvents.payload,
+        })
+        .from(messageEvents)
+        .where(
+          inArray(
+            messageEvents.messageId,
+            marked.map((m) => m.id),
+          ),
+        )
+        .orderBy(asc(messageEvents.messageId), asc(messageEvents.seq));
+      for (const m of marked) {
+        const parts = partsFromEvents(events.filter((e) => e.messageId === m.id));
+        await insertParts(tx, m.ownerId, m.id, parts);
+      }
       await tx.insert(messageEvents).values(
         marked.map((m) => ({
           messageId: m.id,

@@ -120,6 +120,12 @@ export const images = pgTable(
 /** Generation options as stored: the engine's options without the AbortSignal. */
 export type StoredGenerationOptions = Omit<GenerateOptions, "signal">;
 
+/** What an answer records about how it was generated, beyond its parts. */
+export interface MessageMetadata {
+  /** The oldest history that was left out to fit the model's context (absent: none was). */
+  historyTrim?: { droppedMessages: number; droppedImages: number; droppedRefs: number };
+}
+
 export const messages = pgTable(
   "messages",
   {
@@ -139,6 +145,7 @@ export const messages = pgTable(
     errorCode: text("error_code"),
     errorMessage: text("error_message"),
     usage: jsonb("usage").$type<Usage>(),
+    metadata: jsonb("metadata").$type<MessageMetadata>(),
     /** Client-chosen key (user messages only): a retried send returns the first answer. */
     idempotencyKey: text("idempotency_key"),
     /** sha256 of the canonical request, to tell a retry from a different request reusing a key. */

@@ -4,6 +4,7 @@ import type {
   FinishReason,
   GenerationEvent,
   GenerationResult,
+  HistoryTrim,
   Usage,
 } from "@padt/engine";
 import type { RefPayload } from "../conversation/events.js";
@@ -36,6 +37,8 @@ export class AnswerBuilder {
   #text = "";
   finishReason: FinishReason | undefined;
   usage: Usage | undefined;
+  /** What the engine left out of the history to fit its context, if anything. */
+  trimmed: HistoryTrim | undefined;
   tokenIds: number[] = [];
 
   /** `imageIds[i]` is the stored id of the conversation's i-th image. */
@@ -78,6 +81,11 @@ export class AnswerBuilder {
         object.label = event.object.label;
         object.patches = [...event.object.patches];
         return { object };
+      }
+      case "trimmed": {
+        const { type: _, ...trim } = event;
+        this.trimmed = trim;
+        return {};
       }
       case "done":
         this.finishReason = event.finishReason;

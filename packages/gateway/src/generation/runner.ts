@@ -1,5 +1,7 @@
 import {
   type EngineClient,
+  type GenerateOptions,
+  type GenerationEvent,
   isPadtError,
   PadtError,
   PadtErrorCode,
@@ -19,6 +21,8 @@ import { classify, GatewayErrorCode, gatewayError } from "../errors.js";
 import type { Logger } from "../server/logger.js";
 import type { Metrics } from "../server/metrics.js";
 import { AnswerBuilder } from "./answer.js";
+import { ownerRetryAfterMs, type QueueSnapshot, RetryLine, ServiceTime } from "./retry_hint.js";
+import { RunQueue, type Slot } from "./run_queue.js";
 import { EventWriter } from "./writer.js";
 
 export interface GenerationJob {
@@ -58,27 +62,40 @@ interface Running {
   done: Promise<void>;
   subscribers: number;
   graceTimer?: NodeJS.Timeout;
+  /** Set while the job holds one of the engine's workers; unset while it waits in the queue. */
+  slot?: Slot;
 }
+
+/** Backoff while the engine is busy with work from another of its clients. */
+const ENGINE_RETRY_MS = { first: 25, max: 1000 };
 
 /**
  * Runs generations through the EngineClient and persists them.
  *
  * Admission (`reserve`) happens before sendMessage writes anything, so a refusal leaves no
  * rows: SHUTTING_DOWN while draining, TOO_MANY_GENERATIONS past the per-owner limit,
- * QUEUE_FULL (with `retryAfterMs`) when this process already holds `queueLength`
- * generations or the engine's own queue is full. Should the engine still refuse when the job
- * starts (another client of the same engine filled it in between), the answer ends FAILED
- * with code QUEUE_FULL and its subscribers get MessageFailed: never a hang.
+ * QUEUE_FULL when this process already holds `queueLength` generations; both with a
+ * `retryAfterMs` from the measured service time and the queue (retry_hint.ts). What is
+ * admitted waits in this runner's queue (run_queue.ts) and is handed to the engine only when
+ * one of its workers is free, so it completes (or fails for its own reasons): it is never
+ * refused later for room. Should the engine still be busy with another client's work at that
+ * moment, the job keeps its place and tries again shortly.
  */
 export class GenerationRunner {
   readonly #running = new Map<string, Running>();
   readonly #perOwner = new Map<string, number>();
+  /** Admitted but not started yet (sendMessage is writing the rows). */
+  readonly #reserved = new Set<Reservation>();
+  readonly #queue: RunQueue;
+  readonly #service = new ServiceTime();
+  /** Clients refused because the queue was full, in the order they are promised places. */
+  readonly #line = new RetryLine();
   #held = 0;
   #accepting = true;
-  /** Mean duration of recent generations (ms), for the retry hint. */
-  #meanMs = 2000;
 
-  constructor(private readonly options: RunnerOptions) {}
+  constructor(private readonly options: RunnerOptions) {
+    this.#queue = new RunQueue(() => options.engine.stats().workers);
+  }
 
   get active(): number {
     return this.#held;
@@ -101,22 +118,27 @@ export class GenerationRunner {
       throw gatewayError(
         GatewayErrorCode.TOO_MANY_GENERATIONS,
         `At most ${generationsPerOwner} generations per owner may be queued or running`,
-        { max: generationsPerOwner, retryAfterMs: this.#retryAfterMs() },
+        { max: generationsPerOwner, retryAfterMs: ownerRetryAfterMs(this.#snapshot(), ownerId) },
       );
     }
-    const stats = this.options.engine.stats();
-    if (this.#held >= queueLength || stats.queued >= stats.maxQueue) {
+    const queue = this.#snapshot();
+    // Free places may be kept for clients refused earlier, whose turn it is (retry_hint.ts).
+    if (!this.#line.admits(ownerId, queueLength - this.#held, queue)) {
       throw new PadtError(PadtErrorCode.QUEUE_FULL, "The generation queue is full; retry later", {
-        retryAfterMs: this.#retryAfterMs(),
+        retryAfterMs: this.#line.refuse(ownerId, queue),
       });
     }
+    this.#line.admitted(ownerId, queue);
     this.#perOwner.set(ownerId, mine + 1);
     this.#held += 1;
+    const reservation = { ownerId, released: false };
+    this.#reserved.add(reservation);
     this.#updateGauges();
-    return { ownerId, released: false };
+    return reservation;
   }
 
   release(reservation: Reservation): void {
+    this.#reserved.delete(reservation);
     if (reservation.released) return;
     reservation.released = true;
     const n = (this.#perOwner.get(reservation.ownerId) ?? 1) - 1;
@@ -126,21 +148,35 @@ export class GenerationRunner {
     this.#updateGauges();
   }
 
-  #retryAfterMs(): number {
-    const stats = this.options.engine.stats();
-    const ahead = (stats.queued + stats.busy) / Math.max(1, stats.workers);
-    return Math.max(250, Math.round(this.#meanMs * Math.max(1, ahead)));
+  /** The queue as the retry hints see it: jobs in service, then waiting ones in order. */
+  #snapshot(): QueueSnapshot {
+    const now = performance.now();
+    const all = [...this.#running.values()];
+    const serving = all.filter((r) => r.slot);
+    const inService = serving.map((r) => now - (r.slot as Slot).since);
+    return {
+      inService,
+      inServiceOwners: serving.map((r) => r.job.ownerId),
+      waiting: [
+        ...all.filter((r) => !r.slot).map((r) => r.job.ownerId),
+        ...[...this.#reserved].map((r) => r.ownerId),
+      ],
+      workers: Math.max(1, this.options.engine.stats().workers),
+      meanMs: this.#service.estimateMs(inService),
+    };
   }
 
   #updateGauges(): void {
-    const { metrics, engine } = this.options;
+    const { metrics } = this.options;
     if (!metrics) return;
-    metrics.running.set(this.#running.size);
-    metrics.queueDepth.set(Math.max(0, this.#held - this.#running.size) + engine.stats().queued);
+    const serving = [...this.#running.values()].filter((r) => r.slot).length;
+    metrics.running.set(serving);
+    metrics.queueDepth.set(Math.max(0, this.#held - serving));
   }
 
   /** Starts the job on its reservation; it runs in the background and never throws here. */
   start(reservation: Reservation, job: GenerationJob): void {
+    this.#reserved.delete(reservation);
     const controller = new AbortController();
     const running: Running = { job, controller, subscribers: 0, done: Promise.resolve() };
     this.#running.set(job.messageId, running);
@@ -151,6 +187,10 @@ export class GenerationRunner {
       )
       .finally(() => {
         clearTimeout(running.graceTimer);
+        if (running.slot) {
+          this.#service.observe(performance.now() - running.slot.since);
+          running.slot.release();
+        }
         this.#running.delete(job.messageId);
         this.release(reservation);
       });
@@ -239,7 +279,7 @@ export class GenerationRunner {
   }
 
   async #run(running: Running): Promise<void> {
-    const { db, engine, tasks, bus, metrics } = this.options;
+    const { db, tasks, bus, metrics } = this.options;
     const { job, controller } = running;
     const { ownerId, messageId } = job;
     const signal = controller.signal;
@@ -255,13 +295,20 @@ export class GenerationRunner {
     let answer = new AnswerBuilder([]);
     let outcome: Outcome;
     try {
+      running.slot = await this.#queue.acquire(signal);
+      this.#updateGauges();
       await markStreaming(db, ownerId, messageId);
       bus.sessions.publish(job.sessionId, { type: "message_status_changed", messageId });
       const history = await loadHistory(db, ownerId, job.sessionId);
       const conversation = await buildConversation(db, ownerId, history, tasks);
       answer = new AnswerBuilder(conversation.imageIds);
       if (signal.aborted) throw new PadtError(PadtErrorCode.GENERATION_CANCELLED, "cancelled");
-      const events = engine.generate(conversation.turns, { ...job.options, signal });
+      // A long session keeps its most recent turns that fit the context (the engine counts).
+      const events = await this.#handOff(conversation.turns, {
+        ...job.options,
+        trimHistory: true,
+        signal,
+      });
       for await (const event of untilAborted(events, signal)) {
         const touched = answer.add(event);
         if (event.type === "text") writer.text(event.text);
@@ -296,6 +343,13 @@ export class GenerationRunner {
         };
       }
     }
+    if (answer.trimmed) {
+      const { droppedTurns, droppedImages, droppedRefs } = answer.trimmed;
+      // One turn per history message (conversation/turns.ts).
+      outcome.metadata = {
+        historyTrim: { droppedMessages: droppedTurns, droppedImages, droppedRefs },
+      };
+    }
     try {
       const { message } = await finishMessage(db, ownerId, messageId, outcome);
       bus.messages.publish(messageId, message.lastSeq);
@@ -303,14 +357,30 @@ export class GenerationRunner {
     } catch (error) {
       if (!isDbError(error)) throw error;
     }
-    const ms = performance.now() - started;
-    this.#meanMs = 0.8 * this.#meanMs + 0.2 * ms;
     metrics?.generations.inc({ status: outcome.status });
     const usage = answer.usage;
     if (metrics && usage) {
       metrics.generatedTokens.inc(usage.completionTokens);
       if (usage.decodeMs > 0)
         metrics.decodeTokensPerSecond.observe((usage.completionTokens * 1000) / usage.decodeMs);
+    }
+  }
+
+  /**
+   * Gives the job to the engine. Its worker was free when the slot was granted, but another
+   * client of the same engine may have taken it: then wait and try again, keeping the place.
+   */
+  async #handOff(
+    turns: Parameters<EngineClient["generate"]>[0],
+    options: GenerateOptions,
+  ): Promise<AsyncIterable<GenerationEvent>> {
+    for (let wait = ENGINE_RETRY_MS.first; ; wait = Math.min(ENGINE_RETRY_MS.max, 2 * wait)) {
+      try {
+        return this.options.engine.generate(turns, options);
+      } catch (error) {
+        if (!isPadtError(error, PadtErrorCode.QUEUE_FULL)) throw error;
+      }
+      await sleep(wait, options.signal);
     }
   }
 
@@ -351,4 +421,21 @@ async function* untilAborted<T>(events: AsyncIterable<T>, signal: AbortSignal): 
   } finally {
     void Promise.resolve(iterator.return?.()).catch(() => {});
   }
+}
+
+/** Resolves after `ms`, or rejects with the signal's reason once it aborts. */
+function sleep(ms: number, signal?: AbortSignal): Promise<void> {
+  return new Promise((resolve, reject) => {
+    if (signal?.aborted) return reject(signal.reason);
+    const done = () => {
+      signal?.removeEventListener("abort", stop);
+      resolve();
+    };
+    const timer = setTimeout(done, ms);
+    const stop = () => {
+      clearTimeout(timer);
+      reject(signal?.reason);
+    };
+    signal?.addEventListener("abort", stop, { once: true });
+  });
 }

@@ -6,6 +6,7 @@
  * - `TaskInfo.inputField` (the TaskInput field that selects the task) for building menus.
  * - `ModelInfo.fallbackReason`, when the requested execution provider was not available.
  * - `Query.viewer` (the key's owner) so a client can check its key.
+ * - `Message.historyTrim`: an answer says which oldest history did not fit the context.
  * Task plugins extend TaskInput and TaskResult with their own types.
  */
 export const baseTypeDefs = /* GraphQL */ `
@@ -90,10 +91,17 @@ export const baseTypeDefs = /* GraphQL */ `
     width: Float!
     height: Float!
   }
+  "Decoding as transformers' generate; what is left out comes from the model's checkpoint (generation_config.json)."
   input GenerationOptions {
     maxNewTokens: Int
+    "Sample instead of greedy (default: true when temperature > 0 is given)."
+    doSample: Boolean
     temperature: Float
+    "Sampling only; 0 turns it off."
+    topK: Int
     topP: Float
+    "Over every id already in the answer and the prompt, greedy or not; 1 turns it off."
+    repetitionPenalty: Float
     seed: Int
   }
   "Exactly one field set; each plugin adds its own, e.g. rec: RecInput."
@@ -146,6 +154,18 @@ export const baseTypeDefs = /* GraphQL */ `
     completedAt: DateTime
     "Sequence number of the last event; resume messageEvents after it."
     lastSeq: Int!
+    "On an answer: the oldest history left out to fit the model's context; null when all of it was used."
+    historyTrim: HistoryTrim
+  }
+
+  "The session history an answer did not see: its oldest messages, with their images."
+  type HistoryTrim {
+    "Earlier messages (questions and answers) not sent to the model."
+    droppedMessages: Int!
+    "Images of those messages."
+    droppedImages: Int!
+    "Visual references in the messages that were sent which pointed at a dropped image (left out too)."
+    droppedRefs: Int!
   }
 
   union MessagePart = TextPart | ImagePart | VisualRefPart

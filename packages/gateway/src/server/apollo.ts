@@ -1,7 +1,7 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { ApolloServer, type ApolloServerPlugin, HeaderMap } from "@apollo/server";
 import type { GraphQLSchema } from "graphql";
-import { GraphQLError } from "graphql";
+import { GraphQLError, getOperationAST, parse } from "graphql";
 import { authenticate } from "../auth.js";
 import type { Limits } from "../config.js";
 import { GatewayErrorCode } from "../errors.js";
@@ -21,6 +21,30 @@ export interface ApolloOptions {
   logger: Logger;
 }
 
+/** Subscriptions run on the WebSocket only (Apollo Server has none of its own). */
+function subscriptionOverHttp(): GraphQLError {
+  return new GraphQLError(
+    "Subscriptions are served over the WebSocket: connect a graphql-ws client (subprotocol graphql-transport-ws) to ws://<this host>/graphql",
+    { extensions: { code: GatewayErrorCode.SUBSCRIPTION_OVER_HTTP, http: { status: 400 } } },
+  );
+}
+
+/**
+ * Does a GET request name a subscription? Apollo answers a GET of anything but a query with
+ * 405 before any plugin sees it, so this looks first (GET queries are small: they fit a URL).
+ */
+function getNamesSubscription(url: URL, maxTokens: number): boolean {
+  const query = url.searchParams.get("query");
+  if (!query) return false;
+  try {
+    const document = parse(query, { maxTokens });
+    const operation = getOperationAST(document, url.searchParams.get("operationName"));
+    return operation?.operation === "subscription";
+  } catch {
+    return false; // Apollo reports the parse error
+  }
+}
+
 export function createApollo(options: ApolloOptions): ApolloServer<Context> {
   const protection = queryProtection(options.limits, options.production);
   // graphql-armor's declarations name @apollo/server's CommonJS types; the plugins are the same objects.
@@ -30,9 +54,24 @@ export function createApollo(options: ApolloOptions): ApolloServer<Context> {
     schema: options.schema,
     validationRules: protection.validationRules,
     allowBatchedHttpRequests: false,
+    // Apollo would stop itself on SIGTERM/SIGINT and re-raise the signal (skipped only under
+    // NODE_ENV=test), killing the process mid-drain: the gateway's drain is the only shutdown.
+    stopOnTerminationSignals: false,
+    // Off, as ERRORS.md says: a request carrying a persisted-query hash is answered
+    // PERSISTED_QUERY_NOT_SUPPORTED, on which Apollo Client's link sends the full query.
+    persistedQueries: false,
     includeStacktraceInErrorResponses: false,
     plugins: [
       ...armorPlugins,
+      {
+        async requestDidStart() {
+          return {
+            async didResolveOperation(rc) {
+              if (rc.operation?.operation === "subscription") throw subscriptionOverHttp();
+            },
+          };
+        },
+      },
       {
         async requestDidStart() {
           const started = performance.now();
@@ -72,6 +111,11 @@ export async function handleGraphQL(
   const headers = new HeaderMap();
   for (const [name, value] of Object.entries(req.headers)) {
     if (value !== undefined) headers.set(name, Array.isArray(value) ? value.join(", ") : value);
+  }
+  if (req.method === "GET" && getNamesSubscription(url, services.limits.queryTokens)) {
+    const error = subscriptionOverHttp();
+    sendError(res, 400, GatewayErrorCode.SUBSCRIPTION_OVER_HTTP, error.message);
+    return;
   }
   let parsed: unknown;
   if (req.method === "POST") {

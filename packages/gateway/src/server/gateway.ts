@@ -18,10 +18,13 @@ import { ImageService } from "../images.js";
 import { loadTasks } from "../tasks.js";
 import { createApollo } from "./apollo.js";
 import { queryProtection } from "./armor.js";
+import { answerClientError } from "./client_errors.js";
 import { createRequestHandler, type RouteHandler } from "./http.js";
 import { createLogger, type Logger } from "./logger.js";
 import { createMetrics, type Metrics } from "./metrics.js";
+import { metricsAccess } from "./metrics_access.js";
 import { playgroundRoutes } from "./playground_route.js";
+import { watchTerminationSignals } from "./signals.js";
 import { attachWebSocket } from "./ws.js";
 
 export type GatewayConfigInput = Partial<Omit<GatewayConfig, "limits">> & {
@@ -153,8 +156,10 @@ export async function createGateway(
         await handle.db.execute(sql`select 1`);
         options.engine.stats();
       },
+      metricsAccess: metricsAccess(config.metricsToken),
     }),
   );
+  server.on("clientError", answerClientError);
   const ws = attachWebSocket({
     server,
     path: "/graphql",
@@ -201,9 +206,10 @@ export async function createGateway(
     close,
     async listen(port = config.port, host = config.host) {
       await new Promise<void>((resolve, reject) => {
-        server.once("error", reject);
+        const fail = (error: NodeJS.ErrnoException) => reject(listenError(error, host, port));
+        server.once("error", fail);
         server.listen(port, host, () => {
-          server.off("error", reject);
+          server.off("error", fail);
           resolve();
         });
       });
@@ -216,25 +222,50 @@ export async function createGateway(
   };
 }
 
+/** listen()'s usual failures, said in the operator's terms. */
+function listenError(error: NodeJS.ErrnoException, host: string, port: number): Error {
+  const at = `cannot listen on ${host}:${port}`;
+  const why: Record<string, string> = {
+    EADDRINUSE:
+      "the port is in use by another process (stop it, or choose a port with --port or PORT)",
+    EACCES:
+      "permission denied (a port under 1024 needs privileges; choose one with --port or PORT)",
+    EADDRNOTAVAIL: "this machine has no such address (--host or HOST)",
+  };
+  const reason = why[error.code ?? ""];
+  return reason ? new Error(`${at}: ${reason}`, { cause: error }) : error;
+}
+
 /**
- * createGateway, then listen. With `handleSignals`, SIGTERM and SIGINT shut it down
- * gracefully and end the process.
+ * createGateway, then listen; if it cannot listen, what it opened is closed again and the
+ * error thrown. With `handleSignals`, SIGTERM and SIGINT drain it (see close()) and then end
+ * the process with status 0 (1 if closing failed).
  */
 export async function startGateway(
   options: GatewayOptions & { port?: number; host?: string; handleSignals?: boolean },
 ): Promise<Gateway> {
   const gateway = await createGateway(options);
-  const url = await gateway.listen(options.port, options.host);
+  let url: string;
+  try {
+    url = await gateway.listen(options.port, options.host);
+  } catch (error) {
+    await gateway.close();
+    throw error;
+  }
   if (options.handleSignals) {
-    const stop = (signal: string) => {
-      process.stderr.write(`${signal}: draining (up to ${gateway.config.drainMs} ms)\n`);
-      void gateway.close().then(
+    const { drainMs } = gateway.config;
+    const signals = watchTerminationSignals((signal) =>
+      process.stderr.write(`${signal}: already draining (up to ${drainMs} ms)\n`),
+    );
+    void signals.received
+      .then((signal) => {
+        process.stderr.write(`${signal}: draining (up to ${drainMs} ms)\n`);
+        return gateway.close();
+      })
+      .then(
         () => process.exit(0),
         () => process.exit(1),
       );
-    };
-    process.once("SIGTERM", () => stop("SIGTERM"));
-    process.once("SIGINT", () => stop("SIGINT"));
   }
   const { listen: _listen, ...rest } = gateway;
   return { ...rest, url };

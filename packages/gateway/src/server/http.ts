@@ -6,6 +6,7 @@ import { handleGraphQL } from "./apollo.js";
 import { serveImage, uploadImage } from "./images_routes.js";
 import type { Logger } from "./logger.js";
 import type { Metrics } from "./metrics.js";
+import type { MetricsRefusal } from "./metrics_access.js";
 import { BodyTooLargeError, readBody, sendError, sendJson } from "./respond.js";
 
 /** A route added by the embedder, e.g. the playground page at "/". */
@@ -24,6 +25,8 @@ export interface HttpOptions {
   /** Database and engine checks for /readyz. */
   check: () => Promise<void>;
   draining: () => boolean;
+  /** Who may read /metrics (metrics_access.ts): undefined lets the request through. */
+  metricsAccess: (req: IncomingMessage) => MetricsRefusal | undefined;
 }
 
 const IMAGE_PATH = /^\/images\/([^/]+)$/;
@@ -47,6 +50,9 @@ export function createRequestHandler(options: HttpOptions) {
         return sendJson(res, 200, { status: "ready" });
       }
       if (path === "/metrics") {
+        req.resume();
+        const refused = options.metricsAccess(req);
+        if (refused) return sendError(res, refused.status, refused.code, refused.message);
         const text = await metrics.registry.metrics();
         res.writeHead(200, { "content-type": metrics.registry.contentType });
         res.end(text);
@@ -88,7 +94,7 @@ export function createRequestHandler(options: HttpOptions) {
       }
       const image = IMAGE_PATH.exec(path);
       if (image && (req.method === "GET" || req.method === "HEAD"))
-        return await serveImage(services, req, res, decodeURIComponent(image[1]!));
+        return await serveImage(services, req, res, image[1]!);
       if (path === "/images" && req.method === "POST") return await uploadImage(services, req, res);
       const route = options.routes[path];
       if (route && (req.method === "GET" || req.method === "HEAD")) return await route(req, res);

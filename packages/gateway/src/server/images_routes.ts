@@ -36,13 +36,23 @@ async function owner(services: Services, req: IncomingMessage, res: ServerRespon
   return found;
 }
 
-/** GET /images/:id: the owner's stored (sanitized) bytes; another owner's image is a 404. */
+/**
+ * GET /images/:id (`rawId` as it is in the path, still percent-encoded): the owner's stored
+ * (sanitized) bytes; another owner's image is a 404, a malformed escape a 400.
+ */
 export async function serveImage(
   services: Services,
   req: IncomingMessage,
   res: ServerResponse,
-  id: string,
+  rawId: string,
 ) {
+  let id: string;
+  try {
+    id = decodeURIComponent(rawId);
+  } catch {
+    sendError(res, 400, GatewayErrorCode.BAD_REQUEST, "The image id is not valid percent-encoding");
+    return;
+  }
   const who = await owner(services, req, res);
   if (!who) return;
   const image = await getImageWithData(services.db, who.id, id);

@@ -1,4 +1,5 @@
-import type { Server } from "node:http";
+import type { IncomingMessage, Server } from "node:http";
+import type { Duplex } from "node:stream";
 import {
   type ExecutionArgs,
   GraphQLError,
@@ -9,7 +10,7 @@ import {
   validate,
 } from "graphql";
 import { useServer } from "graphql-ws/use/ws";
-import { WebSocketServer } from "ws";
+import { type WebSocket, WebSocketServer } from "ws";
 import { authenticate } from "../auth.js";
 import type { Limits } from "../config.js";
 import type { Owner } from "../db/schema.js";
@@ -22,6 +23,17 @@ interface SocketState {
   owner?: Owner;
   operations: Set<string>;
 }
+
+/**
+ * Close codes this server sends besides graphql-ws's own (4400-4499); ERRORS.md lists them.
+ * Both are codes graphql-ws clients retry on (with their back-off).
+ */
+export const WsCloseCode = {
+  /** The server is draining (SIGTERM): reconnect, to another instance or after the restart. */
+  SERVICE_RESTART: 1012,
+  /** The key's owner already has `limits.socketsPerOwner` sockets open. */
+  TOO_MANY_SOCKETS: 1013,
+} as const;
 
 export interface WsOptions {
   server: Server;
@@ -41,7 +53,9 @@ export interface WsOptions {
  * not run here, so this applies the same ones itself: auth in onConnect (connectionParams
  * `authorization`, "Bearer <key>" or the bare key; refused: close 4403), the token limit
  * when parsing, graphql-armor's rules when validating, at most `subscriptionsPerSocket`
- * operations at a time, and ws's maxPayload.
+ * operations at a time on a socket and `subscriptionsPerOwner` on all of an owner's
+ * sockets, at most `socketsPerOwner` sockets (close 1013), and ws's maxPayload. While the
+ * server drains, a new socket is closed at once with 1012 (service restart).
  */
 export function attachWebSocket(options: WsOptions) {
   const { services, limits, schema, logger } = options;
@@ -54,22 +68,62 @@ export function attachWebSocket(options: WsOptions) {
     }
     return state;
   };
+  /** The authenticated sockets of each owner. */
+  const byOwner = new Map<string, Set<SocketState>>();
+  const operationsOf = (ownerId: string) => {
+    let n = 0;
+    for (const state of byOwner.get(ownerId) ?? []) n += state.operations.size;
+    return n;
+  };
+  const restarting = (socket: WebSocket) =>
+    socket.close(WsCloseCode.SERVICE_RESTART, "The server is restarting: reconnect");
+  // Upgrades are handled here (noServer), so a socket that arrives during the drain is
+  // closed before graphql-ws sees it, with a code that does not read as a refused key.
   const wss = new WebSocketServer({
-    server: options.server,
+    noServer: true,
     path: options.path,
     maxPayload: limits.wsPayloadBytes,
   });
+  const onUpgrade = (req: IncomingMessage, socket: Duplex, head: Buffer) => {
+    wss.handleUpgrade(req, socket, head, (ws) => {
+      if (!options.accepting()) return restarting(ws);
+      wss.emit("connection", ws, req);
+    });
+  };
+  options.server.on("upgrade", onUpgrade);
   const rules = [...specifiedRules, ...options.validationRules];
   const log = (e: unknown) => logger.error({ err: e }, "unexpected error (ws)");
   const disposable = useServer(
     {
       schema,
       onConnect: async (ctx) => {
-        if (!options.accepting()) return false;
+        // graphql-ws closes with 4403 on false; a socket closed first keeps its own code.
+        if (!options.accepting()) {
+          restarting(ctx.extra.socket);
+          return false;
+        }
         const owner = await authenticate(services.db, ctx.connectionParams?.authorization);
         if (!owner) return false;
-        stateOf(ctx.extra).owner = owner;
+        const sockets = byOwner.get(owner.id) ?? new Set();
+        if (sockets.size >= limits.socketsPerOwner) {
+          ctx.extra.socket.close(
+            WsCloseCode.TOO_MANY_SOCKETS,
+            `At most ${limits.socketsPerOwner} WebSockets at once per owner (all its keys)`,
+          );
+          return false;
+        }
+        const state = stateOf(ctx.extra);
+        state.owner = owner;
+        sockets.add(state);
+        byOwner.set(owner.id, sockets);
         return true;
+      },
+      onClose: (ctx) => {
+        const state = states.get(ctx.extra);
+        if (!state?.owner) return;
+        const sockets = byOwner.get(state.owner.id);
+        sockets?.delete(state);
+        if (sockets?.size === 0) byOwner.delete(state.owner.id);
       },
       onSubscribe: (ctx, id, payload) => {
         const state = stateOf(ctx.extra);
@@ -84,6 +138,14 @@ export function attachWebSocket(options: WsOptions) {
             new GraphQLError(`At most ${limits.subscriptionsPerSocket} operations per socket`, {
               extensions: { code: GatewayErrorCode.TOO_MANY_SUBSCRIPTIONS },
             }),
+          ];
+        }
+        if (operationsOf(state.owner.id) >= limits.subscriptionsPerOwner) {
+          return [
+            new GraphQLError(
+              `At most ${limits.subscriptionsPerOwner} operations at once per owner, on all its sockets`,
+              { extensions: { code: GatewayErrorCode.TOO_MANY_SUBSCRIPTIONS } },
+            ),
           ];
         }
         let document: ExecutionArgs["document"];
@@ -119,7 +181,11 @@ export function attachWebSocket(options: WsOptions) {
         result.errors
           ? { ...result, errors: result.errors.map((e) => formatGraphQLError(e, log)) }
           : undefined,
-      onError: (_ctx, _id, _payload, errors) => errors.map((e) => formatGraphQLError(e, log)),
+      onError: (ctx, id, _payload, errors) => {
+        // An operation that fails ends without onComplete.
+        stateOf(ctx.extra).operations.delete(id);
+        return errors.map((e) => formatGraphQLError(e, log));
+      },
       onComplete: (ctx, id) => {
         stateOf(ctx.extra).operations.delete(id);
       },
@@ -130,6 +196,7 @@ export function attachWebSocket(options: WsOptions) {
     wss,
     /** Closes every socket (1001 going away) and stops the server. */
     async close() {
+      options.server.off("upgrade", onUpgrade);
       await disposable.dispose();
       await new Promise<void>((resolve) => wss.close(() => resolve()));
     },

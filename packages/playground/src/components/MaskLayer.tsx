@@ -1,9 +1,8 @@
+import { type RleMask, rleDecodeRowMajor, rleFromMask } from "@padt/mask";
 import { useEffect, useRef } from "react";
-import { decodeMask, type RleMask } from "../lib/rle.js";
-import type { VisualRef } from "../lib/types.js";
 
 /** The focused ref's mask, decoded from its RLE, stretched over the displayed image. */
-export function MaskLayer({ mask }: { mask: NonNullable<VisualRef["mask"]> }) {
+export function MaskLayer({ mask }: { mask: RleMask }) {
   const canvas = useRef<HTMLCanvasElement>(null);
   useEffect(() => {
     if (canvas.current) paintMask(canvas.current, mask, [255, 64, 160, 110]);
@@ -21,7 +20,7 @@ function paintMask(
   canvas.height = mask.height;
   const ctx = canvas.getContext("2d");
   if (!ctx) return;
-  const bits = decodeMask(mask);
+  const bits = rleDecodeRowMajor(rleFromMask(mask));
   const image = ctx.createImageData(mask.width, mask.height);
   for (let p = 0; p < bits.length; p++) {
     if (!bits[p]) continue;

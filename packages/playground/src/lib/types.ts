@@ -1,3 +1,5 @@
+import type { RleMask } from "@padt/mask";
+
 export interface TaskInfo {
   name: string;
   description: string;
@@ -30,7 +32,7 @@ export interface VisualRef {
   decoded: boolean;
   score: number | null;
   box: Box | null;
-  mask: { width: number; height: number; counts: string; area: number } | null;
+  mask: RleMask | null;
   image: { id: string };
 }
 

@@ -3,8 +3,10 @@
  * vocabulary; each run of visual reference tokens is decoded into box, mask and score as
  * soon as it closes. Runs inside a model worker (every graph call blocks its thread).
  */
+import { rleEncode, rleToMask } from "@padt/mask";
 import type { TensorData } from "../../backend/ort.js";
 import { PadtError, PadtErrorCode } from "../../errors.js";
+import { resolveDecoding } from "../../generation/decoding.js";
 import { createSampler } from "../../generation/sampling.js";
 import type {
   ChatTurn,
@@ -14,7 +16,6 @@ import type {
   GenerationEvent,
 } from "../../generation/types.js";
 import { type OpenObject, VrtTracker } from "../../generation/vrt_tracker.js";
-import { rleEncode, rleToMask } from "../../mask/index.js";
 import { encodeChatPrompt } from "../../text/chat_template.js";
 import { StreamingDetokenizer } from "../../text/detokenizer.js";
 import type { EncodedImage, PadtModel } from "./model.js";
@@ -49,6 +50,18 @@ function concat(parts: readonly Float32Array[]): Float32Array {
   return out;
 }
 
+/** The prompt's ids; `units`: each image's merge units (its tokens and its VRT rows). */
+export function promptIds(
+  model: Pick<PadtModel, "manifest" | "tokenizer" | "template">,
+  turns: readonly ChatTurn[],
+  units: readonly number[],
+): Int32Array {
+  return encodeChatPrompt(model.tokenizer, model.template, turns, {
+    imageTokenCounts: units,
+    vrt: { textRows: model.manifest.llm.vocab_rows, patchCounts: units },
+  }).ids;
+}
+
 export async function* generatePadt(
   model: PadtModel,
   turns: readonly ChatTurn[],
@@ -67,13 +80,10 @@ export async function* generatePadt(
       `maxNewTokens must be a positive integer (got ${maxNewTokens})`,
     );
   }
-  const sample = createSampler(options);
+  const sample = createSampler(resolveDecoding(options, manifest.generation));
   const patchCounts = images.map((i) => i.encoded.units);
   const prototypes = concat(images.map((i) => i.encoded.prototypes));
-  const { ids } = encodeChatPrompt(tokenizer, model.template, turns, {
-    imageTokenCounts: patchCounts,
-    vrt: { textRows: V, patchCounts },
-  });
+  const ids = promptIds(model, turns, patchCounts);
   if (ids.length + maxNewTokens > limits.maxContextTokens) {
     throw new PadtError(
       PadtErrorCode.PROMPT_TOO_LONG,
@@ -105,6 +115,11 @@ export async function* generatePadt(
   }
   let out = await model.step(embeds, positions, ids.length, model.emptyPast(), prototypes, bias);
   const prefillMs = performance.now() - started;
+  // The reference's rule, for imported checkpoints that ask for it: an object that starts the
+  // answer takes every prompt row in place of its first VRT's state (docs/decisions.md).
+  const prefillRows = manifest.first_vrt_features === "all_prompt_rows" ? out.hidden : null;
+  // Every id of the sequence so far (prompt, image pads, VRTs): the repetition penalty's.
+  const seen = new Set<number>(ids);
 
   const stops = new Set(special.eos);
   const detokenizer = new StreamingDetokenizer(tokenizer, { vrtStart: V });
@@ -122,7 +137,11 @@ export async function* generatePadt(
   const decodeObject = async (object: OpenObject): Promise<DecodedObject> => {
     const t0 = performance.now();
     const image = images[object.image] as ConversationImage;
-    const features = concat(object.steps.map((s) => vrtFeatures.get(s) as Float32Array));
+    const features = concat(
+      object.steps.map((s) =>
+        s === 0 && prefillRows ? prefillRows : (vrtFeatures.get(s) as Float32Array),
+      ),
+    );
     const result = await model.decode([features], image.encoded);
     const { h, w } = image.encoded.grid;
     const binary = maskFromLogits(
@@ -149,7 +168,8 @@ export async function* generatePadt(
       finishReason = "cancelled";
       break;
     }
-    const token = sample(out.logits);
+    const token = sample(out.logits, seen);
+    seen.add(token);
     const step = generated++;
     if (stops.has(token)) {
       finishReason = "stop";

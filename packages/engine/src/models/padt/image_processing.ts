@@ -8,6 +8,8 @@ import { resizeRgb } from "../../image/resize.js";
 import type { RgbImage } from "../../image/types.js";
 import { LruCache } from "../../utils/lru.js";
 import {
+  capLongSide,
+  capLongSideSize,
   checkAspectRatio,
   demoPreResize,
   demoPreResizeSizes,
@@ -30,6 +32,11 @@ export interface ImageProcessorConfig extends SmartResizeOptions {
   readonly std: readonly [number, number, number];
   /** The PaDT demo's pre-resize of the long side (see pre_resize.ts); null skips it. */
   readonly longSide: number | null;
+  /**
+   * The largest long side the vision tower takes (the bundle's `max_long_side`): larger images
+   * are resized down to it before smart_resize. null: no cap (the stock processor).
+   */
+  readonly maxLongSide: number | null;
 }
 
 export const QWEN2_5_VL_IMAGE_PROCESSOR: ImageProcessorConfig = Object.freeze<ImageProcessorConfig>(
@@ -44,6 +51,8 @@ export const QWEN2_5_VL_IMAGE_PROCESSOR: ImageProcessorConfig = Object.freeze<Im
     std: [0.26862954, 0.26130258, 0.27577711],
     // The decoder was trained at COCO scale: the PaDT demo resizes the long side to 644 px.
     longSide: 644,
+    // The stock processor has no cap; the engine always sets the bundle's.
+    maxLongSide: null,
   },
 );
 
@@ -149,10 +158,43 @@ export function resolveImageProcessorConfig(
   if (config.factor !== config.patchSize * config.mergeSize) {
     throw new RangeError(`factor ${config.factor} must equal patchSize * mergeSize`);
   }
-  if (config.longSide !== null && !(Number.isInteger(config.longSide) && config.longSide > 0)) {
-    throw new RangeError(`longSide must be a positive integer or null, got ${config.longSide}`);
+  for (const key of ["longSide", "maxLongSide"] as const) {
+    const value = config[key];
+    if (value !== null && !(Number.isInteger(value) && value > 0)) {
+      throw new RangeError(`${key} must be a positive integer or null, got ${value}`);
+    }
   }
   return config;
+}
+
+/**
+ * Sizes [height, width] before smart_resize: the demo's pre-resize then the cap, or (no
+ * pre-resize) the cap then the eval scripts' 28 px minimum, so that a thin image is enlarged
+ * after it was capped and not capped below 28 px.
+ */
+function preResizeSizes(
+  height: number,
+  width: number,
+  config: ImageProcessorConfig,
+): [number, number] {
+  const cap = (h: number, w: number) =>
+    config.maxLongSide === null
+      ? ([h, w] as [number, number])
+      : capLongSideSize(h, w, config.maxLongSide);
+  if (config.longSide !== null) {
+    const [h, w] = demoPreResizeSizes(height, width, config.longSide).final;
+    return cap(h, w);
+  }
+  const [h, w] = cap(height, width);
+  return enlargeToMinSideSize(h, w);
+}
+
+/** The pixels of preResizeSizes. */
+function preResize(image: RgbImage, config: ImageProcessorConfig): RgbImage {
+  const cap = (i: RgbImage) =>
+    config.maxLongSide === null ? i : capLongSide(i, config.maxLongSide);
+  if (config.longSide !== null) return cap(demoPreResize(image, config.longSide));
+  return enlargeToMinSide(cap(image));
 }
 
 /**
@@ -165,10 +207,7 @@ export function modelInputSize(
   overrides: Partial<ImageProcessorConfig> = {},
 ): { height: number; width: number; gridHeight: number; gridWidth: number } {
   const config = resolveImageProcessorConfig(overrides);
-  const [h0, w0] =
-    config.longSide === null
-      ? enlargeToMinSideSize(height, width)
-      : demoPreResizeSizes(height, width, config.longSide).final;
+  const [h0, w0] = preResizeSizes(height, width, config);
   const [h, w] = smartResize(h0, w0, config);
   return { height: h, width: w, gridHeight: h / config.factor, gridWidth: w / config.factor };
 }
@@ -179,8 +218,7 @@ export function preprocessImage(
   overrides: Partial<ImageProcessorConfig> = {},
 ): PreprocessedImage {
   const config = resolveImageProcessorConfig(overrides);
-  const source =
-    config.longSide === null ? enlargeToMinSide(image) : demoPreResize(image, config.longSide);
+  const source = preResize(image, config);
   const [height, width] = smartResize(source.height, source.width, config);
   const resized = resizeRgb(source, width, height, "bicubic");
   return {

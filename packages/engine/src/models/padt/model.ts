@@ -46,6 +46,8 @@ export interface StepOutput {
   logits: Float32Array;
   /** Final-norm hidden state of the last position [D]. */
   lastHidden: Float32Array;
+  /** Final-norm hidden states of every position of the call [L, D]. */
+  hidden: Float32Array;
   present: TensorData[];
 }
 
@@ -210,6 +212,7 @@ export class PadtModel {
     return {
       logits: float32(out.logits, "logits"),
       lastHidden: hidden.slice((length - 1) * d, length * d),
+      hidden,
       present,
     };
   }

@@ -12,6 +12,12 @@
  * eval/evaluation_scripts and training (longSide null): no resize, except that an image with
  * a side under 28 px has its shorter side enlarged to 28 (LANCZOS, int() truncation), since
  * the transformers 4.50 processor refuses such images.
+ *
+ * Ours, after either: the bundle's cap on the long side (`max_long_side`, the largest input the
+ * vision tower was trained or validated at). The tower's attention is dense within full-attention
+ * blocks, so its memory grows with the square of the patch count: a 3000x2000 photo at the
+ * processor's own 12.8 MP bound is about 30,000 patches and tens of GB. A larger image is
+ * resized down to the cap (LANCZOS, the pre-resize filter), then processed as any other.
  */
 import { PadtError, PadtErrorCode } from "../../errors.js";
 import { resizeRgb } from "../../image/resize.js";
@@ -88,6 +94,26 @@ export function enlargeToMinSideSize(height: number, width: number): [number, nu
 /** The eval scripts' rule for images with a side under 28 px. */
 export function enlargeToMinSide(image: RgbImage): RgbImage {
   const [height, width] = enlargeToMinSideSize(image.height, image.width);
+  if (height === image.height && width === image.width) return image;
+  return resizeRgb(image, width, height, "lanczos");
+}
+
+/**
+ * Size [height, width] under the cap on the long side: unchanged when it fits, else each side
+ * `floor(side * cap / long side)` in integer arithmetic (so the long side is exactly the cap;
+ * Python: `side * cap // long`), but never below min(side, 28): a thin image keeps the 28 px
+ * the processor needs and stays as thin as it was.
+ */
+export function capLongSideSize(height: number, width: number, cap: number): [number, number] {
+  const long = Math.max(height, width);
+  if (long <= cap) return [height, width];
+  const side = (s: number) => Math.max(Math.min(s, FACTOR), Math.floor((s * cap) / long));
+  return [side(height), side(width)];
+}
+
+/** Resizes an image whose long side exceeds `cap` down to it (see capLongSideSize). */
+export function capLongSide(image: RgbImage, cap: number): RgbImage {
+  const [height, width] = capLongSideSize(image.height, image.width, cap);
   if (height === image.height && width === image.width) return image;
   return resizeRgb(image, width, height, "lanczos");
 }

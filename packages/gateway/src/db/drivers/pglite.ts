@@ -5,6 +5,7 @@ import { drizzle } from "drizzle-orm/pglite";
 import { migrate } from "drizzle-orm/pglite/migrator";
 import type { DatabaseHandle } from "../database.js";
 import * as schema from "../schema.js";
+import { lockDataDir } from "./dir_lock.js";
 
 export interface PgliteOptions {
   /** A data directory (created if absent), or an open instance (tests); neither: in memory. */
@@ -15,8 +16,8 @@ export interface PgliteOptions {
 
 /**
  * PGlite is one connection, so an advisory lock taken twice on it is simply re-entered.
- * Callers in this process queue here instead; a data directory cannot be opened by two
- * processes at once, so no one else can be waiting.
+ * Callers in this process queue here instead; a data directory is locked to one process
+ * (dir_lock.ts), so no one else can be waiting.
  */
 const queues = new WeakMap<PGlite, Promise<unknown>>();
 
@@ -62,8 +63,16 @@ export async function openPglite(options: PgliteOptions = {}): Promise<DatabaseH
   const owned = !options.client;
   // PGlite creates its own folder but not the ones above it (a fresh --data-dir).
   if (!options.client && options.dataDir) mkdirSync(options.dataDir, { recursive: true });
-  const client = options.client ?? new PGlite(options.dataDir);
-  await client.waitReady;
+  // Held until close (or exit): PGlite does not lock its directory itself.
+  const lock = !options.client && options.dataDir ? lockDataDir(options.dataDir) : undefined;
+  let client: PGlite;
+  try {
+    client = options.client ?? new PGlite(options.dataDir);
+    await client.waitReady;
+  } catch (error) {
+    lock?.release();
+    throw error;
+  }
   const db = drizzle({ client: yieldingClient(client), schema, logger: options.logger });
   return {
     kind: "pglite",
@@ -72,7 +81,11 @@ export async function openPglite(options: PgliteOptions = {}): Promise<DatabaseH
       serialize(client, () => fn({ db, migrate: (c) => migrate(db, c) })),
     // An instance handed in belongs to the caller, who closes it.
     close: async () => {
-      if (owned) await client.close();
+      try {
+        if (owned && !client.closed) await client.close();
+      } finally {
+        lock?.release();
+      }
     },
   };
 }

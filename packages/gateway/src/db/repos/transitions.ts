@@ -1,7 +1,13 @@
 import type { Usage } from "@padt/engine";
 import { and, eq, inArray, sql } from "drizzle-orm";
 import type { Database } from "../database.js";
-import { type Message, type MessageEvent, type MessagePart, messages } from "../schema.js";
+import {
+  type Message,
+  type MessageEvent,
+  type MessageMetadata,
+  type MessagePart,
+  messages,
+} from "../schema.js";
 import { insertEvent } from "./events.js";
 import { assertMessageId, refuseChange, UNFINISHED_STATUSES } from "./messages.js";
 import { insertParts, type PartInput } from "./parts.js";
@@ -49,7 +55,7 @@ export async function renewLease(
 }
 
 /** How a generation ended, with the parts of the answer as far as it got. */
-export type Outcome =
+export type Outcome = (
   | { status: "complete"; parts: readonly PartInput[]; result?: unknown; usage?: Usage | null }
   | {
       status: "failed";
@@ -57,7 +63,8 @@ export type Outcome =
       parts?: readonly PartInput[];
       usage?: Usage | null;
     }
-  | { status: "cancelled"; parts?: readonly PartInput[]; usage?: Usage | null };
+  | { status: "cancelled"; parts?: readonly PartInput[]; usage?: Usage | null }
+) & { metadata?: MessageMetadata | null };
 
 function terminalEvent(outcome: Outcome) {
   switch (outcome.status) {
@@ -95,6 +102,7 @@ export async function finishMessage(
         errorCode: outcome.status === "failed" ? outcome.error.code : null,
         errorMessage: outcome.status === "failed" ? outcome.error.message : null,
         usage: outcome.usage ?? null,
+        metadata: outcome.metadata ?? null,
         completedAt: sql`now()`,
         leaseUntil: null,
         lastSeq: sql`${messages.lastSeq} + 1`,

@@ -1,4 +1,8 @@
-import { type SendMessageInput, validateMessage } from "../../conversation/validate.js";
+import {
+  checkStorable,
+  type SendMessageInput,
+  validateMessage,
+} from "../../conversation/validate.js";
 import { DbError, DbErrorCode } from "../../db/errors.js";
 import { insertExchange } from "../../db/repos/exchange.js";
 import { getMessage, isFinished } from "../../db/repos/messages.js";
@@ -15,6 +19,7 @@ function checkTitle(title: string | null | undefined): string | null {
       GatewayErrorCode.TEXT_TOO_LONG,
       `a title has at most ${MAX_TITLE} characters`,
     );
+  checkStorable(title, "title");
   return title ?? null;
 }
 

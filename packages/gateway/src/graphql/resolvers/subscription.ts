@@ -5,23 +5,44 @@ import { DbError, DbErrorCode } from "../../db/errors.js";
 import { listEvents } from "../../db/repos/events.js";
 import { getMessage, isFinished } from "../../db/repos/messages.js";
 import { getSession } from "../../db/repos/sessions.js";
-import type { MessageEvent } from "../../db/schema.js";
+import type { Message, MessageEvent, MessageStatus } from "../../db/schema.js";
 import { closable, LiveQueue } from "../../live.js";
 import type { Context } from "../context.js";
 
 const REPLAY_BATCH = 500;
 
 /**
+ * A stream event; a terminal one also carries its message as the stream last saw it, which
+ * its `message` field falls back to when the message is deleted (its session was) before
+ * the field resolves.
+ */
+export type StreamEvent = MessageEvent & { known?: Message };
+
+const FINAL_STATUS: Partial<Record<MessageEvent["type"], MessageStatus>> = {
+  completed: "complete",
+  failed: "failed",
+  cancelled: "cancelled",
+  interrupted: "interrupted",
+};
+
+function withKnown(row: MessageEvent, message: Message): StreamEvent {
+  const status = FINAL_STATUS[row.type];
+  return status ? { ...row, known: { ...message, status, lastSeq: row.seq } } : row;
+}
+
+/**
  * messageEvents: the events after `afterSeq` from the database, then live ones. The wake-up
  * subscription is taken BEFORE the first read, so an event committed between the read and
  * the wait still wakes us; every read starts after the last seq sent, so nothing repeats.
- * Ends after the terminal event (or at once for a finished message with nothing left).
+ * Ends after the terminal event (or at once for a finished message with nothing left). A
+ * message deleted meanwhile (deleteSession cancels its answers first) ends the stream with
+ * MessageCancelled, never a NOT_FOUND error.
  */
 export async function messageEventStream(
   ctx: Context,
   messageId: string,
   afterSeq: number,
-): Promise<AsyncIterableIterator<MessageEvent>> {
+): Promise<AsyncIterableIterator<StreamEvent>> {
   const { db, bus, runner } = ctx.services;
   const ownerId = ctx.owner.id;
   const message = await getMessage(db, ownerId, messageId);
@@ -29,23 +50,30 @@ export async function messageEventStream(
   const live = new LiveQueue(bus.messages, message.id);
   runner.subscriberJoined(message.id);
   bus.openMessageStreams += 1;
-  async function* events(): AsyncGenerator<MessageEvent, void, undefined> {
+  let known: Message = message;
+  async function* events(): AsyncGenerator<StreamEvent, void, undefined> {
     let seq = Math.max(0, afterSeq);
     while (!live.closed) {
       live.drain();
-      const rows = await listEvents(db, ownerId, message!.id, {
+      const rows = await listEvents(db, ownerId, known.id, {
         afterSeq: seq,
         limit: REPLAY_BATCH,
       });
       for (const row of rows) {
         seq = row.seq;
-        yield row;
+        yield withKnown(row, known);
         if (TERMINAL_EVENTS.has(row.type)) return;
       }
       if (rows.length === REPLAY_BATCH) continue;
       if (rows.length === 0) {
-        const now = await getMessage(db, ownerId, message!.id);
-        if (!now || (isFinished(now.status) && now.lastSeq <= seq)) return;
+        const now = await getMessage(db, ownerId, known.id);
+        if (!now) {
+          // Deleted, events and all, before this subscriber read its end.
+          yield deletedEnd(known, seq);
+          return;
+        }
+        known = now;
+        if (isFinished(now.status) && now.lastSeq <= seq) return;
       }
       await live.wait();
     }
@@ -55,6 +83,18 @@ export async function messageEventStream(
     bus.openMessageStreams -= 1;
     runner.subscriberLeft(message.id);
   });
+}
+
+/** The MessageCancelled that ends the stream of a message deleted before it finished. */
+function deletedEnd(message: Message, seq: number): StreamEvent {
+  const row: MessageEvent = {
+    messageId: message.id,
+    seq: seq + 1,
+    type: "cancelled",
+    payload: {},
+    createdAt: new Date(),
+  };
+  return withKnown(row, message);
 }
 
 export async function sessionEventStream(
@@ -84,8 +124,8 @@ const EVENT_TYPES: Record<MessageEvent["type"], string> = {
   interrupted: "MessageFailed",
 };
 
-async function messageOf(e: MessageEvent, ctx: Context) {
-  const message = await ctx.loaders.messageById.load(e.messageId);
+async function messageOf(e: StreamEvent, ctx: Context) {
+  const message = (await ctx.loaders.messageById.load(e.messageId)) ?? e.known;
   if (!message) throw new DbError(DbErrorCode.NOT_FOUND, "Message not found");
   return message;
 }
@@ -98,7 +138,7 @@ export const subscriptionResolvers = {
         args: { messageId: string; afterSeq?: number | null },
         ctx: Context,
       ) => messageEventStream(ctx, args.messageId, args.afterSeq ?? 0),
-      resolve: (event: MessageEvent) => event,
+      resolve: (event: StreamEvent) => event,
     },
     sessionEvents: {
       subscribe: (_: unknown, args: { sessionId: string }, ctx: Context) =>
@@ -120,8 +160,8 @@ export const subscriptionResolvers = {
       return { messageId: e.messageId, index: ref.index, data: ref };
     },
   },
-  MessageCompleted: { message: (e: MessageEvent, _: unknown, ctx: Context) => messageOf(e, ctx) },
-  MessageCancelled: { message: (e: MessageEvent, _: unknown, ctx: Context) => messageOf(e, ctx) },
+  MessageCompleted: { message: (e: StreamEvent, _: unknown, ctx: Context) => messageOf(e, ctx) },
+  MessageCancelled: { message: (e: StreamEvent, _: unknown, ctx: Context) => messageOf(e, ctx) },
   MessageFailed: {
     error: (e: MessageEvent) =>
       e.type === "interrupted"

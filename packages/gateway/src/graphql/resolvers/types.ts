@@ -110,6 +110,7 @@ export const typeResolvers = {
     error: (m: Message) =>
       m.errorCode ? { code: m.errorCode, message: m.errorMessage ?? m.errorCode } : null,
     usage: (m: Message) => m.usage ?? null,
+    historyTrim: (m: Message) => m.metadata?.historyTrim ?? null,
   },
   Image: {
     url: (i: ImageMeta) => `/images/${i.id}`,

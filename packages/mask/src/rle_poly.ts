@@ -4,7 +4,8 @@
  * column crossings are turned into runs. C's int casts are reproduced: truncation toward
  * zero, and INT_MIN for NaN (a repeated vertex) as x86 gives it.
  */
-import type { BboxXywh, Rle } from "./rle.js";
+import type { BboxXywh } from "./box.js";
+import type { Rle } from "./rle.js";
 
 const SCALE = 5;
 

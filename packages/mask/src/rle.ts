@@ -5,6 +5,7 @@
  * element x * h + y. `counts` alternates background and foreground run lengths, starting
  * with background (a mask whose first pixel is set starts with a 0 count).
  */
+import type { BboxXywh } from "./box.js";
 
 /** Uncompressed RLE: what maskApi.c calls `RLE`. */
 export interface Rle {
@@ -12,9 +13,6 @@ export interface Rle {
   width: number;
   counts: number[];
 }
-
-/** A box as COCO writes it: [x, y, width, height]. */
-export type BboxXywh = [number, number, number, number];
 
 function checkSize(length: number, height: number, width: number): void {
   if (!Number.isInteger(height) || !Number.isInteger(width) || height < 0 || width < 0) {

@@ -1,5 +1,6 @@
-/** Set operations on RLEs with pycocotools' semantics (maskApi.c rleMerge, rleIou, bbIou). */
-import { type BboxXywh, type Rle, rleArea, rleToBbox } from "./rle.js";
+/** Set operations on RLEs with pycocotools' semantics (maskApi.c rleMerge, rleIou). */
+import { bboxIou } from "./box.js";
+import { type Rle, rleArea, rleToBbox } from "./rle.js";
 
 function mergeTwo(a: readonly number[], b: readonly number[], intersect: boolean): number[] {
   const out: number[] = [];
@@ -94,28 +95,6 @@ export function rleIntersectionUnion(a: Rle, b: Rle): { intersection: number; un
     ct += cb;
   }
   return { intersection, union };
-}
-
-/**
- * Box IoU matrix, indexed [detection][groundTruth], boxes [x, y, w, h] (pycocotools `iou` on
- * boxes). For a crowd ground truth the union is the detection's area alone.
- */
-export function bboxIou(
-  dt: readonly BboxXywh[],
-  gt: readonly BboxXywh[],
-  iscrowd: readonly boolean[] = [],
-): number[][] {
-  return dt.map((d) => {
-    const da = d[2] * d[3];
-    return gt.map((g, j) => {
-      const w = Math.min(d[2] + d[0], g[2] + g[0]) - Math.max(d[0], g[0]);
-      if (w <= 0) return 0;
-      const h = Math.min(d[3] + d[1], g[3] + g[1]) - Math.max(d[1], g[1]);
-      if (h <= 0) return 0;
-      const i = w * h;
-      return i / (iscrowd[j] ? da : da + g[2] * g[3] - i);
-    });
-  });
 }
 
 /**

@@ -1,5 +1,5 @@
+export { type BboxXywh, bboxIou, bboxPairIou } from "./box.js";
 export {
-  type BboxXywh,
   type Rle,
   rleArea,
   rleDecode,
@@ -8,8 +8,8 @@ export {
   rleEncodeRowMajor,
   rleToBbox,
 } from "./rle.js";
-export { rleFromMask, rleToMask } from "./rle_mask.js";
-export { bboxIou, rleIntersectionUnion, rleIou, rleMerge } from "./rle_ops.js";
+export { type RleMask, rleFromMask, rleToMask } from "./rle_mask.js";
+export { rleIntersectionUnion, rleIou, rleMerge } from "./rle_ops.js";
 export { rleFromBbox, rleFromPolygon } from "./rle_poly.js";
 export {
   type CocoRle,

@@ -3,6 +3,7 @@ import { inflateSync } from "node:zlib";
 import { describe, expect, it } from "vitest";
 import {
   bboxIou,
+  bboxPairIou,
   countsFromString,
   countsToString,
   type Rle,
@@ -20,7 +21,7 @@ import {
   rleToBbox,
   rleToCoco,
   rleToMask,
-} from "../src/mask/index.js";
+} from "../src/index.js";
 
 interface MaskCase {
   height: number;
@@ -129,6 +130,14 @@ describe("COCO RLE equals pycocotools 2.0.8", () => {
     }
   });
 
+  it("gives 0 box IoU for touching, empty and NaN boxes", () => {
+    expect(bboxPairIou([0, 0, 2, 2], [2, 0, 2, 2])).toBe(0);
+    expect(bboxPairIou([1, 1, 0, 0], [1, 1, 0, 0])).toBe(0);
+    expect(bboxPairIou([0, 0, Number.NaN, 2], [0, 0, 2, 2])).toBe(0);
+    expect(bboxPairIou([0, 0, 2, 2], [1, 0, 2, 2])).toBeCloseTo(2 / 6, 15);
+    expect(bboxPairIou([0, 0, 2, 2], [1, 0, 2, 2], true)).toBe(0.5);
+  });
+
   it(`rasterises ${fixture.polygons.length} polygons (parts and merged) as frPyObjects`, () => {
     for (const c of fixture.polygons) {
       const parts = c.polygons.map((p) => rleFromPolygon(p, c.height, c.width));
@@ -155,6 +164,21 @@ describe("RLE helpers", () => {
     const mask = rleToMask(rle);
     expect(mask.area).toBe(rleArea(rle));
     expect(rleFromMask(mask)).toEqual(rle);
+  });
+
+  it("decodes an RleMask back to the row-major pixels it was made from (the playground's path)", () => {
+    const [height, width] = [37, 53];
+    let seed = 7;
+    const pixels = Uint8Array.from({ length: height * width }, (_, i) => {
+      seed = (seed * 1103515245 + 12345) % 2 ** 31;
+      // Blobs with long runs (large counts exercise the multi-char and delta encodings) and noise.
+      return (i % width > 10 && i % width < 40 && i > 300) || seed % 17 === 0 ? 1 : 0;
+    });
+    const cases = [pixels, new Uint8Array(height * width), new Uint8Array(height * width).fill(1)];
+    for (const m of cases) {
+      const { counts } = rleToMask(rleEncodeRowMajor(m, height, width));
+      expect(rleDecodeRowMajor(rleFromMask({ height, width, counts }))).toEqual(m);
+    }
   });
 
   it("rejects a mask of the wrong length and malformed strings", () => {
