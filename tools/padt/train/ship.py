@@ -187,14 +187,28 @@ engine must reproduce it (`packages/engine/test/engine-parity.test.ts`).
 
 
 def ship(
-    run_dir: Path, out: Path, fixtures: Path, eval_json: Path | None = None, count: int = 100
+    run_dir: Path,
+    out: Path,
+    fixtures: Path,
+    eval_json: Path | None = None,
+    count: int = 100,
+    seed: int = 0,
+    checkpoint_name: str | None = None,
 ) -> dict:
+    """`checkpoint_name`: the run's checkpoint to ship, by default its best validated one
+    (`best/`, see padt.train.validation) when it has one, else its latest (`model/`).
+    `seed`: the test split's seed (choose one never used, after training)."""
     import torch
 
     from ..checkpoint import load_padt
 
-    checkpoint = run_dir / "model"
-    result = json.loads(eval_json.read_text()) if eval_json else evaluate(checkpoint, count=count)
+    default = "best" if (run_dir / "best").is_dir() else "model"
+    checkpoint = run_dir / (checkpoint_name or default)
+    result = (
+        json.loads(eval_json.read_text())
+        if eval_json
+        else evaluate(checkpoint, count=count, seed=seed)
+    )
     exported = export_bundle(checkpoint, out, dtype="fp32", force=True, model_name=out.name)
     size = sum(f["bytes"] for f in exported.files)
     if size > MAX_BUNDLE_BYTES:
@@ -220,8 +234,10 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--fixtures", type=Path, required=True)
     p.add_argument("--eval", type=Path, help="evaluate's JSON for this checkpoint")
     p.add_argument("--count", type=int, default=100, help="test images to evaluate on")
+    p.add_argument("--seed", type=int, default=0, help="the test split's seed")
+    p.add_argument("--checkpoint", help="best or model (default: best when the run has one)")
     args = p.parse_args(argv)
-    ship(args.run_dir, args.out, args.fixtures, args.eval, args.count)
+    ship(args.run_dir, args.out, args.fixtures, args.eval, args.count, args.seed, args.checkpoint)
     print(args.out / CARD)
     return 0
 
