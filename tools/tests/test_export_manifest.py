@@ -118,3 +118,18 @@ def test_generation_settings_transformers_would_refuse_fail_first(tmp_path, caps
     assert main(["export", str(ckpt), str(out)]) == 2
     assert "ManifestSettingError" in capsys.readouterr().err
     assert not out.exists()
+
+
+def test_capabilities_default_to_padt_pro_and_follow_the_config():
+    from types import SimpleNamespace
+
+    from padt.export.manifest import CAPABILITIES_KEY, ManifestSettingError, capabilities
+
+    assert capabilities(SimpleNamespace()) == {
+        "tasks": ["rec", "res", "ovd", "ric"],
+        "free_chat": True,
+    }
+    shapes = SimpleNamespace(**{CAPABILITIES_KEY: {"tasks": ["rec"], "free_chat": False}})
+    assert capabilities(shapes) == {"tasks": ["rec"], "free_chat": False}
+    with pytest.raises(ManifestSettingError):
+        capabilities(SimpleNamespace(**{CAPABILITIES_KEY: {"tasks": "rec", "free_chat": False}}))

@@ -154,6 +154,7 @@ def export_bundle(
         "special_tokens": manifest.special_tokens(tokenizer),
         "image_processor": manifest.image_processor(checkpoint_dir, model.config, max_long_side),
         "generation": generation,
+        "capabilities": manifest.capabilities(model.config),
         "weights_file": writer.WEIGHTS_FILE,
         "graphs": graphs,
     }

@@ -31,7 +31,7 @@ from ..modeling import PadtForConditionalGeneration
 from ..processing import QWEN_IMAGE_SETTINGS, make_processor
 from ..train.shapes_model import PRE_RESIZE_KEY
 from .generation import TRANSFORMERS_DEFAULTS
-from .manifest import MAX_LONG_SIDE_KEY
+from .manifest import CAPABILITIES_KEY, MAX_LONG_SIDE_KEY
 
 PREFIX = "padt."
 # Config ids by token; the manifest lists only those the engine needs, the tokenizer has all.
@@ -120,6 +120,8 @@ def config_from_manifest(manifest: dict, weights: dict[str, np.ndarray], tokeniz
     # The bundle's cap on the vision input, so that exporting the checkpoint again keeps it.
     if manifest["image_processor"].get("max_long_side"):
         setattr(config, MAX_LONG_SIDE_KEY, manifest["image_processor"]["max_long_side"])
+    if "capabilities" in manifest:
+        setattr(config, CAPABILITIES_KEY, manifest["capabilities"])
     return config
 
 

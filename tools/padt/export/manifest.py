@@ -97,6 +97,23 @@ class ManifestSettingError(ValueError):
     """A bundle setting given to the exporter that the engine could not honour."""
 
 
+# What the model is for, so the gateway's `tasks` query and the playground can say so: our
+# Shapes models record theirs in config.json under CAPABILITIES_KEY; a checkpoint without it
+# is taken for PaDT Pro (the paper's four tasks, and free chat from its Qwen2.5-VL base).
+CAPABILITIES_KEY = "padt_capabilities"
+DEFAULT_CAPABILITIES = {"tasks": ["rec", "res", "ovd", "ric"], "free_chat": True}
+
+
+def capabilities(config: Any) -> dict[str, Any]:
+    declared = getattr(config, CAPABILITIES_KEY, None) or DEFAULT_CAPABILITIES
+    tasks, free_chat = declared.get("tasks"), declared.get("free_chat")
+    if not (isinstance(tasks, list) and all(isinstance(t, str) and t for t in tasks)):
+        raise ManifestSettingError(f"{CAPABILITIES_KEY}.tasks must be a list of task names")
+    if not isinstance(free_chat, bool):
+        raise ManifestSettingError(f"{CAPABILITIES_KEY}.free_chat must be true or false")
+    return {"tasks": list(tasks), "free_chat": free_chat}
+
+
 def max_long_side(config: Any, override: int | None, factor: int) -> int:
     """`override`, else the config's MAX_LONG_SIDE_KEY, else DEFAULT_MAX_LONG_SIDE; a positive
     multiple of `factor` (patch * merge), so that smart_resize never rounds past it."""

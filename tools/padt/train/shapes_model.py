@@ -34,7 +34,7 @@ from tokenizers import Tokenizer
 from transformers import PreTrainedTokenizerFast
 
 from ..config import PadtConfig
-from ..export.manifest import MAX_LONG_SIDE_KEY
+from ..export.manifest import CAPABILITIES_KEY, MAX_LONG_SIDE_KEY
 from ..modeling import PadtForConditionalGeneration
 from ..shapes.vocab import MAX_SIDE
 from ..tokenizer_build import qwen_tokenizer, train_qwen_style_bpe
@@ -169,6 +169,8 @@ def shapes_config(
     )
     setattr(config, PRE_RESIZE_KEY, None)
     setattr(config, MAX_LONG_SIDE_KEY, MAX_SIDE)  # trained on sides up to this: the bundle's cap
+    # Trained on Shapes scenes and the four tasks' prompts only: no free chat.
+    setattr(config, CAPABILITIES_KEY, {"tasks": ["rec", "res", "ovd", "ric"], "free_chat": False})
     return config
 
 
