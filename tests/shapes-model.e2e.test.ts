@@ -66,7 +66,8 @@ describe.each(availableDatabaseKinds())("the shipped Shapes model on %s", (kind)
     const messageId = sent.data?.sendMessage.assistantMessage.id;
     const events = await subscribe(
       `subscription($m: ID!) { messageEvents(messageId: $m, afterSeq: 0) {
-        __typename ... on VisualRefDecoded { ref { patches ${BOX} } } } }`,
+        __typename ... on VisualRefStarted { ref { index label } }
+        ... on VisualRefDecoded { ref { patches ${BOX} } } } }`,
       { m: messageId },
     );
     const kinds = events.map((e) => e.data?.messageEvents.__typename);
@@ -103,6 +104,13 @@ describe.each(availableDatabaseKinds())("the shipped Shapes model on %s", (kind)
       expect(refs.map((r: Ref) => r.patches)).toEqual(c.objects.map((o) => o.patches));
       for (const [i, want] of c.objects.entries()) expectBox(refs[i]!, want.box_xywh);
     }
+
+    // Each object streams the engine's label from its first event on (issue 15: one label rule).
+    const startedLabels = new Map<number, string | null>();
+    for (const e of events.map((x) => x.data?.messageEvents))
+      if (e.__typename === "VisualRefStarted" && !startedLabels.has(e.ref.index))
+        startedLabels.set(e.ref.index, e.ref.label);
+    expect([...startedLabels.values()]).toEqual(c.objects.map((o) => o.label || null));
 
     // The task plugin read its result from those objects.
     const result = message.result;

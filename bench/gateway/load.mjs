@@ -38,7 +38,7 @@ const databaseUrl = env.TEST_DATABASE_URL ?? env.DATABASE_URL;
 const image = readFileSync(
   join(root, "tests/fixtures/padt-tiny-random.images/rec_200x150_0.png"),
 ).toString("base64");
-const bin = join(root, "packages/gateway/dist/bin.js");
+const bin = join(root, "packages/cli/dist/bin.js");
 
 let server;
 const scratch = mkdtempSync(join(tmpdir(), "padt-load-"));

@@ -3,7 +3,7 @@ export { type BundleVerification, loadManifest, type PadtManifest } from "./bund
 export type { EngineClient, InspectedImage, ModelInfo } from "./client.js";
 export { type EngineOptions, PadtEngine } from "./engine/index.js";
 export { isPadtError, PadtError, PadtErrorCode } from "./errors.js";
-export { collectResult } from "./generation/collect.js";
+export { AnswerCollector, type CollectedObject, collectResult } from "./generation/collect.js";
 export {
   type DecodingOptions,
   type DecodingSettings,
@@ -93,18 +93,6 @@ export {
   type WorkerPoolOptions,
   workerInput,
 } from "./runtime/index.js";
-export {
-  answerIssues,
-  defineTask,
-  objectsInOrder,
-  pythonJsonStringList,
-  type TaskGraphQL,
-  type TaskOutcome,
-  type TaskPlugin,
-  TaskRegistry,
-  type TaskResolverHelpers,
-  type TaskResultParent,
-} from "./tasks/index.js";
 export {
   ChatTemplate,
   type EncodePromptOptions,

@@ -1,5 +1,10 @@
 import { describe, expect, it } from "vitest";
-import { openSession, providerInstalled } from "../src/backend/ort.js";
+import {
+  defaultIntraOpThreads,
+  openSession,
+  ortSessionOptions,
+  providerInstalled,
+} from "../src/backend/ort.js";
 import { PadtErrorCode } from "../src/errors.js";
 
 // A 3x2 MatMul and an int64 doubling, written by onnx's helper: enough to exercise the wrapper.
@@ -33,6 +38,25 @@ describe("onnxruntime backend", () => {
     const session = await openSession(model, { provider: "cuda", fallback: "cpu" });
     expect(session.provider).toBe("cpu");
     expect(session.fallbackReason).toMatch(/not installed/);
+    await session.release();
+  });
+
+  it("turns spin-waiting off and leaves a core to the event loop unless told otherwise", async () => {
+    expect(defaultIntraOpThreads(2)).toBe(1);
+    expect(defaultIntraOpThreads(16)).toBe(15);
+    expect(defaultIntraOpThreads(1)).toBe(1);
+    const quiet = ortSessionOptions("cpu", {});
+    expect(quiet.intraOpNumThreads).toBe(defaultIntraOpThreads());
+    expect(quiet.extra).toEqual({
+      session: { intra_op: { allow_spinning: "0" }, inter_op: { allow_spinning: "0" } },
+    });
+    const spinning = ortSessionOptions("cpu", { allowSpinning: true, intraOpThreads: 3 });
+    expect(spinning.intraOpNumThreads).toBe(3);
+    expect(spinning.extra).toEqual({
+      session: { intra_op: { allow_spinning: "1" }, inter_op: { allow_spinning: "1" } },
+    });
+    // onnxruntime accepts the entries (an unknown config key would fail session creation).
+    const session = await openSession(model, {});
     await session.release();
   });
 

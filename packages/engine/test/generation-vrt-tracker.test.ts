@@ -73,6 +73,16 @@ describe("VrtTracker", () => {
     ]);
   });
 
+  it("sends each object's label with its first token only", () => {
+    const { events } = read([t('"star" ('), vrt(1), vrt(2), t(", "), vrt(5), t(') "dot'), vrt(7)]);
+    expect(events.filter((e) => e.type === "vrt")).toEqual([
+      { type: "vrt", object: 0, image: 0, patch: 1, label: "star" },
+      { type: "vrt", object: 0, image: 0, patch: 2 },
+      { type: "vrt", object: 1, image: 0, patch: 5, label: "star" },
+      { type: "vrt", object: 2, image: 0, patch: 7, label: "dot" },
+    ]);
+  });
+
   it("gives an empty label when no quote came before (RIC)", () => {
     const { objects } = read([t("A man ("), vrt(0), t(") rides")]);
     expect(objects[0]?.label).toBe("");

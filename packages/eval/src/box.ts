@@ -1,5 +1,5 @@
-import type { Box } from "@padt/engine";
 import { bboxPairIou } from "@padt/mask";
+import type { Box } from "@padt/protocol";
 
 /** IoU of two boxes in continuous pixel coordinates; 0 when they do not overlap (as the PaDT reference). */
 export function boxIou(a: Box, b: Box): number {

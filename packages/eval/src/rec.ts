@@ -6,7 +6,7 @@
  * the expression and the best IoU among them (paperRecSample), so its numbers compare with
  * the published ones.
  */
-import type { Box } from "@padt/engine";
+import type { Box } from "@padt/protocol";
 import { boxIou } from "./box.js";
 
 export interface RecSample {

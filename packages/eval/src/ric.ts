@@ -16,7 +16,7 @@
  * accuracy = correct / matched; recall = correct / reference phrases; precision = correct /
  * predicted phrases (with boxes or not).
  */
-import type { Box } from "@padt/engine";
+import type { Box } from "@padt/protocol";
 import { boxIou } from "./box.js";
 import { bleu4, rougeL, tokenize } from "./text.js";
 

@@ -1,15 +1,13 @@
-import {
-  type EngineClient,
-  LruCache,
-  modelInputSize,
-  PadtError,
-  PadtErrorCode,
-  readImageHeader,
-} from "@padt/engine";
+import { type EngineClient, PadtError, PadtErrorCode, readImageHeader } from "@padt/engine";
 import type { Limits } from "./config.js";
-import type { Grid } from "./conversation/refs.js";
 import type { Database } from "./db/database.js";
-import { type ImageMeta, putImage } from "./db/repos/images.js";
+import {
+  getImageWithData,
+  type ImageGrid,
+  type ImageMeta,
+  putImage,
+  setImageGrid,
+} from "./db/repos/images.js";
 
 const ACCEPTED_MIME = new Set(["image/png", "image/jpeg", "image/webp"]);
 /** One merged patch of the vision tower (14 px x 2): a smaller side holds no patch of its own. */
@@ -17,12 +15,10 @@ const MIN_SIDE = 28;
 
 /**
  * Uploads (limits, then the engine's inspection, which orients and strips metadata) and the
- * model's patch grid of stored images.
+ * model's patch grid of stored images: the engine's answer, kept with the image row, so that
+ * it survives a restart and the gateway does no model arithmetic of its own.
  */
 export class ImageService {
-  /** Grids by sha256, as the engine reported them at upload. */
-  readonly #grids = new LruCache<string, Grid>({ maxSize: 10_000, sizeOf: () => 1 });
-
   constructor(
     private readonly engine: EngineClient,
     private readonly limits: Pick<Limits, "imageBytes" | "imagePixels">,
@@ -63,15 +59,12 @@ export class ImageService {
       );
     }
     const inspected = await this.engine.inspectImage(bytes);
-    this.#grids.set(inspected.sha256, {
-      gridWidth: inspected.gridWidth,
-      gridHeight: inspected.gridHeight,
-    });
     return putImage(db, ownerId, {
       bytes: inspected.bytes,
       width: inspected.width,
       height: inspected.height,
       mimeType: inspected.mimeType,
+      grid: { gridWidth: inspected.gridWidth, gridHeight: inspected.gridHeight },
     });
   }
 
@@ -86,16 +79,21 @@ export class ImageService {
     }
   }
 
-  /** The model's grid: as the engine reported it, else computed from the stored size. */
-  grid(image: Pick<ImageMeta, "sha256" | "width" | "height">): Grid {
-    const known = this.#grids.get(image.sha256);
-    if (known) return known;
-    const size = modelInputSize(image.height, image.width, {
-      maxPixels: this.engine.info.maxPixels,
-    });
-    const grid = { gridWidth: size.gridWidth, gridHeight: size.gridHeight };
-    this.#grids.set(image.sha256, grid);
-    return grid;
+  /**
+   * The model's grid of a stored image, as the engine answered at upload. A row stored before
+   * grids were recorded gets the engine's answer for its stored bytes now, kept for next time.
+   */
+  async grid(
+    db: Database,
+    image: Pick<ImageMeta, "id" | "ownerId" | "gridWidth" | "gridHeight">,
+  ): Promise<ImageGrid> {
+    if (image.gridWidth !== null && image.gridHeight !== null)
+      return { gridWidth: image.gridWidth, gridHeight: image.gridHeight };
+    const stored = await getImageWithData(db, image.ownerId, image.id);
+    if (!stored?.data) throw new Error(`image ${image.id} has no grid and no bytes to ask for one`);
+    const inspected = await this.engine.inspectImage(stored.data);
+    const row = await setImageGrid(db, image, inspected);
+    return { gridWidth: row.gridWidth!, gridHeight: row.gridHeight! };
   }
 }
 

@@ -3,7 +3,6 @@
 // The server (issue 7).
 export { authenticate, ensureLocalKey, keyFromAuthorization, LOCAL_KEY_FILE } from "./auth.js";
 export { type Bus, createBus, type SessionEventPayload } from "./bus.js";
-export { type Io, main } from "./cli.js";
 export {
   DEFAULT_LIMITS,
   defaultConfig,
@@ -76,7 +75,7 @@ export {
   renameSession,
   sessionsByIds,
 } from "./db/repos/sessions.js";
-export { finishMessage, markStreaming, type Outcome, renewLease } from "./db/repos/transitions.js";
+export { finishMessage, markStreaming, type Outcome } from "./db/repos/transitions.js";
 export type {
   ApiKey,
   Image,
@@ -114,4 +113,5 @@ export type { RouteHandler } from "./server/http.js";
 export { createLogger, type Logger } from "./server/logger.js";
 export { createMetrics, type Metrics } from "./server/metrics.js";
 export { defaultPlaygroundDir, playgroundRoutes } from "./server/playground_route.js";
+export { watchTerminationSignals } from "./server/signals.js";
 export { loadTasks } from "./tasks.js";

@@ -1,5 +1,4 @@
 import { EventEmitter } from "node:events";
-import { Channel } from "@padt/engine";
 
 /**
  * In-process publish/subscribe for one gateway process. Subscribers never rely on it for
@@ -14,21 +13,9 @@ export class PubSub<T> {
     this.#emitter.emit(topic, payload);
   }
 
-  /** Payloads published on `topic` from now on, until the iterator is returned. */
-  subscribe(topic: string): AsyncIterableIterator<T> {
-    const listener = (payload: T) => channel.push(payload);
-    const channel: Channel<T> = new Channel<T>(() => this.#emitter.off(topic, listener));
-    this.#emitter.on(topic, listener);
-    return channel;
-  }
-
   /** Calls `listener` for each payload published on `topic` until the returned function is called. */
   on(topic: string, listener: (payload: T) => void): () => void {
     this.#emitter.on(topic, listener);
     return () => this.#emitter.off(topic, listener);
-  }
-
-  listenerCount(topic: string): number {
-    return this.#emitter.listenerCount(topic);
   }
 }

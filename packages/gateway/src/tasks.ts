@@ -1,4 +1,4 @@
-import { type TaskPlugin, TaskRegistry } from "@padt/engine";
+import { type TaskPlugin, TaskRegistry } from "@padt/task-api";
 
 /**
  * Loads task plugins by module specifier (each module's default export is the plugin) and

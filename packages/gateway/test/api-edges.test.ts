@@ -5,8 +5,8 @@
  * "nothing written" is read back through the API (PGlite allows one process at a time).
  */
 import { connect as connectTcp } from "node:net";
-import { defineTask, TaskRegistry } from "@padt/engine";
 import { SHIPPED_TASKS } from "@padt/gateway";
+import { defineTask, TaskRegistry } from "@padt/task-api";
 import { availableDatabaseKinds } from "@padt/testkit";
 import { type Client, createClient } from "graphql-ws";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";

@@ -57,6 +57,31 @@ describe.each(availableDatabaseKinds())("images on %s", (kind) => {
     ]);
   });
 
+  it("keeps the engine's grid with the row; a row stored without one takes the next upload's", async () => {
+    const owner = await newOwner(t.db);
+    const withGrid = await putImage(t.db, owner.id, {
+      ...png("grid"),
+      grid: { gridWidth: 8, gridHeight: 8 },
+    });
+    expect(await getImage(t.db, owner.id, withGrid.id)).toMatchObject({
+      gridWidth: 8,
+      gridHeight: 8,
+    });
+    const legacy = await putImage(t.db, owner.id, png("legacy"));
+    expect(legacy).toMatchObject({ gridWidth: null, gridHeight: null });
+    const filled = await putImage(t.db, owner.id, {
+      ...png("legacy"),
+      grid: { gridWidth: 3, gridHeight: 5 },
+    });
+    expect(filled).toMatchObject({ id: legacy.id, gridWidth: 3, gridHeight: 5 });
+    // A recorded grid stays: one image row has one grid.
+    const again = await putImage(t.db, owner.id, {
+      ...png("legacy"),
+      grid: { gridWidth: 9, gridHeight: 9 },
+    });
+    expect(again).toMatchObject({ id: legacy.id, gridWidth: 3, gridHeight: 5 });
+  });
+
   it("can leave the bytes to an object store", async () => {
     const owner = await newOwner(t.db);
     const image = await putImage(t.db, owner.id, {

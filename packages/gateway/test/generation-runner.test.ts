@@ -1,4 +1,4 @@
-import { TaskRegistry } from "@padt/engine";
+import { TaskRegistry } from "@padt/task-api";
 import { recTask } from "@padt/tasks-rec";
 import { availableDatabaseKinds } from "@padt/testkit";
 import { type ExecutionResult, parse, subscribe } from "graphql";
@@ -38,7 +38,8 @@ const decoded = {
 const REC_ANSWER: Step[] = [
   { type: "text", text: 'The "red circle"' },
   { type: "text", text: " is " },
-  { type: "vrt", object: 0, image: 0, patch: 3 },
+  // The engine sends the object's label with its first token.
+  { type: "vrt", object: 0, image: 0, patch: 3, label: "red circle" },
   { type: "vrt", object: 0, image: 0, patch: 4 },
   { type: "object", object: decoded },
   { type: "text", text: " here." },
@@ -106,6 +107,7 @@ describe.each(availableDatabaseKinds())("generation runner and messageEvents on 
       width: 56,
       height: 56,
       mimeType: "image/png",
+      grid: { gridWidth: 23, gridHeight: 23 }, // the tiny bundle's, long side 644
     });
     const ctx = () => createContext(services, owner, { cache: false });
     async function send() {
@@ -156,6 +158,49 @@ describe.each(availableDatabaseKinds())("generation runner and messageEvents on 
     };
     return { runner, scripted, owner, session, image, ctx, send, events, waitFor };
   }
+
+  it("streams the label the engine gave an object when it opened, not one read from the text", async () => {
+    // An unclosed quote before the run: the engine's rule labels the object "tall box"; the
+    // last closed quote ("dot") is not its label.
+    const label = "tall box";
+    const { send, events } = await setup([
+      [
+        { type: "text", text: 'A "dot" and "tall box ' },
+        { type: "vrt", object: 0, image: 0, patch: 1, label },
+        { type: "object", object: { ...decoded, label, patches: [1] } },
+        { type: "done", finishReason: "stop", usage, tokenIds: [] },
+      ],
+    ]);
+    const { messageId, start } = await send();
+    start();
+    const got = await events(messageId);
+    const refs = got.filter((e) => String(e.__typename).startsWith("VisualRef"));
+    expect(refs.length).toBeGreaterThan(0);
+    for (const e of refs) expect(e.ref).toMatchObject({ label });
+  });
+
+  it("stores and streams an answer with a NUL character, as U+FFFD", async () => {
+    // The byte-level vocabulary has a token for U+0000; PostgreSQL's text and jsonb do not.
+    const label = "a\u0000b";
+    const { send, events, owner } = await setup([
+      [
+        { type: "text", text: 'Nul \u0000 here "a\u0000b ' },
+        { type: "vrt", object: 0, image: 0, patch: 1, label },
+        { type: "object", object: { ...decoded, label, patches: [1] } },
+        { type: "done", finishReason: "stop", usage, tokenIds: [] },
+      ],
+    ]);
+    const { messageId, start } = await send();
+    start();
+    const got = await events(messageId);
+    expect(got.at(-1)!.__typename).toBe("MessageCompleted");
+    const text = got.filter((e) => e.__typename === "TextDelta").map((e) => e.text);
+    expect(text.join("")).toBe('Nul \uFFFD here "a\uFFFDb ');
+    const decodedRef = got.find((e) => e.__typename === "VisualRefDecoded")!.ref;
+    expect(decodedRef).toMatchObject({ label: "a\uFFFDb" });
+    const message = await getMessage(t.db, owner.id, messageId);
+    expect(message).toMatchObject({ status: "complete" });
+  });
 
   it("streams text, a growing then decoded visual reference and completion; stores the answer in one piece", async () => {
     const { send, events, owner, image, scripted } = await setup([REC_ANSWER]);

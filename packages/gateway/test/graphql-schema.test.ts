@@ -1,4 +1,4 @@
-import { defineTask, TaskRegistry } from "@padt/engine";
+import { defineTask, TaskRegistry } from "@padt/task-api";
 import { ovdTask } from "@padt/tasks-ovd";
 import { recTask } from "@padt/tasks-rec";
 import { resTask } from "@padt/tasks-res";

@@ -212,6 +212,7 @@ describe.each(availableDatabaseKinds())("gateway API over HTTP and WebSocket on 
           width: 56,
           height: 56,
           mimeType: "image/png",
+          grid: { gridWidth: 23, gridHeight: 23 }, // what the tiny engine answers for 56x56
         });
         const ex = await insertExchange(s.t.db, owner.id, {
           sessionId: sess.id,

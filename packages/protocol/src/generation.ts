@@ -96,8 +96,11 @@ export type GenerationEvent =
   /** First, and only when `trimHistory` had to leave turns out. */
   | ({ type: "trimmed" } & HistoryTrim)
   | { type: "text"; text: string }
-  /** One visual reference token; the first of an object opens it. */
-  | { type: "vrt"; object: number; image: number; patch: number }
+  /**
+   * One visual reference token; the first of an object opens it and carries the object's
+   * label (the engine's quote rule, fixed from then on); later tokens of the object omit it.
+   */
+  | { type: "vrt"; object: number; image: number; patch: number; label?: string }
   /** An object's run closed and the decoder has run on it. */
   | { type: "object"; object: DecodedObject }
   /** `tokenIds`: every generated id (VRT ids >= the text vocabulary), the stop id excluded. */

@@ -1,4 +1,4 @@
-import type { DecodedObject, GenerationResult } from "../generation/types.js";
+import type { DecodedObject, GenerationResult } from "@padt/protocol";
 
 /** Flags that every parser reports the same way. */
 export function answerIssues(answer: GenerationResult): { partial: boolean; issues: string[] } {

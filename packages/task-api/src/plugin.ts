@@ -1,5 +1,5 @@
+import type { GenerationResult } from "@padt/protocol";
 import type { z } from "zod";
-import type { GenerationResult } from "../generation/types.js";
 
 /** What a plugin makes of an answer: never an exception, at worst a flagged partial result. */
 export interface TaskOutcome<Result> {

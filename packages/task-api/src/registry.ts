@@ -1,4 +1,4 @@
-import { PadtError, PadtErrorCode } from "../errors.js";
+import { PadtError, PadtErrorCode } from "@padt/protocol";
 import type { TaskPlugin } from "./plugin.js";
 
 const NAME = /^[a-z][a-z0-9_]{0,31}$/;

@@ -10,7 +10,7 @@ import {
   objectsInOrder,
   pythonJsonStringList,
   type TaskResultParent,
-} from "@padt/engine";
+} from "@padt/task-api";
 import { z } from "zod";
 
 export const countInput = z.object({

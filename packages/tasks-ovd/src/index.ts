@@ -6,7 +6,7 @@ import {
   pythonJsonStringList,
   type RleMask,
   type TaskResultParent,
-} from "@padt/engine";
+} from "@padt/task-api";
 import { z } from "zod";
 
 export const ovdInput = z.object({

@@ -3,35 +3,20 @@ import {
   type DecodedObject,
   defineTask,
   objectsInOrder,
+  pickReferredObject,
+  type ReferringInput,
+  referringInput,
+  referringPrompt,
   type TaskResultParent,
-} from "@padt/engine";
-import { z } from "zod";
+} from "@padt/task-api";
 
-export const recInput = z.object({
-  expression: z.string().trim().min(1, "expression is empty").max(500),
-});
-export type RecInput = z.infer<typeof recInput>;
+export const recInput = referringInput;
+export type RecInput = ReferringInput;
 
 export interface RecResult {
   expression: string;
   /** The referred object; null when the answer pointed at nothing. */
   object: DecodedObject | null;
-}
-
-/** The prompt REC and RES were trained on (PADT_MODEL.md section 4). */
-export function referringPrompt(expression: string): string {
-  return `Please carefully check the image and detect the object this sentence describes: "${expression}".`;
-}
-
-/** REC and RES answers name one object; more than one is reported and the first kept. */
-export function pickReferredObject(
-  objects: DecodedObject[],
-  issues: string[],
-): DecodedObject | null {
-  if (objects.length === 0) issues.push("the answer points at no object");
-  if (objects.length > 1)
-    issues.push(`the answer points at ${objects.length} objects; the first is used`);
-  return objects[0] ?? null;
 }
 
 export const recTask = defineTask<RecInput, RecResult>({

@@ -3,12 +3,15 @@ import {
   type Box,
   defineTask,
   objectsInOrder,
+  pickReferredObject,
+  type ReferringInput,
   type RleMask,
+  referringInput,
+  referringPrompt,
   type TaskResultParent,
-} from "@padt/engine";
-import { pickReferredObject, recInput, referringPrompt } from "@padt/tasks-rec";
+} from "@padt/task-api";
 
-export type ResInput = import("@padt/tasks-rec").RecInput;
+export type ResInput = ReferringInput;
 
 export interface ResResult {
   expression: string;
@@ -19,7 +22,7 @@ export interface ResResult {
 export const resTask = defineTask<ResInput, ResResult>({
   name: "res",
   description: "Referring segmentation: find the object a sentence describes and return its mask.",
-  input: recInput,
+  input: referringInput,
   requiresImage: true,
   // RES shares REC's prompt: the same answer carries both the box and the mask.
   buildPrompt: (input) => referringPrompt(input.expression),

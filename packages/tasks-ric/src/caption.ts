@@ -1,4 +1,4 @@
-import type { AnswerSegment } from "@padt/engine";
+import type { AnswerSegment } from "@padt/task-api";
 import { nounPhraseStart } from "./noun_phrase.js";
 
 export interface GroundedPhrase {

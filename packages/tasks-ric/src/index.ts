@@ -1,4 +1,4 @@
-import { answerIssues, defineTask, type TaskResultParent } from "@padt/engine";
+import { answerIssues, defineTask, type TaskResultParent } from "@padt/task-api";
 import { z } from "zod";
 import { type GroundedPhrase, readCaption } from "./caption.js";
 

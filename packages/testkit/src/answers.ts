@@ -1,4 +1,4 @@
-import type { AnswerSegment, DecodedObject, FinishReason, GenerationResult } from "@padt/engine";
+import type { AnswerSegment, DecodedObject, FinishReason, GenerationResult } from "@padt/protocol";
 
 /** A decoded object for unit tests of answer parsers: a box and a one-pixel mask. */
 export function testObject(

@@ -1,4 +1,5 @@
-import { isPadtError, PadtErrorCode, type TaskPlugin, TaskRegistry } from "@padt/engine";
+import { isPadtError, PadtErrorCode } from "@padt/protocol";
+import { type TaskPlugin, TaskRegistry } from "@padt/task-api";
 import { parse as parseGraphQL } from "graphql";
 import { describe, expect, it } from "vitest";
 import { answerOf, testObject } from "./answers.js";

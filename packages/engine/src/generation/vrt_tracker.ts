@@ -1,4 +1,4 @@
-import type { VisualObject } from "./types.js";
+import type { GenerationEvent, VisualObject } from "./types.js";
 
 /** Where each image's patches start among the VRT ids: VRT id = textVocab + offset[image] + patch. */
 export interface VrtLayout {
@@ -25,7 +25,7 @@ export interface OpenObject extends VisualObject {
 }
 
 export type TrackerEvent =
-  | { type: "vrt"; object: number; image: number; patch: number }
+  | Extract<GenerationEvent, { type: "vrt" }>
   | { type: "close"; object: OpenObject };
 
 /**
@@ -52,6 +52,7 @@ export class VrtTracker {
       const events: TrackerEvent[] = [];
       // A run continues only on the same image; a jump to another image starts a new object.
       if (this.#open && this.#open.image !== vrt.image) events.push(...this.finish());
+      const opens = !this.#open;
       if (!this.#open) {
         this.#open = {
           index: this.#count++,
@@ -63,7 +64,9 @@ export class VrtTracker {
       }
       this.#open.patches.push(vrt.patch);
       this.#open.steps.push(step);
-      events.push({ type: "vrt", object: this.#open.index, image: vrt.image, patch: vrt.patch });
+      const event = { type: "vrt" as const, object: this.#open.index, ...vrt };
+      // The label is final once the object opens: sent then, so no consumer needs a rule of its own.
+      events.push(opens ? { ...event, label: this.#open.label } : event);
       return events;
     }
     const events = this.finish();

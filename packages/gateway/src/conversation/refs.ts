@@ -1,4 +1,5 @@
 import { PadtError, PadtErrorCode } from "@padt/engine";
+import type { ImageGrid } from "../db/repos/images.js";
 
 /**
  * VisualRef ids: a reference is the `index`-th object of a message, so its id is derived
@@ -15,10 +16,8 @@ export function parseVisualRefId(id: string): { messageId: string; index: number
   return { messageId: match[1]!.toLowerCase(), index: Number(match[2]) };
 }
 
-export interface Grid {
-  gridWidth: number;
-  gridHeight: number;
-}
+/** An image's patch grid, as stored with it (the engine's answer at upload). */
+export type Grid = ImageGrid;
 
 function invalid(message: string): PadtError {
   return new PadtError(PadtErrorCode.VISUAL_REF_INVALID, message);

@@ -1,4 +1,5 @@
-import type { ChatTurn, ContentPart, TaskRegistry } from "@padt/engine";
+import type { ChatTurn, ContentPart } from "@padt/engine";
+import type { TaskRegistry } from "@padt/task-api";
 import type { Database } from "../db/database.js";
 import { DbError, DbErrorCode } from "../db/errors.js";
 import { getImageWithData } from "../db/repos/images.js";

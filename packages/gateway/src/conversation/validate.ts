@@ -1,10 +1,5 @@
-import {
-  PadtError,
-  PadtErrorCode,
-  resolveDecoding,
-  type TaskPlugin,
-  type TaskRegistry,
-} from "@padt/engine";
+import { PadtError, PadtErrorCode, resolveDecoding } from "@padt/engine";
+import type { TaskPlugin, TaskRegistry } from "@padt/task-api";
 import type { Limits } from "../config.js";
 import type { Database } from "../db/database.js";
 import { DbError, DbErrorCode } from "../db/errors.js";
@@ -280,7 +275,7 @@ async function resolveRef(
   if (!set(ref.imageId))
     throw new PadtError(PadtErrorCode.VISUAL_REF_INVALID, "patches and box need an imageId");
   const image = images.get(ref.imageId)!;
-  const grid = deps.images.grid(image);
+  const grid = await deps.images.grid(deps.db, image);
   const patches = set(ref.patches)
     ? checkPatches(ref.patches, grid)
     : boxToPatches(ref.box!, image, grid);

@@ -32,6 +32,7 @@ import {
   uniqueIndex,
   uuid,
 } from "drizzle-orm/pg-core";
+import type { MessageEventType } from "../conversation/events.js";
 import { uuidv7 } from "./ids.js";
 
 /** node-postgres returns a Buffer, PGlite a Uint8Array: both are Uint8Array to callers. */
@@ -108,12 +109,20 @@ export const images = pgTable(
     /** The bytes, for the embedded default; or null with `storage_key` naming an object store entry. */
     data: bytea("data"),
     storageKey: text("storage_key"),
+    /**
+     * The model's patch grid (columns, rows of merged patches), as the engine answered at
+     * upload: patch checks, box-to-patch mapping and the GraphQL grid fields read it. Null only
+     * on rows stored before it was recorded; the gateway fills those in on first use.
+     */
+    gridWidth: integer("grid_width"),
+    gridHeight: integer("grid_height"),
     createdAt: createdAt(),
   },
   (t) => [
     unique("images_owner_sha256_key").on(t.ownerId, t.sha256),
     unique("images_id_owner_key").on(t.id, t.ownerId),
     check("images_one_location", sql`(${t.data} IS NULL) <> (${t.storageKey} IS NULL)`),
+    check("images_grid_whole", sql`(${t.gridWidth} IS NULL) = (${t.gridHeight} IS NULL)`),
   ],
 );
 
@@ -274,15 +283,8 @@ export const messageEvents = pgTable(
   (t) => [primaryKey({ name: "message_events_pkey", columns: [t.messageId, t.seq] })],
 );
 
-/** Event types; text rather than a pg enum so that adding one needs no migration. */
-export type MessageEventType =
-  | "text_delta"
-  | "visual_ref_started"
-  | "visual_ref_decoded"
-  | "completed"
-  | "failed"
-  | "cancelled"
-  | "interrupted";
+/** Event types (listed in conversation/events.ts); text, not a pg enum, so a new one needs no migration. */
+export type { MessageEventType };
 
 export type Owner = typeof owners.$inferSelect;
 export type ApiKey = typeof apiKeys.$inferSelect;

@@ -1,4 +1,5 @@
-import type { EngineClient, TaskRegistry } from "@padt/engine";
+import type { EngineClient } from "@padt/engine";
+import type { TaskRegistry } from "@padt/task-api";
 import type { Bus } from "../bus.js";
 import type { Limits } from "../config.js";
 import type { Database } from "../db/database.js";

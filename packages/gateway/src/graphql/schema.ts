@@ -1,5 +1,5 @@
 import { makeExecutableSchema } from "@graphql-tools/schema";
-import type { TaskRegistry, TaskResolverHelpers } from "@padt/engine";
+import type { TaskRegistry, TaskResolverHelpers } from "@padt/task-api";
 import type { GraphQLSchema } from "graphql";
 import { baseTypeDefs } from "./base_schema.js";
 

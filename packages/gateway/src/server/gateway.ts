@@ -1,7 +1,8 @@
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { join } from "node:path";
-import type { EngineClient, TaskRegistry } from "@padt/engine";
+import type { EngineClient } from "@padt/engine";
+import type { TaskRegistry } from "@padt/task-api";
 import { sql } from "drizzle-orm";
 import { ensureLocalKey } from "../auth.js";
 import { createBus } from "../bus.js";

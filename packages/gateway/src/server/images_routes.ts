@@ -7,8 +7,8 @@ import type { Services } from "../graphql/context.js";
 import { BodyTooLargeError, readBody, sendError, sendJson } from "./respond.js";
 
 /** The Image object as the GraphQL schema shapes it (POST /images answers with it). */
-export function imageJson(image: ImageMeta, services: Services) {
-  const grid = services.images.grid(image);
+export async function imageJson(image: ImageMeta, services: Services) {
+  const grid = await services.images.grid(services.db, image);
   return {
     __typename: "Image",
     id: image.id,
@@ -152,7 +152,7 @@ export async function uploadImage(services: Services, req: IncomingMessage, res:
       bytes,
       file.type.startsWith("image/") ? file.type : null,
     );
-    sendJson(res, 200, imageJson(image, services));
+    sendJson(res, 200, await imageJson(image, services));
   } catch (error) {
     const known = classify(error);
     if (!known) throw error;

@@ -1,5 +1,5 @@
 /**
- * The `padt` command as users run it: a child process on the CLI's own entry (src/bin.ts,
+ * The `padt` command as users run it: a child process on the CLI's own entry (packages/cli/src/bin.ts,
  * through tsx, with the workspace sources), in an environment without NODE_ENV=test or
  * VITEST, so no test-only path (Apollo's signal handling, our silent logger) is taken.
  */
@@ -12,7 +12,7 @@ import { createTestDatabase, type DatabaseKind } from "@padt/testkit";
 import { connect, createApiKey, createOwner, type DatabaseHandle } from "../../src/index.js";
 
 const ROOT = fileURLToPath(new URL("../../../../", import.meta.url));
-const BIN = join(ROOT, "packages/gateway/src/bin.ts");
+const BIN = join(ROOT, "packages/cli/src/bin.ts");
 
 /** The tiny random bundle: it never stops by itself, so an answer runs as long as asked. */
 export const RANDOM_BUNDLE = join(ROOT, "tests/fixtures/padt-tiny-random");

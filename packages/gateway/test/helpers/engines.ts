@@ -2,11 +2,9 @@ import { fileURLToPath } from "node:url";
 import {
   type EngineClient,
   type GenerationEvent,
-  modelInputSize,
   PadtEngine,
   PadtError,
   PadtErrorCode,
-  sanitizeImage,
 } from "@padt/engine";
 
 /** The exporter's tiny bundle: real onnxruntime sessions, random weights. */
@@ -51,11 +49,14 @@ const INFO = {
   maxPixels: 12_845_056,
 } as const;
 
-/** The engine's real image inspection (sanitizeImage + modelInputSize), which needs no model. */
-async function inspectImage(bytes: Uint8Array) {
-  const image = await sanitizeImage(bytes);
-  const grid = modelInputSize(image.height, image.width, { maxPixels: INFO.maxPixels });
-  return { ...image, gridWidth: grid.gridWidth, gridHeight: grid.gridHeight };
+/**
+ * The scripted engine answers no image questions: a grid is the model's answer, and a made-up
+ * one here would let a test pass on an assumption (as a default-settings grid once hid that
+ * the shipped bundle's differs). Tests store images with the grid they state, or upload
+ * through the real engine.
+ */
+async function inspectImage(): Promise<never> {
+  throw new Error("the scripted engine inspects no images: use loadTinyEngine()");
 }
 
 /** A step of a scripted generation: an event, or a pause until `release()` is called. */

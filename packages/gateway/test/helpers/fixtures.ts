@@ -19,5 +19,6 @@ export async function newImage(db: Database, ownerId: string, seed = String(Math
     width: 64,
     height: 48,
     mimeType: "image/png",
+    grid: { gridWidth: 23, gridHeight: 17 }, // the tiny bundle's grid for 64x48 (long side 644)
   });
 }

@@ -179,8 +179,7 @@ export async function* generatePadt(
     const isVrt = token >= V;
     if (isVrt) vrtFeatures.set(step, out.lastHidden);
     for (const event of tracker.push(token, isVrt ? "" : tokenizer.decode([token]), step)) {
-      if (event.type === "vrt")
-        yield { type: "vrt", object: event.object, image: event.image, patch: event.patch };
+      if (event.type === "vrt") yield event;
       else yield { type: "object", object: await decodeObject(event.object) };
     }
     const text = detokenizer.push(token);

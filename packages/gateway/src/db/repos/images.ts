@@ -1,4 +1,4 @@
-import { and, eq, getTableColumns, inArray } from "drizzle-orm";
+import { and, eq, getTableColumns, inArray, isNull } from "drizzle-orm";
 import type { Database } from "../database.js";
 import { sha256Hex } from "../hash.js";
 import { isUuid } from "../ids.js";
@@ -18,11 +18,19 @@ export interface ImageInput {
   mimeType: string;
   /** Set when the caller keeps the bytes in an object store; the database then holds none. */
   storageKey?: string | null;
+  /** The model's patch grid, as the engine answered for these bytes. */
+  grid?: ImageGrid;
+}
+
+export interface ImageGrid {
+  gridWidth: number;
+  gridHeight: number;
 }
 
 /**
  * Stores an image once per owner and content: the same bytes uploaded again return the
- * first row. Concurrent uploads of the same bytes both end with that one row.
+ * first row (given a grid it lacked, if it was stored before grids were). Concurrent uploads
+ * of the same bytes both end with that one row.
  */
 export async function putImage(
   db: Database,
@@ -41,6 +49,8 @@ export async function putImage(
       byteSize: input.bytes.byteLength,
       data: input.storageKey ? null : input.bytes,
       storageKey: input.storageKey ?? null,
+      gridWidth: input.grid?.gridWidth ?? null,
+      gridHeight: input.grid?.gridHeight ?? null,
     })
     .onConflictDoNothing({ target: [images.ownerId, images.sha256] })
     .returning(metaColumns);
@@ -50,7 +60,23 @@ export async function putImage(
     .select(metaColumns)
     .from(images)
     .where(and(eq(images.ownerId, ownerId), eq(images.sha256, sha256)));
+  if (existing!.gridWidth === null && input.grid) return setImageGrid(db, existing!, input.grid);
   return existing!;
+}
+
+/** Records the grid of a row stored before grids were; a row that has one keeps it. */
+export async function setImageGrid(
+  db: Database,
+  image: Pick<ImageMeta, "id" | "ownerId">,
+  grid: ImageGrid,
+): Promise<ImageMeta> {
+  const where = and(eq(images.id, image.id), eq(images.ownerId, image.ownerId));
+  await db
+    .update(images)
+    .set({ gridWidth: grid.gridWidth, gridHeight: grid.gridHeight })
+    .where(and(where, isNull(images.gridWidth)));
+  const [row] = await db.select(metaColumns).from(images).where(where);
+  return row!;
 }
 
 export async function getImage(

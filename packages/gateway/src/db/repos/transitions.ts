@@ -21,7 +21,7 @@ const unfinished = (ownerId: string, id: string) =>
 
 /**
  * pending -> streaming, when the engine starts on it. `leaseUntil` tells recovery on other
- * replicas that this process is running it (renew with renewLease while it runs).
+ * replicas that this process is running it (nothing renews one yet: scale-out's job queue will).
  */
 export async function markStreaming(
   db: Database,
@@ -36,22 +36,6 @@ export async function markStreaming(
     .where(and(eq(messages.id, id), eq(messages.ownerId, ownerId), eq(messages.status, "pending")))
     .returning();
   return message ?? refuseChange(db, ownerId, id, "start");
-}
-
-/** Extends the lease of a running generation; false once it has finished or vanished. */
-export async function renewLease(
-  db: Database,
-  ownerId: string,
-  id: string,
-  leaseUntil: Date,
-): Promise<boolean> {
-  assertMessageId(id);
-  const rows = await db
-    .update(messages)
-    .set({ leaseUntil })
-    .where(unfinished(ownerId, id))
-    .returning({ id: messages.id });
-  return rows.length > 0;
 }
 
 /** How a generation ended, with the parts of the answer as far as it got. */

@@ -1,4 +1,4 @@
-import type { TaskResolverHelpers } from "@padt/engine";
+import type { TaskResolverHelpers } from "@padt/task-api";
 import type { RefParent } from "./refs.js";
 
 /** What plugins' result resolvers use: a lazy VisualRef, loaded by the VisualRef resolvers. */

@@ -1,6 +1,9 @@
 import type { SessionEventPayload } from "../../bus.js";
-import type { EventPayloads } from "../../conversation/events.js";
-import { TERMINAL_EVENTS } from "../../conversation/events.js";
+import {
+  type EventPayloads,
+  isTerminalEvent,
+  MESSAGE_EVENT_TYPES,
+} from "../../conversation/events.js";
 import { DbError, DbErrorCode } from "../../db/errors.js";
 import { listEvents } from "../../db/repos/events.js";
 import { getMessage, isFinished } from "../../db/repos/messages.js";
@@ -62,7 +65,7 @@ export async function messageEventStream(
       for (const row of rows) {
         seq = row.seq;
         yield withKnown(row, known);
-        if (TERMINAL_EVENTS.has(row.type)) return;
+        if (isTerminalEvent(row.type)) return;
       }
       if (rows.length === REPLAY_BATCH) continue;
       if (rows.length === 0) {
@@ -113,17 +116,6 @@ export async function sessionEventStream(
   return closable(events(), () => live.close());
 }
 
-const EVENT_TYPES: Record<MessageEvent["type"], string> = {
-  text_delta: "TextDelta",
-  visual_ref_started: "VisualRefStarted",
-  visual_ref_decoded: "VisualRefDecoded",
-  completed: "MessageCompleted",
-  failed: "MessageFailed",
-  cancelled: "MessageCancelled",
-  // A generation its server lost: reported as a failure with code INTERRUPTED.
-  interrupted: "MessageFailed",
-};
-
 async function messageOf(e: StreamEvent, ctx: Context) {
   const message = (await ctx.loaders.messageById.load(e.messageId)) ?? e.known;
   if (!message) throw new DbError(DbErrorCode.NOT_FOUND, "Message not found");
@@ -146,7 +138,7 @@ export const subscriptionResolvers = {
       resolve: (payload: SessionEventPayload) => payload,
     },
   },
-  MessageEvent: { __resolveType: (e: MessageEvent) => EVENT_TYPES[e.type] },
+  MessageEvent: { __resolveType: (e: MessageEvent) => MESSAGE_EVENT_TYPES[e.type].graphql },
   TextDelta: { text: (e: MessageEvent) => (e.payload as EventPayloads["text_delta"]).text },
   VisualRefStarted: {
     ref: (e: MessageEvent) => {

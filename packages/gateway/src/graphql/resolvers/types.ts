@@ -114,7 +114,9 @@ export const typeResolvers = {
   },
   Image: {
     url: (i: ImageMeta) => `/images/${i.id}`,
-    gridWidth: (i: ImageMeta, _: unknown, ctx: Context) => ctx.services.images.grid(i).gridWidth,
-    gridHeight: (i: ImageMeta, _: unknown, ctx: Context) => ctx.services.images.grid(i).gridHeight,
+    gridWidth: async (i: ImageMeta, _: unknown, ctx: Context) =>
+      (await ctx.services.images.grid(ctx.services.db, i)).gridWidth,
+    gridHeight: async (i: ImageMeta, _: unknown, ctx: Context) =>
+      (await ctx.services.images.grid(ctx.services.db, i)).gridHeight,
   },
 };

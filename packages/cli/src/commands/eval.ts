@@ -6,8 +6,7 @@
 import { readFileSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { type EvalReport, formatSummary, type ReportMeta } from "@padt/eval";
-import { loadConfig } from "../config.js";
-import { loadTasks } from "../tasks.js";
+import { loadConfig, loadTasks } from "@padt/gateway";
 import {
   CONFIG_FLAGS,
   configArgv,

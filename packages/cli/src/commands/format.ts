@@ -1,5 +1,5 @@
 /** `padt run`'s readable output: a line for the answer, then a line per object. */
-import type { Box, GenerationResult, TaskOutcome } from "@padt/engine";
+import type { Box, GenerationResult, TaskOutcome } from "@padt/task-api";
 import type { OvdResult } from "@padt/tasks-ovd";
 import type { RecResult } from "@padt/tasks-rec";
 import type { ResResult } from "@padt/tasks-res";

@@ -1,8 +1,8 @@
+import { authenticate, connect, loadConfig } from "@padt/gateway";
 import { availableDatabaseKinds, createTestDatabase } from "@padt/testkit";
 import { describe, expect, it } from "vitest";
 import { modelPath } from "../src/commands/common.js";
-import { loadConfig } from "../src/config.js";
-import { authenticate, connect, main } from "../src/index.js";
+import { main } from "../src/index.js";
 
 function io() {
   const out: string[] = [];

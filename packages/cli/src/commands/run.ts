@@ -4,8 +4,7 @@
  */
 import { readFileSync } from "node:fs";
 import { PadtError, PadtErrorCode } from "@padt/engine";
-import { loadConfig } from "../config.js";
-import { loadTasks } from "../tasks.js";
+import { loadConfig, loadTasks } from "@padt/gateway";
 import {
   CONFIG_FLAGS,
   configArgv,

@@ -1,16 +1,22 @@
 import { join } from "node:path";
 import { type ExecutionProvider, isPadtError, PadtEngine } from "@padt/engine";
-import { LOCAL_KEY_FILE } from "./auth.js";
+import {
+  connect,
+  createApiKey,
+  createOwner,
+  DbError,
+  DbErrorCode,
+  type Gateway,
+  isDbError,
+  LOCAL_KEY_FILE,
+  loadConfig,
+  migrate,
+  startGateway,
+  watchTerminationSignals,
+} from "@padt/gateway";
 import { type Io, modelPath, stdio, UsageError } from "./commands/common.js";
 import { EVAL_USAGE, evaluate } from "./commands/eval.js";
 import { RUN_USAGE, run } from "./commands/run.js";
-import { loadConfig } from "./config.js";
-import { connect } from "./db/connect.js";
-import { DbError, DbErrorCode, isDbError } from "./db/errors.js";
-import { migrate } from "./db/migrate.js";
-import { createApiKey, createOwner } from "./db/repos/owners.js";
-import { type Gateway, startGateway } from "./server/gateway.js";
-import { watchTerminationSignals } from "./server/signals.js";
 
 const USAGE = `Usage:
   padt serve [--port N] [--host H] [--data-dir DIR] [--database-url URL] [--model DIR]

@@ -13,7 +13,7 @@
  * - ric: each image's caption request; phrases and boxes as the annotations give them.
  * Where the two sides differ, it says so next to the line.
  */
-import type { AnswerSegment, Box, GenerationResult, RleMask, TaskOutcome } from "@padt/engine";
+
 import {
   type CocoAnnotation,
   type CocoDataset,
@@ -29,6 +29,7 @@ import {
   ricMetrics,
 } from "@padt/eval";
 import { rleFromCoco } from "@padt/mask";
+import type { AnswerSegment, Box, GenerationResult, RleMask, TaskOutcome } from "@padt/task-api";
 import type { OvdResult } from "@padt/tasks-ovd";
 import type { RecResult } from "@padt/tasks-rec";
 import type { ResResult } from "@padt/tasks-res";

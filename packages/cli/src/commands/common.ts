@@ -4,7 +4,7 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { type ParseArgsConfig, parseArgs } from "node:util";
 import { type ExecutionProvider, PadtEngine } from "@padt/engine";
-import type { GatewayConfig } from "../config.js";
+import type { GatewayConfig } from "@padt/gateway";
 
 export interface Io {
   out(line: string): void;
