@@ -1,10 +1,12 @@
-import { useCallback, useEffect, useMemo, useState } from "react";
-import { createPlaygroundClient, fetchImageUrl } from "../lib/client.js";
+import { useCallback, useEffect, useMemo, useRef, useState } from "react";
+import { type ConnectionState, createPlaygroundClient, fetchImageUrl } from "../lib/client.js";
 import { describeError } from "../lib/errors.js";
-import { type StoredMessage, type Turn, turnsFromMessages } from "../lib/history.js";
-import { initialKey, rememberKey } from "../lib/key.js";
+import { type StoredMessage, type Turn, titleOf, turnsFromMessages } from "../lib/history.js";
+import { initialKey, isDeveloper, rememberKey } from "../lib/key.js";
 import {
   CREATE_SESSION,
+  DELETE_SESSION,
+  RENAME_SESSION,
   SEND_MESSAGE,
   SESSION_MESSAGES,
   SESSIONS_QUERY,
@@ -13,10 +15,16 @@ import {
 } from "../lib/queries.js";
 import type { Attachment, ImageInfo, TaskInfo, VisualRef } from "../lib/types.js";
 import { Answer } from "./Answer.js";
-import { Composer, type Draft } from "./Composer.js";
-import { ImageView } from "./ImageView.js";
+import { Composer, type Draft, type Preset } from "./Composer.js";
+import { ConnectionBanner } from "./ConnectionBanner.js";
+import { defaultLayers, ImageView, type Layers } from "./ImageView.js";
 import { KeyForm } from "./KeyForm.js";
+import { LayerControls } from "./LayerControls.js";
+import { Samples } from "./Samples.js";
 import { type SessionItem, Sessions } from "./Sessions.js";
+import { TurnHeader } from "./TurnHeader.js";
+
+type ShownImage = ImageInfo & { src: string };
 
 const toBase64 = (file: File) =>
   new Promise<string>((resolve, reject) => {
@@ -28,23 +36,33 @@ const toBase64 = (file: File) =>
 
 export function App() {
   const [key, setKey] = useState(initialKey);
+  const developer = useMemo(isDeveloper, []);
   const [connected, setConnected] = useState(false);
+  const [connection, setConnection] = useState<ConnectionState>("connecting");
   const [error, setError] = useState<string | null>(null);
   const client = useMemo(() => (key ? createPlaygroundClient(key) : null), [key]);
   const [model, setModel] = useState("");
   const [tasks, setTasks] = useState<TaskInfo[]>([]);
   const [sessions, setSessions] = useState<SessionItem[]>([]);
+  const [drawer, setDrawer] = useState(false);
   const [sessionId, setSessionId] = useState<string | null>(null);
-  const [image, setImage] = useState<(ImageInfo & { src: string }) | null>(null);
+  const [images, setImages] = useState<Record<string, ShownImage>>({});
+  const [viewId, setViewId] = useState<string | null>(null);
   const [turns, setTurns] = useState<Turn[]>([]);
-  const [refs, setRefs] = useState<VisualRef[]>([]);
+  const [refsByAnswer, setRefsByAnswer] = useState<Record<string, VisualRef[]>>({});
+  const [activeAnswer, setActiveAnswer] = useState<string | null>(null);
   const [hovered, setHovered] = useState<VisualRef | null>(null);
   const [selected, setSelected] = useState<VisualRef | null>(null);
   const [attachments, setAttachments] = useState<Attachment[]>([]);
+  const [layers, setLayers] = useState<Layers>(defaultLayers);
+  const [preset, setPreset] = useState<Preset | null>(null);
   const [busy, setBusy] = useState(false);
+  const cancellers = useRef(new Map<string, () => void>());
   const focus = hovered ?? selected;
+  const image = viewId ? (images[viewId] ?? null) : null;
 
   useEffect(() => () => client?.dispose(), [client]);
+  useEffect(() => client?.onConnection(setConnection), [client]);
   const loadSessions = useCallback(async () => {
     if (!client) return;
     const r = await client.urql.query(SESSIONS_QUERY, {}).toPromise();
@@ -71,12 +89,55 @@ export function App() {
       });
   }, [client, key, loadSessions]);
 
-  const showImage = async (info: ImageInfo) => {
+  // Esc cancels the answer that is running (the latest one when several are).
+  useEffect(() => {
+    const onKey = (e: KeyboardEvent) => {
+      if (e.key !== "Escape") return;
+      setDrawer(false);
+      const cancel = [...cancellers.current.values()].at(-1);
+      if (cancel) {
+        e.preventDefault();
+        cancel();
+      }
+    };
+    window.addEventListener("keydown", onKey);
+    return () => window.removeEventListener("keydown", onKey);
+  }, []);
+  // Drop an image anywhere on the page to upload it.
+  const uploadRef = useRef<(file: File) => void>(() => {});
+  useEffect(() => {
+    const over = (e: DragEvent) => {
+      if (e.dataTransfer && [...e.dataTransfer.types].includes("Files")) e.preventDefault();
+    };
+    const drop = (e: DragEvent) => {
+      const file = [...(e.dataTransfer?.files ?? [])].find((f) => f.type.startsWith("image/"));
+      if (!file) return;
+      e.preventDefault();
+      uploadRef.current(file);
+    };
+    window.addEventListener("dragover", over);
+    window.addEventListener("drop", drop);
+    return () => {
+      window.removeEventListener("dragover", over);
+      window.removeEventListener("drop", drop);
+    };
+  }, []);
+  const registerCancel = useCallback((id: string, cancel: (() => void) | null) => {
+    if (cancel) cancellers.current.set(id, cancel);
+    else cancellers.current.delete(id);
+  }, []);
+  const onRefs = useCallback((id: string, refs: VisualRef[]) => {
+    setRefsByAnswer((all) => ({ ...all, [id]: refs }));
+  }, []);
+
+  const addImage = async (info: ImageInfo) => {
+    if (images[info.id]) return;
     const src = await fetchImageUrl(key, info.url);
-    setImage((old) => {
-      if (old) URL.revokeObjectURL(old.src);
-      return { ...info, src };
-    });
+    setImages((all) => ({ ...all, [info.id]: { ...info, src } }));
+  };
+  const showImage = async (info: ImageInfo) => {
+    await addImage(info);
+    setViewId(info.id);
     setAttachments([]);
   };
 
@@ -91,15 +152,23 @@ export function App() {
       })
       .toPromise();
     if (r.error) return setError(describeError(r.error));
-    setRefs([]);
     await showImage(r.data.uploadImage).catch((e: Error) => setError(e.message));
   };
 
+  uploadRef.current = (file) => void upload(file);
+
+  const resetChat = () => {
+    setTurns([]);
+    setRefsByAnswer({});
+    setActiveAnswer(null);
+    setSelected(null);
+    setHovered(null);
+  };
   const openSession = async (id: string) => {
     if (!client) return;
+    setDrawer(false);
     setSessionId(id);
-    setRefs([]);
-    setSelected(null);
+    resetChat();
     const r = await client.urql.query(SESSION_MESSAGES, { s: id }).toPromise();
     if (r.error) return setError(describeError(r.error));
     const messages = (r.data.session?.messages.edges ?? []).map(
@@ -107,7 +176,32 @@ export function App() {
     );
     const history = turnsFromMessages(messages);
     setTurns(history.turns);
-    if (history.image) await showImage(history.image).catch((e: Error) => setError(e.message));
+    setActiveAnswer(history.turns.at(-1)?.assistantId ?? null);
+    try {
+      for (const info of history.images) await addImage(info);
+      const last = history.images.at(-1);
+      if (last) setViewId(last.id);
+    } catch (e) {
+      setError((e as Error).message);
+    }
+  };
+
+  // A chip of any answer brings its image and its answer's objects into view.
+  const onFocus = useCallback(
+    (ref: VisualRef | null) => {
+      setHovered(ref);
+      if (!ref) return;
+      if (images[ref.image.id]) setViewId(ref.image.id);
+      const owner = Object.entries(refsByAnswer).find(([, list]) =>
+        list.some((r) => r.id === ref.id),
+      );
+      if (owner) setActiveAnswer(owner[0]);
+    },
+    [images, refsByAnswer],
+  );
+  const onSelect = (ref: VisualRef) => {
+    onFocus(ref);
+    setSelected((s) => (s?.id === ref.id ? null : ref));
   };
 
   const send = async (draft: Draft) => {
@@ -118,9 +212,8 @@ export function App() {
     try {
       let sid = sessionId;
       if (!sid) {
-        const title = draft.text || (draft.task ? Object.keys(draft.task)[0] : "chat");
         const c = await client.urql
-          .mutation(CREATE_SESSION, { title: title?.slice(0, 60) })
+          .mutation(CREATE_SESSION, { title: titleOf(draft.description) })
           .toPromise();
         if (c.error) return setError(describeError(c.error));
         sid = c.data.createSession.id as string;
@@ -145,14 +238,17 @@ export function App() {
       };
       const r = await client.urql.mutation(SEND_MESSAGE, { input }).toPromise();
       if (r.error) return setError(describeError(r.error));
-      const taskName = draft.task ? Object.keys(draft.task)[0] : undefined;
+      const id = r.data.sendMessage.assistantMessage.id as string;
       setTurns((t) => [
         ...t,
         {
-          userText: [taskName ? `[${taskName}]` : "", draft.text].filter(Boolean).join(" "),
-          assistantId: r.data.sendMessage.assistantMessage.id,
+          description: draft.description,
+          assistantId: id,
+          imageId: image?.id ?? null,
+          request: { query: SEND_MESSAGE, variables: { input } },
         },
       ]);
+      setActiveAnswer(id);
       setAttachments([]);
       setSelected(null);
       void loadSessions();
@@ -172,27 +268,62 @@ export function App() {
         }}
       />
     );
-  const onFocus = setHovered;
-  const onSelect = (ref: VisualRef) => setSelected((s) => (s?.id === ref.id ? null : ref));
-  const lastAnswer = turns.at(-1)?.assistantId;
+  const answerInView = activeAnswer ?? turns.at(-1)?.assistantId ?? null;
+  const drawn = (answerInView ? (refsByAnswer[answerInView] ?? []) : []).filter(
+    (r) => r.decoded && r.image.id === image?.id,
+  );
   return (
     <div className="app">
       <Sessions
+        open={drawer}
         sessions={sessions}
         current={sessionId}
         onSelect={(id) => void openSession(id)}
         onNew={() => {
+          setDrawer(false);
           setSessionId(null);
-          setTurns([]);
-          setRefs([]);
-          setSelected(null);
+          resetChat();
         }}
+        onRename={(id, title) =>
+          void client.urql
+            .mutation(RENAME_SESSION, { id, t: title })
+            .toPromise()
+            .then((r) => (r.error ? setError(describeError(r.error)) : loadSessions()))
+        }
+        onDelete={(id) =>
+          void client.urql
+            .mutation(DELETE_SESSION, { id })
+            .toPromise()
+            .then((r) => {
+              if (r.error) return setError(describeError(r.error));
+              if (id === sessionId) {
+                setSessionId(null);
+                resetChat();
+              }
+              return loadSessions();
+            })
+        }
       />
       <main>
         <header>
-          <strong>PaDT Studio</strong> <span data-testid="model">{model}</span>
           <button
             type="button"
+            className="drawer-toggle"
+            aria-expanded={drawer}
+            onClick={() => setDrawer((d) => !d)}
+          >
+            Chats
+          </button>
+          <h1>PaDT Studio</h1>
+          <span data-testid="model" className="model">
+            {model}
+          </span>
+          <span className="tasks" data-testid="supported-tasks">
+            Tasks: {tasks.map((t) => t.name.toUpperCase()).join(", ")}
+          </span>
+          <button
+            type="button"
+            className="change-key"
             onClick={() => {
               rememberKey("");
               setConnected(false);
@@ -202,44 +333,62 @@ export function App() {
             Change key
           </button>
         </header>
+        <ConnectionBanner state={connection} />
         <section className="workspace">
-          <div className="image-pane">
+          <section className="image-pane" aria-label="Image">
             {image ? (
-              <ImageView
-                image={image}
-                src={image.src}
-                refs={refs.filter((r) => r.decoded && r.image.id === image.id)}
-                focus={focus && focus.image.id === image.id ? focus : null}
-                onFocus={onFocus}
-                attachments={attachments}
-                onAttach={(a) =>
-                  setAttachments((list) =>
-                    list.some((b) => JSON.stringify(b) === JSON.stringify(a)) ? list : [...list, a],
-                  )
-                }
-              />
+              <>
+                <LayerControls layers={layers} onChange={setLayers} />
+                <ImageView
+                  image={image}
+                  src={image.src}
+                  refs={drawn}
+                  focus={focus && focus.image.id === image.id ? focus : null}
+                  onFocus={onFocus}
+                  attachments={attachments}
+                  layers={layers}
+                  onAttach={(a) =>
+                    setAttachments((list) =>
+                      list.some((b) => JSON.stringify(b) === JSON.stringify(a))
+                        ? list
+                        : [...list, a],
+                    )
+                  }
+                />
+              </>
             ) : (
-              <p className="hint">
-                Upload or paste an image. Click or drag on it to attach a visual reference.
-              </p>
+              <Samples
+                tasks={tasks.map((t) => t.name)}
+                onError={setError}
+                onPick={(file, p) => {
+                  setPreset(p);
+                  void upload(file);
+                }}
+              />
             )}
-          </div>
-          <div className="chat">
+          </section>
+          <section className="chat" aria-label="Chat">
             <div className="turns">
               {turns.map((t) => (
-                <div className="turn" key={t.assistantId}>
-                  {t.userText && <p className="user-text">{t.userText}</p>}
+                <article className="turn" key={t.assistantId}>
+                  <TurnHeader
+                    description={t.description}
+                    image={t.imageId ? images[t.imageId] : undefined}
+                    onShowImage={() => t.imageId && images[t.imageId] && setViewId(t.imageId)}
+                  />
                   <Answer
                     client={client}
-                    messageId={t.assistantId}
+                    turn={t}
                     tasks={tasks}
-                    initial={t.initial}
                     focus={focus}
                     onFocus={onFocus}
                     onSelect={onSelect}
-                    onRefs={t.assistantId === lastAnswer ? setRefs : ignore}
+                    onRefs={onRefs}
+                    connection={connection}
+                    developer={developer}
+                    registerCancel={registerCancel}
                   />
-                </div>
+                </article>
               ))}
             </div>
             {error && (
@@ -251,16 +400,15 @@ export function App() {
               tasks={tasks}
               attachments={attachments}
               busy={busy}
+              preset={preset}
               onClearAttachments={() => setAttachments([])}
               onUpload={(f) => void upload(f)}
               onSend={(d) => void send(d)}
               onError={setError}
             />
-          </div>
+          </section>
         </section>
       </main>
     </div>
   );
 }
-
-const ignore = () => {};

@@ -1,4 +1,5 @@
 import { useEffect, useState } from "react";
+import type { TurnDescription } from "../lib/history.js";
 import type { Attachment, TaskInfo } from "../lib/types.js";
 import { emptyTaskForm, type TaskForm, TaskInputs, taskInput } from "./TaskInputs.js";
 
@@ -6,6 +7,13 @@ export interface Draft {
   text: string;
   task: Record<string, unknown> | undefined;
   maxNewTokens: number | undefined;
+  description: TurnDescription;
+}
+
+/** A task and its inputs to fill in, e.g. from an onboarding sample. */
+export interface Preset {
+  task: string;
+  form: Partial<TaskForm>;
 }
 
 interface Props {
@@ -16,6 +24,21 @@ interface Props {
   onUpload(file: File): void;
   onSend(draft: Draft): void;
   onError(message: string): void;
+  preset: Preset | null;
+}
+
+function summarize(task: TaskInfo | undefined, form: TaskForm, text: string): string {
+  switch (task?.inputField) {
+    case "rec":
+    case "res":
+      return `“${form.expression}”${text ? ` ${text}` : ""}`;
+    case "ovd":
+      return form.categories;
+    case "ric":
+      return form.prompt || text || "describe the image";
+    default:
+      return text;
+  }
 }
 
 /** Image upload (file or paste), task choice with its inputs, text, attached references, send. */
@@ -27,12 +50,18 @@ export function Composer({
   onUpload,
   onSend,
   onError,
+  preset,
 }: Props) {
   const [taskName, setTaskName] = useState("");
   const [form, setForm] = useState<TaskForm>(emptyTaskForm);
   const [text, setText] = useState("");
   const [maxNewTokens, setMaxNewTokens] = useState("");
   const task = tasks.find((t) => t.name === taskName);
+  useEffect(() => {
+    if (!preset) return;
+    setTaskName(preset.task);
+    setForm((f) => ({ ...f, ...preset.form }));
+  }, [preset]);
   // Paste an image anywhere on the page to upload it.
   useEffect(() => {
     const onPaste = (e: ClipboardEvent) => {
@@ -55,6 +84,11 @@ export function Composer({
       text: text.trim(),
       task: input,
       maxNewTokens: maxNewTokens ? Number(maxNewTokens) : undefined,
+      description: {
+        task: task?.name ?? null,
+        summary: summarize(task, form, text.trim()),
+        regions: attachments.length,
+      },
     });
     setText("");
   };
@@ -68,10 +102,10 @@ export function Composer({
     >
       <div className="row">
         <label className="upload">
-          Image
+          Image <small>(or drop / paste)</small>
           <input
             type="file"
-            accept="image/*"
+            accept="image/png,image/jpeg,image/webp"
             data-testid="image-input"
             onChange={(e) => {
               const file = e.target.files?.[0];
@@ -82,10 +116,11 @@ export function Composer({
         </label>
         <select
           data-testid="task-select"
+          aria-label="Task"
           value={taskName}
           onChange={(e) => setTaskName(e.target.value)}
         >
-          <option value="">Free chat</option>
+          <option value="">Free chat (not a task of this model)</option>
           {tasks.map((t) => (
             <option key={t.name} value={t.name} title={t.description}>
               {t.name.toUpperCase()} — {t.description}
@@ -94,6 +129,7 @@ export function Composer({
         </select>
         <input
           className="tokens"
+          aria-label="Maximum answer tokens"
           data-testid="max-new-tokens"
           type="number"
           min={1}
@@ -102,6 +138,12 @@ export function Composer({
           onChange={(e) => setMaxNewTokens(e.target.value)}
         />
       </div>
+      {tasks.length > 0 && !task && (
+        <p className="note" data-testid="free-chat-note">
+          The loaded model is trained for {tasks.map((t) => t.name.toUpperCase()).join(", ")}; free
+          chat is not among its tasks, so its answers may make little sense.
+        </p>
+      )}
       <TaskInputs task={task} form={form} onChange={setForm} />
       {attachments.length > 0 && (
         <p className="attachments" data-testid="attachments">
@@ -114,12 +156,20 @@ export function Composer({
       <div className="row">
         <textarea
           data-testid="message-text"
+          aria-label="Message"
+          aria-keyshortcuts="Enter"
           rows={2}
+          onKeyDown={(e) => {
+            // Enter sends, Shift+Enter is a new line; not while an IME is composing.
+            if (e.key !== "Enter" || e.shiftKey || e.nativeEvent.isComposing) return;
+            e.preventDefault();
+            if (!busy) send();
+          }}
           placeholder={task ? "Optional text" : "Ask about the image (paste an image here too)"}
           value={text}
           onChange={(e) => setText(e.target.value)}
         />
-        <button type="submit" data-testid="send" disabled={busy}>
+        <button type="submit" data-testid="send" disabled={busy} title="Send (Enter)">
           Send
         </button>
       </div>

@@ -1,13 +1,27 @@
 import { type RleMask, rleDecodeRowMajor, rleFromMask } from "@padt/mask";
 import { useEffect, useRef } from "react";
 
-/** The focused ref's mask, decoded from its RLE, stretched over the displayed image. */
-export function MaskLayer({ mask }: { mask: RleMask }) {
+/** One ref's mask, decoded from its RLE, stretched over the displayed image in its colour. */
+export function MaskLayer(props: {
+  mask: RleMask;
+  rgb: [number, number, number];
+  opacity: number;
+  refIndex: number;
+}) {
   const canvas = useRef<HTMLCanvasElement>(null);
+  const [r, g, b] = props.rgb;
   useEffect(() => {
-    if (canvas.current) paintMask(canvas.current, mask, [255, 64, 160, 110]);
-  }, [mask]);
-  return <canvas ref={canvas} className="mask-layer" data-testid="ref-mask" />;
+    if (canvas.current) paintMask(canvas.current, props.mask, [r, g, b, 255]);
+  }, [props.mask, r, g, b]);
+  return (
+    <canvas
+      ref={canvas}
+      className="mask-layer"
+      data-testid="ref-mask"
+      data-index={props.refIndex}
+      style={{ opacity: props.opacity }}
+    />
+  );
 }
 
 /** Paints the mask into a canvas of the mask's size, in one colour. */

@@ -5,46 +5,25 @@ interface Props {
   onFocus(ref: VisualRef | null): void;
 }
 
-/** The typed result under an answer: OVD detections, RIC phrases linked to their regions, issues. */
+/** The typed result under an answer, beside the objects table: RIC phrases linked to regions, parser notes. */
 export function ResultView({ result, onFocus }: Props) {
   const issues = "issues" in result && result.issues.length > 0 && (
     <p className="issues">Parser notes: {result.issues.join("; ")}</p>
   );
-  if (result.__typename === "OvdResult" && "detections" in result)
-    return (
-      <div className="result">
-        <table data-testid="ovd-detections">
-          <tbody>
-            {result.detections.map((d) => (
-              <tr
-                key={d.ref.id}
-                onPointerEnter={() => onFocus(d.ref)}
-                onPointerLeave={() => onFocus(null)}
-              >
-                <td>{d.label}</td>
-                <td>{d.score.toFixed(2)}</td>
-              </tr>
-            ))}
-          </tbody>
-        </table>
-        {result.unknownLabels.length > 0 && (
-          <p>
-            Labels not asked for: {result.unknownLabels.map((l) => JSON.stringify(l)).join(", ")}
-          </p>
-        )}
-        {issues}
-      </div>
-    );
+  const unknown = "unknownLabels" in result && result.unknownLabels.length > 0 && (
+    <p>Labels not asked for: {result.unknownLabels.map((l) => JSON.stringify(l)).join(", ")}</p>
+  );
   if (result.__typename === "RicResult" && "phrases" in result) {
     const pieces: React.ReactNode[] = [];
     let at = 0;
     for (const p of result.phrases) {
       pieces.push(result.caption.slice(at, p.start));
+      const ref = p.refs[0] ?? null;
       pieces.push(
         <mark
           key={p.start}
           className="phrase"
-          onPointerEnter={() => onFocus(p.refs[0] ?? null)}
+          onPointerEnter={() => onFocus(ref)}
           onPointerLeave={() => onFocus(null)}
         >
           {result.caption.slice(p.start, p.end)}
@@ -60,5 +39,11 @@ export function ResultView({ result, onFocus }: Props) {
       </div>
     );
   }
-  return issues ? <div className="result">{issues}</div> : null;
+  if (!issues && !unknown) return null;
+  return (
+    <div className="result">
+      {unknown}
+      {issues}
+    </div>
+  );
 }

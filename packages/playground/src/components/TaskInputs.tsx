@@ -50,6 +50,7 @@ export function TaskInputs(props: {
       return (
         <input
           data-testid="task-expression"
+          aria-label="Referring expression"
           placeholder="Referring expression, e.g. red circle"
           value={form.expression}
           onChange={(e) => onChange({ ...form, expression: e.target.value })}
@@ -59,6 +60,7 @@ export function TaskInputs(props: {
       return (
         <input
           data-testid="task-categories"
+          aria-label="Categories"
           placeholder="Categories, comma separated"
           value={form.categories}
           onChange={(e) => onChange({ ...form, categories: e.target.value })}
@@ -68,6 +70,7 @@ export function TaskInputs(props: {
       return (
         <input
           data-testid="task-prompt"
+          aria-label="Prompt"
           placeholder="Prompt (optional)"
           value={form.prompt}
           onChange={(e) => onChange({ ...form, prompt: e.target.value })}

@@ -1,8 +1,13 @@
 import { Client, fetchExchange, subscriptionExchange } from "@urql/core";
 import { createClient as createWsClient } from "graphql-ws";
 
+/** The WebSocket's state: "reconnecting" once a connection was lost (or never made) and not yet back. */
+export type ConnectionState = "connecting" | "online" | "reconnecting";
+
 export interface PlaygroundClient {
   urql: Client;
+  /** Calls `listener` with every change of the connection state; returns the unsubscribe. */
+  onConnection(listener: (state: ConnectionState) => void): () => void;
   /** Called when the WebSocket closes (streams then resume from their last seq). */
   onSocketClosed(listener: () => void): () => void;
   /** Closes the WebSocket now (the debug "drop connection" button and tests use it). */
@@ -14,19 +19,34 @@ export interface PlaygroundClient {
 export function createPlaygroundClient(key: string): PlaygroundClient {
   const authorization = `Bearer ${key}`;
   const listeners = new Set<() => void>();
+  const connection = new Set<(state: ConnectionState) => void>();
+  let state: ConnectionState = "connecting";
+  let disposed = false;
+  const setState = (next: ConnectionState) => {
+    if (next === state || disposed) return;
+    state = next;
+    for (const listener of connection) listener(next);
+  };
   let socket: WebSocket | undefined;
   const ws = createWsClient({
     url: `${location.protocol === "https:" ? "wss" : "ws"}://${location.host}/graphql`,
     connectionParams: { authorization },
-    lazy: true,
-    retryAttempts: 20,
-    shouldRetry: () => true,
+    // Always connected (with pings), so a dead server shows within a second, not at the next request.
+    lazy: false,
+    keepAlive: 5_000,
+    retryAttempts: Number.POSITIVE_INFINITY,
+    // A steady second between tries: the page comes back soon after the server does.
+    retryWait: () => new Promise((resolve) => setTimeout(resolve, 800 + Math.random() * 400)),
+    // A refused key is not a network problem: retrying it cannot help.
+    shouldRetry: (event) => !isAuthClose(event),
     on: {
       connected: (s) => {
         socket = s as WebSocket;
+        setState("online");
       },
-      closed: () => {
+      closed: (event) => {
         socket = undefined;
+        if (!isAuthClose(event)) setState("reconnecting");
         for (const listener of listeners) listener();
       },
     },
@@ -54,14 +74,27 @@ export function createPlaygroundClient(key: string): PlaygroundClient {
   });
   return {
     urql,
+    onConnection(listener) {
+      connection.add(listener);
+      listener(state);
+      return () => connection.delete(listener);
+    },
     onSocketClosed(listener) {
       listeners.add(listener);
       return () => listeners.delete(listener);
     },
     dropSocket: () => socket?.close(4499, "dropped by the user"),
-    dispose: () => void ws.dispose(),
+    dispose: () => {
+      disposed = true;
+      void ws.dispose();
+    },
   };
 }
+
+const isAuthClose = (event: unknown) => {
+  const code = (event as { code?: number } | undefined)?.code;
+  return code === 4401 || code === 4403;
+};
 
 /** Fetches an image with the key (GET /images/:id is authorized) and returns a blob URL. */
 export async function fetchImageUrl(key: string, path: string): Promise<string> {

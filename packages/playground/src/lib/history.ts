@@ -1,10 +1,22 @@
 import type { Segment, StreamState, StreamStatus } from "./stream.js";
 import type { ImageInfo, MessageError, VisualRef } from "./types.js";
 
+/** What the user asked, in words: the task, its inputs, the regions marked. */
+export interface TurnDescription {
+  task: string | null;
+  /** e.g. `“red circle”`, or the categories, or the text of a free-chat message. */
+  summary: string;
+  regions: number;
+}
+
 export interface Turn {
-  userText: string;
+  description: TurnDescription;
   assistantId: string;
+  /** The image the question was about (earlier chips switch the view back to it). */
+  imageId: string | null;
   initial?: StreamState;
+  /** The exact operation and variables sent, for "copy as curl". */
+  request?: { query: string; variables: Record<string, unknown> };
 }
 
 type StoredPart =
@@ -23,18 +35,26 @@ export interface StoredMessage {
   parts: StoredPart[];
 }
 
-/** A session's stored messages as turns (finished answers are shown as stored) and its last image. */
+/** A session's stored messages as turns (finished answers are shown as stored) and its images. */
 export function turnsFromMessages(messages: StoredMessage[]): {
   turns: Turn[];
-  image: ImageInfo | null;
+  images: ImageInfo[];
 } {
   const turns: Turn[] = [];
-  let image: ImageInfo | null = null;
-  let userText = "";
+  const images: ImageInfo[] = [];
+  let description: TurnDescription = { task: null, summary: "", regions: 0 };
+  let imageId: string | null = null;
   for (const m of messages) {
     if (m.role === "USER") {
-      for (const p of m.parts) if (p.__typename === "ImagePart") image = p.image;
-      userText = [m.task ? `[${m.task}]` : "", m.text].filter(Boolean).join(" ");
+      let regions = 0;
+      for (const p of m.parts) {
+        if (p.__typename === "ImagePart") {
+          imageId = p.image.id;
+          if (!images.some((i) => i.id === p.image.id)) images.push(p.image);
+        }
+        if (p.__typename === "VisualRefPart") regions++;
+      }
+      description = { task: m.task, summary: m.text, regions };
       continue;
     }
     const streaming = m.status === "PENDING" || m.status === "STREAMING";
@@ -48,8 +68,9 @@ export function turnsFromMessages(messages: StoredMessage[]): {
       }
     }
     turns.push({
-      userText,
+      description,
       assistantId: m.id,
+      imageId,
       // An answer still streaming is replayed from the start by its subscription.
       initial: streaming
         ? undefined
@@ -64,5 +85,12 @@ export function turnsFromMessages(messages: StoredMessage[]): {
           },
     });
   }
-  return { turns, image };
+  return { turns, images };
+}
+
+/** A short title for a chat from its first request, e.g. `REC: red circle`. */
+export function titleOf(description: TurnDescription): string {
+  const head = description.task ? description.task.toUpperCase() : "Chat";
+  const body = description.summary || (description.regions ? "marked region" : "image");
+  return `${head}: ${body}`.slice(0, 60);
 }

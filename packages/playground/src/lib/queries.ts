@@ -11,6 +11,10 @@ export const START_QUERY = `query Start {
 
 export const SESSIONS_QUERY = `query Sessions { sessions(first: 50) { edges { node { id title updatedAt } } } }`;
 
+export const RENAME_SESSION = `mutation Rename($id: ID!, $t: String!) { renameSession(id: $id, title: $t) { id title updatedAt } }`;
+
+export const DELETE_SESSION = `mutation Delete($id: ID!) { deleteSession(id: $id) }`;
+
 export const CREATE_SESSION = `mutation CreateSession($title: String) { createSession(input: { title: $title }) { id title updatedAt } }`;
 
 export const UPLOAD_IMAGE = `mutation Upload($b: String!, $m: String, $f: String) {
@@ -53,7 +57,7 @@ function resultSelection(tasks: TaskInfo[]): string {
 }
 
 export function messageQuery(tasks: TaskInfo[]): string {
-  return `query Message($m: ID!) { message(id: $m) { id status text lastSeq error { code message } ${resultSelection(tasks)} } }`;
+  return `query Message($m: ID!) { message(id: $m) { id status text lastSeq error { code message } usage { promptTokens completionTokens prefillMs decodeMs decoderMs } ${resultSelection(tasks)} } }`;
 }
 
 /** A session's last messages; answers load their typed result themselves (query cost limits). */

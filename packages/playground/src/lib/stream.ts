@@ -1,4 +1,4 @@
-import type { MessageError, TaskResult, VisualRef } from "./types.js";
+import type { MessageError, TaskResult, Usage, VisualRef } from "./types.js";
 
 export type Segment = { kind: "text"; text: string } | { kind: "ref"; index: number };
 
@@ -19,6 +19,8 @@ export interface StreamState {
   status: StreamStatus;
   error: MessageError | null;
   result: TaskResult | null;
+  /** Read with the result once the answer has ended. */
+  usage?: Usage | null;
 }
 
 export type MessageEvent =

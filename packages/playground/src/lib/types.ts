@@ -39,6 +39,15 @@ export interface VisualRef {
 /** A reference the user drew on the image, attached to the next message. */
 export type Attachment = { kind: "patches"; patches: number[] } | { kind: "box"; box: Box };
 
+/** Token counts and timings of one answer, as the API reports them. */
+export interface Usage {
+  promptTokens: number;
+  completionTokens: number;
+  prefillMs: number;
+  decodeMs: number;
+  decoderMs: number;
+}
+
 export interface MessageError {
   code: string;
   message: string;

@@ -9,7 +9,7 @@ import {
   type MessageEvent,
   type StreamState,
 } from "./stream.js";
-import type { TaskInfo, TaskResult } from "./types.js";
+import type { TaskInfo, TaskResult, Usage } from "./types.js";
 
 /**
  * Follows one assistant message over messageEvents. When the socket drops, it subscribes
@@ -66,7 +66,7 @@ export function useMessageStream(
   }, [client, messageId, finished]);
 
   useEffect(() => {
-    if (!finished || state.result) return;
+    if (!finished || state.result || state.usage !== undefined) return;
     let cancelled = false;
     void client.urql
       .query(messageQuery(tasks), { m: messageId })
@@ -75,12 +75,13 @@ export function useMessageStream(
         if (cancelled) return;
         if (r.error) return setStreamError(describeError(r.error));
         const result = r.data?.message?.result as TaskResult | null;
-        if (result) setState((s) => ({ ...s, result }));
+        const usage = (r.data?.message?.usage as Usage | null) ?? null;
+        setState((s) => ({ ...s, result, usage }));
       });
     return () => {
       cancelled = true;
     };
-  }, [client, messageId, finished, state.result, tasks]);
+  }, [client, messageId, finished, state.result, state.usage, tasks]);
 
   return { state, streamError, reconnects };
 }
