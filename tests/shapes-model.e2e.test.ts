@@ -46,6 +46,17 @@ describe.each(availableDatabaseKinds())("the shipped Shapes model on %s", (kind)
   });
   afterAll(() => server?.close());
 
+  it("says what the model can do: the four tasks, no free chat", async () => {
+    const got = await server.gql("{ model { supportedTasks freeChat } tasks { name supported } }");
+    expect(got.errors).toBeUndefined();
+    expect(got.data?.model).toEqual({
+      supportedTasks: ["rec", "res", "ovd", "ric"],
+      freeChat: false,
+    });
+    for (const name of ["rec", "res", "ovd", "ric"])
+      expect(got.data?.tasks).toContainEqual({ name, supported: true });
+  });
+
   it.each(golden.cases.map((c) => [c.name, c] as const))("answers %s", async (_, c) => {
     const { gql, subscribe } = server;
     const image = readFileSync(`${fixtures}padt-tiny-shapes.images/${c.name}_0.png`);

@@ -13,6 +13,10 @@ export interface ModelInfo {
   vocabSize: number;
   /** Largest image the model sees (smart_resize's max_pixels). */
   maxPixels: number;
+  /** The task plugins (by name) the model was trained for: the bundle's `capabilities`. */
+  supportedTasks: string[];
+  /** Whether it answers plain chat (a task-less message); the Shapes model does not. */
+  freeChat: boolean;
 }
 
 /** An image ready to store, with the model's view of it. */

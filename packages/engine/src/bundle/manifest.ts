@@ -69,6 +69,10 @@ export const manifestSchema = z.object({
       message: "max_long_side must be a multiple of patch_size * merge_size",
       path: ["max_long_side"],
     }),
+  // What the model was trained for; bundles older than the key were all PaDT Pro style.
+  capabilities: z
+    .object({ tasks: z.array(z.string().min(1)), free_chat: z.boolean() })
+    .default({ tasks: ["rec", "res", "ovd", "ric"], free_chat: true }),
   // The checkpoint's generation_config.json (transformers' defaults where it is silent, and
   // in bundles older than the keys): what a request gets unless it says otherwise.
   generation: z.object({

@@ -89,6 +89,8 @@ export class PadtEngine implements EngineClient {
       dtype: manifest.dtype,
       vocabSize: manifest.llm.vocab_rows,
       maxPixels: manifest.image_processor.max_pixels,
+      supportedTasks: [...manifest.capabilities.tasks],
+      freeChat: manifest.capabilities.free_chat,
     };
     return new PadtEngine(manifest, info, pool, options);
   }

@@ -294,6 +294,8 @@ export const baseTypeDefs = /* GraphQL */ `
   type TaskInfo {
     name: String!
     description: String!
+    "Whether the loaded model was trained for this task (its bundle's capabilities)."
+    supported: Boolean!
     inputType: String
     resultType: String
     "The TaskInput field that selects this task."
@@ -305,6 +307,10 @@ export const baseTypeDefs = /* GraphQL */ `
     dtype: String!
     vocabSize: Int!
     maxPixels: Int!
+    "The tasks the loaded model was trained for (a registered plugin may ask for more)."
+    supportedTasks: [String!]!
+    "Whether the model answers plain chat, a message without a task."
+    freeChat: Boolean!
     "Why the requested execution provider is not the one in use, when it is not."
     fallbackReason: String
   }

@@ -41,13 +41,15 @@ export function occupy(engine: PadtEngine): () => Promise<void> {
   };
 }
 
-const INFO = {
+const INFO: EngineClient["info"] = {
   name: "no-model",
   executionProvider: "cpu",
   dtype: "fp32",
   vocabSize: 151_665,
   maxPixels: 12_845_056,
-} as const;
+  supportedTasks: ["rec", "res", "ovd", "ric"],
+  freeChat: true,
+};
 
 /**
  * The scripted engine answers no image questions: a grid is the model's answer, and a made-up

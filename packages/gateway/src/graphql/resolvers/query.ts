@@ -36,6 +36,7 @@ export const queryResolvers = {
         inputType: p.graphql.inputType,
         resultType: p.graphql.resultType,
         inputField: p.graphql.inputField,
+        supported: ctx.services.engine.info.supportedTasks.includes(p.name),
       })),
     model: (_: unknown, __: unknown, ctx: Context) => ({
       ...ctx.services.engine.info,
