@@ -233,8 +233,9 @@ describe.runIf(haveChromium || process.env.CI)("playground v2 in Chromium (Shape
 
   it("starts new users from a sample with its task and prompt, and says what the model can do", async () => {
     const { page, errors } = await openPlayground(browser, gateway.url, key);
+    // From the bundle's capabilities (model.freeChat, TaskInfo.supported).
     expect(await page.getByTestId("supported-tasks").textContent()).toBe(
-      "Tasks: REC, RES, OVD, RIC",
+      "Tasks: REC, RES, OVD, RIC; no free chat",
     );
     expect(await page.getByTestId("free-chat-note").textContent()).toContain("REC, RES, OVD, RIC");
     await page.getByTestId("sample").first().click();

@@ -43,6 +43,7 @@ export function App() {
   const client = useMemo(() => (key ? createPlaygroundClient(key) : null), [key]);
   const [model, setModel] = useState("");
   const [tasks, setTasks] = useState<TaskInfo[]>([]);
+  const [freeChat, setFreeChat] = useState(true);
   const [sessions, setSessions] = useState<SessionItem[]>([]);
   const [drawer, setDrawer] = useState(false);
   const [sessionId, setSessionId] = useState<string | null>(null);
@@ -84,6 +85,7 @@ export function App() {
         setError(null);
         setConnected(true);
         setTasks(r.data.tasks);
+        setFreeChat(r.data.model.freeChat);
         setModel(`${r.data.model.name} (${r.data.model.executionProvider}, ${r.data.model.dtype})`);
         void loadSessions();
       });
@@ -319,7 +321,12 @@ export function App() {
             {model}
           </span>
           <span className="tasks" data-testid="supported-tasks">
-            Tasks: {tasks.map((t) => t.name.toUpperCase()).join(", ")}
+            Tasks:{" "}
+            {tasks
+              .filter((t) => t.supported)
+              .map((t) => t.name.toUpperCase())
+              .join(", ")}
+            {freeChat ? "; free chat" : "; no free chat"}
           </span>
           <button
             type="button"
@@ -398,6 +405,7 @@ export function App() {
             )}
             <Composer
               tasks={tasks}
+              freeChat={freeChat}
               attachments={attachments}
               busy={busy}
               preset={preset}

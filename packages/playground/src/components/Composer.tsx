@@ -18,6 +18,8 @@ export interface Preset {
 
 interface Props {
   tasks: TaskInfo[];
+  /** The model answers plain chat (ModelInfo.freeChat). */
+  freeChat: boolean;
   attachments: Attachment[];
   busy: boolean;
   onClearAttachments(): void;
@@ -44,6 +46,7 @@ function summarize(task: TaskInfo | undefined, form: TaskForm, text: string): st
 /** Image upload (file or paste), task choice with its inputs, text, attached references, send. */
 export function Composer({
   tasks,
+  freeChat,
   attachments,
   busy,
   onClearAttachments,
@@ -120,10 +123,13 @@ export function Composer({
           value={taskName}
           onChange={(e) => setTaskName(e.target.value)}
         >
-          <option value="">Free chat (not a task of this model)</option>
+          <option value="">
+            {freeChat ? "Free chat" : "Free chat (not a task of this model)"}
+          </option>
           {tasks.map((t) => (
             <option key={t.name} value={t.name} title={t.description}>
               {t.name.toUpperCase()} — {t.description}
+              {t.supported ? "" : " (not trained for it)"}
             </option>
           ))}
         </select>
@@ -138,10 +144,14 @@ export function Composer({
           onChange={(e) => setMaxNewTokens(e.target.value)}
         />
       </div>
-      {tasks.length > 0 && !task && (
+      {tasks.length > 0 && !task && !freeChat && (
         <p className="note" data-testid="free-chat-note">
-          The loaded model is trained for {tasks.map((t) => t.name.toUpperCase()).join(", ")}; free
-          chat is not among its tasks, so its answers may make little sense.
+          The loaded model is trained for{" "}
+          {tasks
+            .filter((t) => t.supported)
+            .map((t) => t.name.toUpperCase())
+            .join(", ")}
+          ; free chat is not among its tasks, so its answers may make little sense.
         </p>
       )}
       <TaskInputs task={task} form={form} onChange={setForm} />

@@ -5,8 +5,8 @@ const IMAGE = `id width height gridWidth gridHeight url`;
 
 export const START_QUERY = `query Start {
   viewer { id name }
-  model { name executionProvider dtype fallbackReason }
-  tasks { name description inputType resultType inputField }
+  model { name executionProvider dtype fallbackReason freeChat }
+  tasks { name description inputType resultType inputField supported }
 }`;
 
 export const SESSIONS_QUERY = `query Sessions { sessions(first: 50) { edges { node { id title updatedAt } } } }`;

@@ -6,6 +6,8 @@ export interface TaskInfo {
   inputType: string | null;
   resultType: string | null;
   inputField: string | null;
+  /** Whether the loaded model was trained for it (the bundle's capabilities). */
+  supported: boolean;
 }
 
 export interface Box {
