@@ -20,7 +20,8 @@ import { RUN_USAGE, run } from "./commands/run.js";
 
 const USAGE = `Usage:
   padt serve [--port N] [--host H] [--data-dir DIR] [--database-url URL] [--model DIR]
-             [--provider cpu|cuda|webgpu] [--task MODULE]... [--config FILE]
+             [--provider cpu|cuda|webgpu] [--threads N] [--workers N] [--task MODULE]...
+             [--config FILE]
   padt keys create [--name NAME] [--data-dir DIR] [--database-url URL]
 ${RUN_USAGE}
 ${EVAL_USAGE}
@@ -45,6 +46,8 @@ async function serve(argv: string[], io: Io): Promise<number> {
       bundle: modelPath(config),
       provider: config.provider as ExecutionProvider,
       fallback: "cpu",
+      ...(config.threads ? { threads: config.threads } : {}),
+      ...(config.workers ? { workers: config.workers } : {}),
       imageLimits: { maxBytes: config.limits.imageBytes, maxPixels: config.limits.imagePixels },
     });
     if (engine.info.fallbackReason) io.err(`running on CPU: ${engine.info.fallbackReason}`);

@@ -47,6 +47,10 @@ export interface GatewayConfig {
   modelPath?: string;
   /** Execution provider asked of the engine (cpu, cuda, webgpu). */
   provider: string;
+  /** onnxruntime intra-op threads per engine worker; unset: the cores minus one. */
+  threads?: number;
+  /** Engine worker threads, each with its own copy of the model; unset: 1. */
+  workers?: number;
   /**
    * Task plugin modules, each with the plugin as its default export. Adding a task is one
    * more entry here (PADT_TASKS=@padt/tasks-count, or `tasks` in the config file).
@@ -171,6 +175,8 @@ export function loadConfig(
       "database-url": { type: "string" },
       model: { type: "string" },
       provider: { type: "string" },
+      threads: { type: "string" },
+      workers: { type: "string" },
       task: { type: "string", multiple: true },
     },
     strict: true,
@@ -187,6 +193,8 @@ export function loadConfig(
   if (env.DATABASE_URL) fromEnv.databaseUrl = env.DATABASE_URL;
   if (env.PADT_MODEL) fromEnv.modelPath = env.PADT_MODEL;
   if (env.PADT_PROVIDER) fromEnv.provider = env.PADT_PROVIDER;
+  if (env.PADT_THREADS) fromEnv.threads = positiveInt("PADT_THREADS", env.PADT_THREADS);
+  if (env.PADT_WORKERS) fromEnv.workers = positiveInt("PADT_WORKERS", env.PADT_WORKERS);
   if (env.PADT_DRAIN_MS) fromEnv.drainMs = positiveInt("PADT_DRAIN_MS", env.PADT_DRAIN_MS);
   if (env.PADT_CANCEL_GRACE_MS)
     fromEnv.cancelGraceMs = positiveInt("PADT_CANCEL_GRACE_MS", env.PADT_CANCEL_GRACE_MS);
@@ -208,6 +216,8 @@ export function loadConfig(
   if (values["database-url"]) config.databaseUrl = values["database-url"];
   if (values.model) config.modelPath = values.model;
   if (values.provider) config.provider = values.provider;
+  if (values.threads) config.threads = positiveInt("--threads", values.threads);
+  if (values.workers) config.workers = positiveInt("--workers", values.workers);
   config.dataDir = resolve(config.dataDir);
   return config;
 }

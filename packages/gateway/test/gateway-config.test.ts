@@ -31,6 +31,16 @@ describe("configuration", () => {
     expect(config.tasks).toEqual([...SHIPPED_TASKS, "@padt/tasks-count"]);
   });
 
+  it("takes the engine's threads and workers from flags or the environment", () => {
+    expect(loadConfig([], {})).not.toHaveProperty("threads");
+    expect(loadConfig([], { PADT_THREADS: "3", PADT_WORKERS: "2" })).toMatchObject({
+      threads: 3,
+      workers: 2,
+    });
+    expect(loadConfig(["--threads", "1"], { PADT_THREADS: "3" }).threads).toBe(1);
+    expect(() => loadConfig(["--workers", "-1"], {})).toThrow(/--workers/);
+  });
+
   it("refuses unknown flags, unknown limits and bad numbers", () => {
     expect(() => loadConfig(["--prot", "1"], {})).toThrow();
     expect(() => loadConfig([], { PADT_MAX_PARTS: "-3" })).toThrow(/PADT_MAX_PARTS/);
