@@ -29,21 +29,14 @@ from ..checkpoint import TIED_KEY, save_padt
 from ..config import PadtConfig
 from ..modeling import PadtForConditionalGeneration
 from ..processing import QWEN_IMAGE_SETTINGS, make_processor
-from ..train.shapes_model import PRE_RESIZE_KEY
+from ..train.shapes_model import CONFIG_ID_TOKENS, PRE_RESIZE_KEY
 from .generation import TRANSFORMERS_DEFAULTS
 from .manifest import CAPABILITIES_KEY, MAX_LONG_SIDE_KEY
 
 PREFIX = "padt."
-# Config ids by token; the manifest lists only those the engine needs, the tokenizer has all.
-_ID_TOKENS = {
-    "bos_token_id": "<|endoftext|>",
-    "pad_token_id": "<|endoftext|>",
-    "image_token_id": "<|image_pad|>",
-    "video_token_id": "<|video_pad|>",
-    "vision_start_token_id": "<|vision_start|>",
-    "vision_end_token_id": "<|vision_end|>",
-    "vision_token_id": "<|vision_pad|>",
-}
+# Config ids by token (eos comes from the manifest's list); the manifest lists only those the
+# engine needs, the tokenizer has all.
+_ID_TOKENS = {k: v for k, v in CONFIG_ID_TOKENS.items() if k != "eos_token_id"}
 
 
 class BundleImportError(ValueError):

@@ -43,7 +43,7 @@ ROW_MULTIPLE = 64
 SHAPES_ROPE_THETA = 100.0
 VIS_NORM_INIT = 0.1
 PRE_RESIZE_KEY = "padt_pre_resize_long_side"
-_ID_TOKENS = {
+CONFIG_ID_TOKENS = {
     "bos_token_id": "<|endoftext|>",
     "eos_token_id": "<|im_end|>",
     "pad_token_id": "<|endoftext|>",
@@ -121,7 +121,7 @@ def shapes_config(
     mask_placement: str = "spatial",
 ) -> PadtConfig:
     s = dict(SHAPES_SIZES if sizes is None else sizes)
-    ids = {attr: tokenizer.convert_tokens_to_ids(name) for attr, name in _ID_TOKENS.items()}
+    ids = {attr: tokenizer.convert_tokens_to_ids(name) for attr, name in CONFIG_ID_TOKENS.items()}
     head_dim = s["llm_hidden"] // s["llm_heads"]
     if sum(s["mrope"]) * 2 != head_dim:
         raise ValueError(f"mrope_section {s['mrope']} must sum to head_dim/2 = {head_dim // 2}")

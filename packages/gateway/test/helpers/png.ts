@@ -32,6 +32,24 @@ export function png(
   seed = 0,
   options: { idat?: boolean } = {},
 ): Uint8Array {
+  if (!(options.idat ?? true)) return rgbPng(width, height, null);
+  const raw = Buffer.alloc((width * 3 + 1) * height);
+  for (let y = 0; y < height; y++) {
+    const row = y * (width * 3 + 1);
+    for (let x = 0; x < width; x++) {
+      raw[row + 1 + x * 3] = (x * 7 + seed) & 0xff;
+      raw[row + 2 + x * 3] = (y * 5 + seed * 3) & 0xff;
+      raw[row + 3 + x * 3] = (seed * 11) & 0xff;
+    }
+  }
+  return rgbPng(width, height, raw);
+}
+
+/**
+ * An 8-bit RGB PNG from its filtered scanlines (`raw`: one filter byte, then RGB, per row);
+ * `raw` null writes no IDAT chunk.
+ */
+export function rgbPng(width: number, height: number, raw: Uint8Array | null): Uint8Array {
   const ihdr = Buffer.alloc(13);
   ihdr.writeUInt32BE(width, 0);
   ihdr.writeUInt32BE(height, 4);
@@ -41,18 +59,7 @@ export function png(
     Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]),
     chunk("IHDR", ihdr),
   ];
-  if (options.idat ?? true) {
-    const raw = Buffer.alloc((width * 3 + 1) * height);
-    for (let y = 0; y < height; y++) {
-      const row = y * (width * 3 + 1);
-      for (let x = 0; x < width; x++) {
-        raw[row + 1 + x * 3] = (x * 7 + seed) & 0xff;
-        raw[row + 2 + x * 3] = (y * 5 + seed * 3) & 0xff;
-        raw[row + 3 + x * 3] = (seed * 11) & 0xff;
-      }
-    }
-    parts.push(chunk("IDAT", deflateSync(raw)));
-  }
+  if (raw) parts.push(chunk("IDAT", deflateSync(raw)));
   parts.push(chunk("IEND", new Uint8Array()));
   return new Uint8Array(Buffer.concat(parts));
 }
