@@ -72,6 +72,11 @@ class RawSocket {
   }
 
   /** The next message for operation `id` (next, error or complete). */
+  /** Whether a message for `id` has arrived and waits to be read. */
+  has(id: string): boolean {
+    return (this.#inbox.get(id)?.length ?? 0) > 0;
+  }
+
   next(id: string): Promise<Message> {
     const queued = this.#inbox.get(id);
     if (queued?.length) return Promise.resolve(queued.shift()!);
@@ -103,6 +108,23 @@ async function eventually<T>(attempt: () => Promise<T | undefined>): Promise<T> 
 }
 
 const RENAME = `mutation($id: ID!, $t: String!) { renameSession(id: $id, title: $t) { id } }`;
+
+/**
+ * Renames until every listed subscription has an event waiting: graphql-ws acknowledges no
+ * subscribe, so one rename sent right after subscribing can be published before the server has
+ * registered the subscription (seen under load).
+ */
+async function renameUntilSeen(
+  rename: (title: string) => Promise<unknown>,
+  seen: readonly (readonly [RawSocket, string])[],
+): Promise<void> {
+  let n = 0;
+  await eventually(async () => {
+    await rename(`renamed ${n++}`);
+    await new Promise((r) => setTimeout(r, 20));
+    return seen.every(([socket, id]) => socket.has(id)) ? true : undefined;
+  });
+}
 const CREATE = `mutation { createSession(input: {}) { id } }`;
 
 describe.each(availableDatabaseKinds())("per-owner WebSocket limits on %s", (kind) => {
@@ -143,14 +165,14 @@ describe.each(availableDatabaseKinds())("per-owner WebSocket limits on %s", (kin
     for (const id of ["1", "2", "3"]) a1.subscribe(id, sa);
     a2.subscribe("4", sa);
     // All four are live: each one sees the rename.
-    await s.gql(RENAME, { id: sa, t: "renamed" }, a.key);
-    for (const [socket, id] of [
+    const live = [
       [a1, "1"],
       [a1, "2"],
       [a1, "3"],
       [a2, "4"],
-    ] as const)
-      expect((await socket.next(id)).type).toBe("next");
+    ] as const;
+    await renameUntilSeen((t) => s.gql(RENAME, { id: sa, t }, a.key), live);
+    for (const [socket, id] of live) expect((await socket.next(id)).type).toBe("next");
 
     a2.subscribe("5", sa);
     const refused = await a2.next("5");
@@ -165,7 +187,7 @@ describe.each(availableDatabaseKinds())("per-owner WebSocket limits on %s", (kin
     // Another owner has its own count.
     const b1 = acknowledged(await RawSocket.open(s.url, b.key));
     b1.subscribe("1", sb);
-    await s.gql(RENAME, { id: sb, t: "renamed" }, b.key);
+    await renameUntilSeen((t) => s.gql(RENAME, { id: sb, t }, b.key), [[b1, "1"]]);
     expect((await b1.next("1")).type).toBe("next");
 
     // An operation the client completes, and a closed socket's operations, give their places back.
