@@ -11,13 +11,12 @@ import {
   createOwner,
   type DatabaseHandle,
   type Gateway,
-  getImage,
   migrate,
-  putImage,
   startGateway,
 } from "@padt/gateway";
 import { availableDatabaseKinds, createTestDatabase, type TestDatabase } from "@padt/testkit";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { getImage, putImage } from "../packages/gateway/src/db/repos/images.js";
 import { graphqlOver } from "./helpers/e2e-gateway.js";
 import { shapesPng } from "./helpers/shapes-png.js";
 

@@ -3,12 +3,15 @@
 // gateway (HTTP + graphql-ws on 127.0.0.1, a real database, the real engine): upload the
 // image, create a session, sendMessage (task rec, fixed maxNewTokens), subscribe to
 // messageEvents until the answer completes. Then the same workload as direct engine calls in
-// the same process, and the gateway's overhead as a ratio.
+// the same process, and the gateway's overhead as a ratio. On PostgreSQL also the scale-out
+// topology (issue 18): `padt serve --role gateway` + one `padt worker` as child processes, the
+// same clients against that gateway, the same ratios against the same direct engine.
 // Usage: npm run build && node bench/gateway/run.mjs
 //   BENCH_CLIENTS (default "1,4,8"), BENCH_CONVERSATIONS per client (default 4),
 //   BENCH_TOKENS (default 32), BENCH_THREADS (default 1), BENCH_BUNDLE (default: the tiny
 //   random fixture), TEST_DATABASE_URL / DATABASE_URL (default: embedded PGlite in a temp dir),
-//   BENCH_TIMEOUT_S (default 900: the whole run stops with an error past it).
+//   BENCH_TIMEOUT_S (default 900: the whole run stops with an error past it),
+//   BENCH_TOPOLOGY (default 1 on PostgreSQL; 0 skips the gateway + worker processes).
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -18,6 +21,7 @@ import { connect, createApiKey, createLogger, createOwner, startGateway } from "
 import { recTask } from "@padt/tasks-rec";
 import { createClient } from "graphql-ws";
 import WebSocket from "ws";
+import { startServe, startWorker } from "./lib/processes.mjs";
 
 const root = fileURLToPath(new URL("../..", import.meta.url));
 const bundle = process.env.BENCH_BUNDLE ?? join(root, "tests/fixtures/padt-tiny-random");
@@ -29,14 +33,18 @@ const tokens = Number(process.env.BENCH_TOKENS ?? 32);
 const threads = Number(process.env.BENCH_THREADS ?? 1);
 const databaseUrl = process.env.TEST_DATABASE_URL ?? process.env.DATABASE_URL;
 const timeoutS = Number(process.env.BENCH_TIMEOUT_S ?? 900);
+const withTopology = Boolean(databaseUrl) && process.env.BENCH_TOPOLOGY !== "0";
 const CONVERSATION_TIMEOUT_MS = 120_000;
 
 for (const n of [...clientCounts, perClient, tokens, threads, timeoutS])
   if (!Number.isInteger(n) || n < 1) throw new Error(`bad BENCH_* setting: ${n}`);
 
+// Child processes of the topology, killed on the way out whatever happens.
+const children = [];
 // The run stops by itself: a watchdog ends the process if something hangs.
 setTimeout(() => {
   console.error(`gateway bench: gave up after ${timeoutS} s`);
+  for (const c of children) c.child.kill("SIGKILL");
   process.exit(1);
 }, timeoutS * 1000).unref();
 
@@ -178,29 +186,51 @@ for (let c = 0; c < maxClients; c++) {
   const owner = await createOwner(handle.db, `bench-${Date.now()}-${c}`);
   keys.push((await createApiKey(handle.db, owner.id)).key);
 }
-const sockets = keys.map((key) =>
-  createClient({
-    url: `${gateway.url.replace("http", "ws")}/graphql`,
-    webSocketImpl: WebSocket,
-    connectionParams: { authorization: `Bearer ${key}` },
-    retryAttempts: 0,
-  }),
-);
+const socketsFor = (url) =>
+  keys.map((key) =>
+    createClient({
+      url: `${url.replace("http", "ws")}/graphql`,
+      webSocketImpl: WebSocket,
+      connectionParams: { authorization: `Bearer ${key}` },
+      retryAttempts: 0,
+    }),
+  );
+const sockets = socketsFor(gateway.url);
+/** The gateway + worker topology: its URL and sockets, or undefined on PGlite. */
+let topology;
 
 const results = [];
 try {
+  if (withTopology) {
+    const shared = ["--database-url", databaseUrl, "--model", bundle];
+    const serve = startServe(["--role", "gateway", "--data-dir", scratch, ...shared]);
+    const worker = startWorker([...shared, "--threads", String(threads), "--workers", "1"]);
+    const started = await Promise.allSettled([serve, worker]);
+    for (const s of started) if (s.status === "fulfilled") children.push(s.value);
+    for (const s of started) if (s.status === "rejected") throw s.reason;
+    const url = (await serve).url;
+    topology = { url, sockets: socketsFor(url) };
+  }
   // Warm-up: graphs, caches and connections, not timed.
   await gatewayConversation(gateway.url, keys[0], sockets[0]);
+  if (topology) await gatewayConversation(topology.url, keys[0], topology.sockets[0]);
   await engineConversation(engine);
   for (const clients of clientCounts) {
     const viaGateway = await measure(clients, (c) =>
       gatewayConversation(gateway.url, keys[c], sockets[c]),
     );
+    const viaTopology =
+      topology &&
+      (await measure(clients, (c) =>
+        gatewayConversation(topology.url, keys[c], topology.sockets[c]),
+      ));
     const direct = await measure(clients, () => engineConversation(engine));
-    results.push({ clients, viaGateway, direct });
+    results.push({ clients, viaGateway, viaTopology, direct });
   }
 } finally {
   await Promise.all(sockets.map((s) => s.dispose()));
+  await Promise.all((topology?.sockets ?? []).map((s) => s.dispose()));
+  await Promise.all(children.map((c) => c.stop()));
   await gateway.close();
   await handle.close();
   await engine.close();
@@ -210,20 +240,23 @@ try {
 const f = (x, digits = 0) => x.toFixed(digits).padStart(7);
 console.log(
   `bundle ${bundle}; ${databaseUrl ? "PostgreSQL" : "PGlite (embedded)"}; REC, ${tokens} new tokens; ` +
-    `${perClient} conversations per client; engine: 1 worker, ${threads} thread(s)`,
+    `${perClient} conversations per client; engine: 1 worker, ${threads} thread(s)` +
+    (topology ? "; topology: padt serve --role gateway + padt worker (child processes)" : ""),
 );
 console.log(
-  "clients  path      conv/s  first p50  first p99  done p50  done p99 (ms)   gateway overhead",
+  "clients  path       conv/s  first p50  first p99  done p50  done p99 (ms)   gateway overhead",
 );
-for (const { clients, viaGateway: g, direct: d } of results) {
-  for (const [name, r] of [
-    ["gateway", g],
-    ["engine ", d],
-  ])
+for (const { clients, viaGateway, viaTopology, direct: d } of results) {
+  const paths = [
+    ["gateway ", viaGateway],
+    ...(viaTopology ? [["topology", viaTopology]] : []),
+    ["engine  ", d],
+  ];
+  for (const [name, r] of paths)
     console.log(
       `${String(clients).padStart(7)}  ${name} ${f(r.perS, 2)}  ${f(r.firstP50)}    ${f(r.firstP99)}    ${f(r.totalP50)}  ${f(r.totalP99)}` +
-        (name === "gateway"
-          ? `        throughput ${(d.perS / g.perS).toFixed(2)}x lower, done p50 ${(g.totalP50 / d.totalP50).toFixed(2)}x, first p50 ${(g.firstP50 / d.firstP50).toFixed(2)}x`
+        (r !== d
+          ? `        throughput ${(d.perS / r.perS).toFixed(2)}x lower, done p50 ${(r.totalP50 / d.totalP50).toFixed(2)}x, first p50 ${(r.firstP50 / d.firstP50).toFixed(2)}x`
           : ""),
     );
 }

@@ -2,7 +2,7 @@
 // NODE_ENV removed), with what the cross-package tests add: a model bundle, the server's
 // memory read from the kernel (/proc/<pid>/status, never estimated), and a watchdog.
 import { readFileSync } from "node:fs";
-import { createApiKey, createOwner, migrate } from "@padt/gateway";
+import { createApiKey, createOwner, type DatabaseHandle, migrate } from "@padt/gateway";
 import type { DatabaseKind } from "@padt/testkit";
 import {
   type CliProcess,
@@ -18,6 +18,8 @@ export interface ServerProcess {
   output(): string;
   /** Peak resident set size of the server process so far (VmHWM), bytes. */
   peakRssBytes(): number;
+  /** The server's database, once the process has exited (PGlite allows one process). */
+  openDatabase(): Promise<DatabaseHandle>;
   /** SIGTERM, then SIGKILL if it has not exited in `graceMs`; removes its database. */
   stop(graceMs?: number): Promise<void>;
 }
@@ -103,6 +105,7 @@ export async function startServerProcess(
     proc,
     output: () => [proc.stdout(), proc.stderr(), ...note].join("\n"),
     peakRssBytes,
+    openDatabase: () => target.openDatabase(),
     async stop(graceMs = 30_000) {
       if (alive()) {
         peakRssBytes();

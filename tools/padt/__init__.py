@@ -19,5 +19,5 @@ Public interface (kept stable for the ONNX exporter and the golden files):
 - ``padt.generation.generate(model, inputs, max_new_tokens=1024, ...)`` -> GenerationResult.
 - ``padt.vrt.parse_answer(ids, tokenizer, vocab_size, hidden_states=None, ...)``.
 - ``padt.postprocess.decode_answer(model, result, parsed, image_size)``: boxes in pixels,
-  masks, scores; ``mask_to_rle`` for COCO RLE.
+  masks, scores; ``padt.rle.mask_to_rle`` for COCO RLE.
 """

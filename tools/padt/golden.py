@@ -35,8 +35,8 @@ from transformers import Qwen2TokenizerFast
 
 from . import grid
 from .ort_pipeline import OrtPadt, box_to_pixels, mask_to_pixels, vrt_runs
-from .postprocess import mask_to_rle
 from .processing import make_processor
+from .rle import mask_to_rle
 from .vrt import parse_answer
 
 GOLDEN_VERSION = 1

@@ -30,14 +30,19 @@ def smart_resize(
     factor: int = FACTOR,
     min_pixels: int = 56 * 56,
     max_pixels: int = 14 * 14 * 4 * 16384,
+    *,
+    at_least_one_cell: bool = False,
 ) -> tuple[int, int]:
-    """Qwen2-VL's resize rule. ``round`` is Python's (half to even): mirror it in TS."""
-    if height < factor or width < factor:
+    """Qwen2-VL's resize rule, the repository's one smart_resize. ``round`` is Python's (half
+    to even): the TS engine mirrors it. transformers' image processor refuses a side under
+    ``factor``; qwen_vl_utils (``at_least_one_cell``, what the PaDT demo's fetch_image runs)
+    rounds it up to one cell instead."""
+    if not at_least_one_cell and (height < factor or width < factor):
         raise ValueError(f"height {height} or width {width} is smaller than {factor}")
     if max(height, width) / min(height, width) > 200:
         raise ValueError("absolute aspect ratio must be smaller than 200")
-    h_bar = round(height / factor) * factor
-    w_bar = round(width / factor) * factor
+    h_bar = max(factor, round(height / factor) * factor)
+    w_bar = max(factor, round(width / factor) * factor)
     if h_bar * w_bar > max_pixels:
         beta = math.sqrt((height * width) / max_pixels)
         h_bar = math.floor(height / beta / factor) * factor

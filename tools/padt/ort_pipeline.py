@@ -120,24 +120,13 @@ class OrtPadt:
 
     # --- LLM ---------------------------------------------------------------------------
 
-    def embed(self, ids: np.ndarray, prototypes: np.ndarray) -> np.ndarray:
-        """[L] ids -> [1, L, D]: text rows from the embed graph, VRT ids (>= V) from P."""
-        ids = np.asarray(ids, dtype=np.int64)
-        is_vrt = ids >= self.vocab_rows
-        text_ids = np.where(is_vrt, 0, ids)[None]
-        (embeds,) = self.sessions["embed"].run(None, {"input_ids": text_ids})
-        if is_vrt.any():
-            embeds[0, is_vrt] = prototypes[ids[is_vrt] - self.vocab_rows]
-        return embeds
-
-    def prompt_embeds(
-        self, ids: np.ndarray, images: Sequence[OrtImage], prototypes: np.ndarray
-    ) -> np.ndarray:
-        embeds = self.embed(ids, prototypes)
-        pads = np.asarray(ids) == self.tokens["image_pad"]
-        if images:
-            embeds[0, pads] = np.concatenate([img.embeds for img in images])
-        return embeds
+    def graph_ids(self, ids: np.ndarray, prototype_rows: int) -> np.ndarray:
+        """[L] ids -> [1, L] ids of the LLM graph's in-graph embedding: text ids and VRT ids
+        (V + prototype row) as they are; the i-th image placeholder becomes V + R + i."""
+        out = np.asarray(ids, dtype=np.int64).copy()
+        pads = out == self.tokens["image_pad"]
+        out[pads] = self.vocab_rows + prototype_rows + np.arange(int(pads.sum()))
+        return out[None]
 
     def _empty_past(self) -> list[np.ndarray]:
         c = self.llm_cfg
@@ -146,19 +135,23 @@ class OrtPadt:
 
     def step(
         self,
-        embeds: np.ndarray,
+        ids: np.ndarray,
+        image_rows: np.ndarray,
         positions: np.ndarray,
         total_len: int,
         past: list[np.ndarray],
         prototypes: np.ndarray,
         vrt_bias: np.ndarray,
     ) -> tuple[np.ndarray, np.ndarray, list[np.ndarray]]:
+        """One LLM run; ``ids`` from graph_ids, ``image_rows`` the placeholders' rows."""
         feeds = {
-            "inputs_embeds": embeds.astype(np.float32),
+            "input_ids": ids,
+            "image_embeds": image_rows.astype(np.float32),
             "position_ids": positions.reshape(3, 1, -1).astype(np.int64),
-            "attention_mask": np.ones((1, total_len), np.int64),
             "prototypes": prototypes.astype(np.float32),
             "vrt_bias": vrt_bias.astype(np.float32),
+            "seqlens_k": np.array([total_len - 1], np.int32),
+            "total_sequence_length": np.array(total_len, np.int32),
         }
         for i in range(self.llm_cfg["num_layers"]):
             feeds[f"past_key_values.{i}.key"] = past[2 * i]
@@ -201,8 +194,11 @@ class OrtPadt:
             ids, list(grids), self.tokens["image_pad"], self.tokens["vision_start"]
         )
 
+        no_rows = np.zeros((0, d), np.float32)
+        image_rows = np.concatenate([img.embeds for img in images]) if images else no_rows
         logits, hidden, past = self.step(
-            self.prompt_embeds(ids, images, prototypes),
+            self.graph_ids(ids, len(prototypes)),
+            image_rows,
             positions,
             len(ids),
             self._empty_past(),
@@ -222,7 +218,8 @@ class OrtPadt:
             if token in stops or len(out_ids) >= limit:
                 break
             logits, hidden, past = self.step(
-                self.embed(np.array([token]), prototypes),
+                np.array([[token]], np.int64),
+                no_rows,
                 grid.decode_position(cache_len, delta),
                 cache_len + 1,
                 past,

@@ -12,7 +12,6 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 import torch.nn.functional as F
-from pycocotools import mask as coco_mask
 from torch import Tensor
 
 from .generation import GenerationResult
@@ -48,12 +47,6 @@ def mask_to_pixels(mask_logits: Tensor, width: int, height: int) -> np.ndarray:
         0, 0
     ]
     return (resized.sigmoid() > 0.5).cpu().numpy()
-
-
-def mask_to_rle(mask: np.ndarray) -> dict[str, object]:
-    """COCO RLE with counts as a str, as the reference writes it."""
-    rle = coco_mask.encode(np.asfortranarray(mask.astype(np.uint8)))
-    return {"size": [int(s) for s in rle["size"]], "counts": rle["counts"].decode("ascii")}
 
 
 @torch.no_grad()

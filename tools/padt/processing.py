@@ -10,7 +10,6 @@ skips both steps. Either way, transparent images are first composited on white (
 
 from __future__ import annotations
 
-import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -20,6 +19,8 @@ from torch import Tensor
 from transformers import PreTrainedTokenizerBase
 from transformers.models.qwen2_5_vl.processing_qwen2_5_vl import Qwen2_5_VLProcessor
 from transformers.models.qwen2_vl.image_processing_qwen2_vl import Qwen2VLImageProcessor
+
+from .grid import smart_resize
 
 DEFAULT_LONG_SIDE = 644
 CLIP_MEAN = [0.48145466, 0.4578275, 0.40821073]
@@ -50,20 +51,7 @@ def make_processor(
 
 def fetch_image_size(height: int, width: int) -> tuple[int, int]:
     """qwen_vl_utils' smart_resize with its defaults (factor 28, 4..16384 cells): (h, w)."""
-    factor, min_pixels, max_pixels = 28, 4 * 28 * 28, 16384 * 28 * 28
-    if max(height, width) / min(height, width) > 200:
-        raise ValueError(f"aspect ratio of {width}x{height} exceeds 200")
-    h = max(factor, round(height / factor) * factor)
-    w = max(factor, round(width / factor) * factor)
-    if h * w > max_pixels:
-        beta = math.sqrt((height * width) / max_pixels)
-        h = math.floor(height / beta / factor) * factor
-        w = math.floor(width / beta / factor) * factor
-    elif h * w < min_pixels:
-        beta = math.sqrt(min_pixels / (height * width))
-        h = math.ceil(height * beta / factor) * factor
-        w = math.ceil(width * beta / factor) * factor
-    return h, w
+    return smart_resize(height, width, 28, 4 * 28 * 28, 16384 * 28 * 28, at_least_one_cell=True)
 
 
 def to_rgb(image: Image.Image) -> Image.Image:

@@ -12,7 +12,9 @@ for each, what the Python reference makes of it:
   without the PaDT demo's pre-resize of the long side to 644 px.
 
 Tensors are summarised (sha256 of the little-endian bytes, sum, a few slices) to keep
-the JSON small. Run with tools/.venv/bin/python from the repository root.
+the JSON small. Run from the repository root with
+`PYTHONPATH=tools tools/.venv/bin/python tools/scripts/make_preprocess_fixtures.py`
+(it uses padt.processing for qwen_vl_utils' smart_resize).
 """
 
 from __future__ import annotations
@@ -20,7 +22,6 @@ from __future__ import annotations
 import hashlib
 import io
 import json
-import math
 from pathlib import Path
 
 import numpy as np
@@ -29,6 +30,9 @@ from transformers.models.qwen2_vl.image_processing_qwen2_vl import (
     Qwen2VLImageProcessor,
     smart_resize,
 )
+
+# qwen_vl_utils is not installed here: its smart_resize is our one copy's at_least_one_cell form.
+from padt.processing import fetch_image_size
 
 ROOT = Path(__file__).resolve().parents[2]
 OUT_DIR = ROOT / "packages/engine/test/fixtures"
@@ -117,30 +121,11 @@ def summary(arr: np.ndarray) -> dict[str, object]:
     }
 
 
-def qwen_vl_utils_smart_resize(height: int, width: int, factor: int = 28) -> tuple[int, int]:
-    """qwen_vl_utils.vision_process.smart_resize (MIN_PIXELS 4*28*28, MAX_PIXELS 16384*28*28),
-    as process_vision_info calls it in the PaDT demo; qwen_vl_utils is not installed here."""
-    min_pixels, max_pixels = 4 * 28 * 28, 16384 * 28 * 28
-    if max(height, width) / min(height, width) > 200:
-        raise ValueError("absolute aspect ratio must be smaller than 200")
-    h_bar = max(factor, round(height / factor) * factor)
-    w_bar = max(factor, round(width / factor) * factor)
-    if h_bar * w_bar > max_pixels:
-        beta = math.sqrt((height * width) / max_pixels)
-        h_bar = math.floor(height / beta / factor) * factor
-        w_bar = math.floor(width / beta / factor) * factor
-    elif h_bar * w_bar < min_pixels:
-        beta = math.sqrt(min_pixels / (height * width))
-        h_bar = math.ceil(height * beta / factor) * factor
-        w_bar = math.ceil(width * beta / factor) * factor
-    return h_bar, w_bar
-
-
 def demo_pre_resize(im: Image.Image, long_side: int) -> Image.Image:
     """PaDT eval/test_demo.py: process_vision_info (qwen_vl_utils fetch_image: smart_resize
     then PIL's default bicubic resize), then LANCZOS to long side 644 with int() truncation,
     applied to every image (small ones are enlarged)."""
-    h, w = qwen_vl_utils_smart_resize(im.height, im.width)
+    h, w = fetch_image_size(im.height, im.width)
     im = im.resize((w, h))
     scale = long_side / max(im.width, im.height)
     return im.resize((int(im.width * scale), int(im.height * scale)), Image.Resampling.LANCZOS)
@@ -183,7 +168,7 @@ def smart_resize_table() -> list[dict[str, object]]:
         row: dict[str, object] = {"height": h, "width": w}
         for key, fn, args in (
             ("transformers", smart_resize, (h, w, 28, 3136, 12845056)),
-            ("qwenVlUtils", qwen_vl_utils_smart_resize, (h, w)),
+            ("qwenVlUtils", fetch_image_size, (h, w)),
         ):
             try:
                 row[key] = list(fn(*args))

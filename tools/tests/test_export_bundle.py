@@ -54,7 +54,7 @@ def test_manifest_contents():
     bundle = tiny_bundle()
     manifest = json.loads((bundle / "padt.json").read_text())
     model, tokenizer, _ = reference()
-    assert manifest["format_version"] == 1
+    assert manifest["format_version"] == 2
     assert manifest["llm"]["vocab_rows"] == model.text_vocab_rows
     tokens = manifest["special_tokens"]
     for key, text in (("im_start", "<|im_start|>"), ("image_pad", "<|image_pad|>")):
@@ -62,7 +62,7 @@ def test_manifest_contents():
     assert tokens["eos"] == [tokens["im_end"], tokens["endoftext"]]
     assert manifest["mask_placement"] == "window"
     assert manifest["image_processor"]["default_long_side"] == 644
-    assert set(manifest["graphs"]) == {"vision", "prototypes", "embed", "llm", "decoder"}
+    assert set(manifest["graphs"]) == {"vision", "prototypes", "llm", "decoder"}
     llm_inputs = {i["name"]: i for i in manifest["graphs"]["llm"]["inputs"]}
     assert llm_inputs["past_key_values.0.key"]["shape"] == ["batch", 2, "past", 16]
     listed = {f["path"]: f for f in manifest["files"]}
@@ -110,9 +110,9 @@ def test_untied_spatial_checkpoint():
     V = model.text_vocab_rows
     ids = np.array([5, 6, V + 3])
     protos = o_image.prototypes
-    emb = bundle.embed(ids, protos)
     logits, hidden, _ = bundle.step(
-        emb,
+        bundle.graph_ids(ids, len(protos)),
+        np.zeros((0, 64), np.float32),
         np.tile(np.arange(3), (3, 1)),
         3,
         bundle._empty_past(),
@@ -121,7 +121,7 @@ def test_untied_spatial_checkpoint():
     )
     with torch.no_grad():
         ref_h = model.model(
-            inputs_embeds=torch.from_numpy(emb),
+            inputs_embeds=model.embed_ids(torch.from_numpy(ids)[None], image.prototypes),
             position_ids=torch.arange(3).view(1, 1, 3).expand(3, 1, 3),
         )
         ref_logits = model.padt_logits(

@@ -79,9 +79,40 @@ def test_vision_graph_several_images_in_one_run(model, bundle):
 
 
 def test_embed_exact(model, bundle):
-    ids = np.arange(model.text_vocab_rows, dtype=np.int64)[None]
-    (got,) = bundle.sessions["embed"].run(None, {"input_ids": ids})
-    np.testing.assert_array_equal(got[0], model.model.embed_tokens.weight.detach().numpy())
+    """The LLM graph's in-graph embedding: text ids take the token embedding's rows, VRT ids
+    (V + r) prototype row r, image placeholders (V + R + i) image row i. Checked by the
+    hidden states against the reference fed those rows itself."""
+    V = model.text_vocab_rows
+    rng = np.random.default_rng(7)
+    protos = rng.standard_normal((4, 64)).astype(np.float32)
+    rows = rng.standard_normal((3, 64)).astype(np.float32)
+    ids = np.array([[1, V + 2, V + 4 + 0, 7, V + 4 + 2, V + 0]], np.int64)
+    table = np.concatenate([model.model.embed_tokens.weight.detach().numpy(), protos, rows])
+    positions = np.tile(np.arange(6), (3, 1))
+    _, via_ids, _ = bundle.step(
+        ids, rows, positions, 6, bundle._empty_past(), protos, np.zeros(4, np.float32)
+    )
+    with torch.no_grad():
+        ref = model.model(
+            inputs_embeds=torch.from_numpy(table[ids]),
+            position_ids=torch.from_numpy(positions).view(3, 1, 6),
+        )
+    assert _max(via_ids, ref.last_hidden_state) < ATOL
+
+
+def test_llm_graph_is_fused(bundle):
+    """One GroupQueryAttention per layer and nothing else touching the cache (the decomposed
+    attention concatenated, expanded and transposed it every step), and no mask input."""
+    import onnx
+
+    proto = onnx.load(str(bundle.dir / "llm.onnx"), load_external_data=False)
+    ops = [n.op_type for n in proto.graph.node]
+    assert ops.count("GroupQueryAttention") == bundle.llm_cfg["num_layers"]
+    cache = {i.name for i in proto.graph.input if i.name.startswith("past_key_values.")}
+    readers = {n.op_type for n in proto.graph.node if cache & set(n.input)}
+    assert readers == {"GroupQueryAttention"}
+    names = {i.name for i in proto.graph.input}
+    assert "attention_mask" not in names and "inputs_embeds" not in names
 
 
 def _prompt(bundle, grids, vrts=()):
@@ -129,8 +160,10 @@ def test_llm_prefill_and_decode(model, bundle, grids):
     )
     np.testing.assert_array_equal(o_pos, pos[:, 0].numpy())
     assert o_delta == int(delta)
+    rows = np.concatenate([i.embeds for i in o_images]) if grids else np.zeros((0, 64), np.float32)
     logits, hidden, past = bundle.step(
-        bundle.prompt_embeds(np.array(ids), o_images, o_protos),
+        bundle.graph_ids(np.array(ids), len(o_protos)),
+        rows,
         o_pos,
         len(ids),
         bundle._empty_past(),
@@ -160,7 +193,8 @@ def test_llm_prefill_and_decode(model, bundle, grids):
             )
             ref_logits = model.padt_logits(ref.last_hidden_state[:, -1], protos, allowed)[0]
         logits, hidden, past = bundle.step(
-            bundle.embed(np.array([token]), o_protos),
+            np.array([[token]], np.int64),
+            np.zeros((0, 64), np.float32),
             grid.decode_position(length, o_delta),
             length + 1,
             past,
@@ -194,10 +228,13 @@ def test_llm_chunked_prefill_equals_one_prefill(bundle):
     """A prompt fed in two chunks (the second with a non-empty past, e.g. a new chat turn
     on a kept cache) gives the same hidden states as one prefill (1e-5)."""
     rng = np.random.default_rng(6)
-    embeds = rng.standard_normal((1, 12, 64)).astype(np.float32)
+    ids = rng.integers(0, 200, (1, 12))
     positions = np.tile(np.arange(12), (3, 1))
-    empty = np.zeros((0, 64), np.float32), np.zeros(0, np.float32)
-    _, whole, _ = bundle.step(embeds, positions, 12, bundle._empty_past(), *empty)
-    _, first, past = bundle.step(embeds[:, :7], positions[:, :7], 7, bundle._empty_past(), *empty)
-    _, second, _ = bundle.step(embeds[:, 7:], positions[:, 7:], 12, past, *empty)
+    none = np.zeros((0, 64), np.float32)
+    empty = none, np.zeros(0, np.float32)
+    _, whole, _ = bundle.step(ids, none, positions, 12, bundle._empty_past(), *empty)
+    _, first, past = bundle.step(
+        ids[:, :7], none, positions[:, :7], 7, bundle._empty_past(), *empty
+    )
+    _, second, _ = bundle.step(ids[:, 7:], none, positions[:, 7:], 12, past, *empty)
     assert np.abs(np.concatenate([first, second], axis=1) - whole).max() < 1e-5

@@ -133,3 +133,16 @@ def test_capabilities_default_to_padt_pro_and_follow_the_config():
     assert capabilities(shapes) == {"tasks": ["rec"], "free_chat": False}
     with pytest.raises(ManifestSettingError):
         capabilities(SimpleNamespace(**{CAPABILITIES_KEY: {"tasks": "rec", "free_chat": False}}))
+
+
+def test_special_tokens_when_endoftext_is_also_the_unk_token():
+    """Checkpoints saved by transformers' Qwen2 tokenizer (the bundle importer's among them)
+    name <|endoftext|> as unk_token: it is still a token of the vocabulary, not a missing one."""
+    from padt.export.manifest import special_tokens
+    from padt.tokenizer_build import build_tiny_tokenizer
+
+    tokenizer = build_tiny_tokenizer()
+    tokenizer.unk_token = "<|endoftext|>"
+    ids = special_tokens(tokenizer)
+    assert ids["endoftext"] == tokenizer.convert_tokens_to_ids("<|endoftext|>")
+    assert ids["eos"] == [ids["im_end"], ids["endoftext"]]

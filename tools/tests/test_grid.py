@@ -65,6 +65,32 @@ def test_smart_resize_matches_transformers():
     )
 
 
+def test_one_smart_resize_serves_both_reference_rules():
+    """The table the TS engine tests against was written by a separate qwen_vl_utils copy;
+    the one smart_resize reproduces both of its columns (transformers refuses a side under
+    28 px, qwen_vl_utils rounds it up to one cell)."""
+    import json
+    from pathlib import Path
+
+    from padt.processing import fetch_image_size
+
+    fixtures = Path(__file__).resolve().parents[2] / "packages/engine/test/fixtures"
+    table = json.loads((fixtures / "preprocess.json").read_text())["smartResize"]
+    assert any(row["transformers"] is None and row["qwenVlUtils"] for row in table)
+    for row in table:
+        h, w = row["height"], row["width"]
+        if row["qwenVlUtils"] is None:  # aspect ratio over 200: both refuse
+            with pytest.raises(ValueError):
+                fetch_image_size(h, w)
+        else:
+            assert list(fetch_image_size(h, w)) == row["qwenVlUtils"], (h, w)
+        if row["transformers"] is None:
+            with pytest.raises(ValueError):
+                grid.smart_resize(h, w, 28, 3136, 12845056)
+        else:
+            assert list(grid.smart_resize(h, w, 28, 3136, 12845056)) == row["transformers"]
+
+
 @pytest.mark.parametrize("gh,gw", GRIDS)
 def test_window_index_single(hf_vision, gh, gw):
     thw = torch.tensor([[1, gh, gw]])

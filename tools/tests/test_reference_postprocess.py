@@ -9,8 +9,9 @@ from pycocotools import mask as coco_mask
 from reference_support import noise_image, tiny_loaded, user_turn
 
 from padt.generation import generate
-from padt.postprocess import box_to_pixels, decode_answer, mask_to_pixels, mask_to_rle, round_box
+from padt.postprocess import box_to_pixels, decode_answer, mask_to_pixels, round_box
 from padt.processing import build_inputs
+from padt.rle import mask_to_rle
 from padt.vrt import parse_answer
 
 

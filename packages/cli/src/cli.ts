@@ -1,33 +1,31 @@
-import { join } from "node:path";
-import { type ExecutionProvider, isPadtError, PadtEngine } from "@padt/engine";
+import { type EngineClient, ModelInspector, PadtEngine } from "@padt/engine";
 import {
-  connect,
-  createApiKey,
-  createOwner,
-  DbError,
-  DbErrorCode,
   type Gateway,
   isDbError,
   LOCAL_KEY_FILE,
   loadConfig,
-  migrate,
   startGateway,
   watchTerminationSignals,
 } from "@padt/gateway";
-import { type Io, modelPath, stdio, UsageError } from "./commands/common.js";
+import { isPadtError } from "@padt/protocol";
+import { engineOptions, type Io, stdio, UsageError } from "./commands/common.js";
 import { EVAL_USAGE, evaluate } from "./commands/eval.js";
+import { KEYS_USAGE, keys } from "./commands/keys.js";
 import { RUN_USAGE, run } from "./commands/run.js";
+import { WORKER_USAGE, worker } from "./commands/worker.js";
 
 const USAGE = `Usage:
   padt serve [--port N] [--host H] [--data-dir DIR] [--database-url URL] [--model DIR]
              [--provider cpu|cuda|webgpu] [--threads N] [--workers N] [--task MODULE]...
-             [--config FILE]
-  padt keys create [--name NAME] [--data-dir DIR] [--database-url URL]
+             [--verify full|size|auto] [--config FILE] [--role all|gateway]
+${WORKER_USAGE}
+${KEYS_USAGE}
 ${RUN_USAGE}
 ${EVAL_USAGE}
 
 Without --database-url (or DATABASE_URL) the database is PGlite in <data-dir>/db, and the
-first \`padt serve\` prints a local API key and saves it to <data-dir>/${LOCAL_KEY_FILE}.`;
+first \`padt serve\` prints a local API key and saves it to <data-dir>/${LOCAL_KEY_FILE}.
+On PostgreSQL, \`--role gateway\` replicas serve GraphQL and \`padt worker\` processes generate.`;
 
 /**
  * Serves until SIGTERM or SIGINT, then drains (gateway.close()) and returns 0, so the process
@@ -39,21 +37,25 @@ async function serve(argv: string[], io: Io): Promise<number> {
   const signals = watchTerminationSignals((signal) =>
     io.err(`${signal}: already draining (up to ${config.drainMs} ms); SIGKILL stops at once`),
   );
-  let engine: PadtEngine | undefined;
+  let engine: EngineClient | undefined;
   let gateway: Gateway | undefined;
+  if (config.role !== "all" && !config.databaseUrl)
+    throw new UsageError(
+      `--role ${config.role} needs a PostgreSQL server (--database-url or DATABASE_URL); the embedded database serves one process, which runs --role all`,
+    );
   try {
-    engine = await PadtEngine.load({
-      bundle: modelPath(config),
-      provider: config.provider as ExecutionProvider,
-      fallback: "cpu",
-      ...(config.threads ? { threads: config.threads } : {}),
-      ...(config.workers ? { workers: config.workers } : {}),
-      imageLimits: { maxBytes: config.limits.imageBytes, maxPixels: config.limits.imagePixels },
-    });
+    const { bundle, imageLimits } = engineOptions(config);
+    // A gateway replica reads the model's description and image grids only; workers run it.
+    engine =
+      config.role === "gateway"
+        ? await ModelInspector.load({ bundle, ...(imageLimits ? { imageLimits } : {}) })
+        : await PadtEngine.load(engineOptions(config));
     if (engine.info.fallbackReason) io.err(`running on CPU: ${engine.info.fallbackReason}`);
     gateway = await startGateway({ engine, config, print: io.out });
     io.out(
-      `PaDT Studio gateway on ${gateway.url}/graphql (model ${engine.info.name}, ${engine.info.executionProvider})`,
+      config.role === "gateway"
+        ? `PaDT Studio gateway on ${gateway.url}/graphql (role gateway, model ${engine.info.name} on padt worker)`
+        : `PaDT Studio gateway on ${gateway.url}/graphql (model ${engine.info.name}, ${engine.info.executionProvider})`,
     );
     const signal = await signals.received;
     io.err(`${signal}: draining (up to ${config.drainMs} ms)`);
@@ -68,44 +70,12 @@ async function serve(argv: string[], io: Io): Promise<number> {
   }
 }
 
-async function keysCreate(argv: string[], io: Io): Promise<number> {
-  const at = argv.indexOf("--name");
-  const name = at >= 0 ? argv[at + 1] : "cli";
-  if (!name) throw new Error("--name needs a value");
-  const rest = at >= 0 ? [...argv.slice(0, at), ...argv.slice(at + 2)] : argv;
-  const config = loadConfig(rest);
-  const handle = await connect(
-    config.databaseUrl ? { url: config.databaseUrl } : { dataDir: join(config.dataDir, "db") },
-  ).catch((error: unknown) => {
-    if (!isDbError(error, DbErrorCode.DATA_DIR_LOCKED)) throw error;
-    // Talking to the running server instead would need an admin API; refusing is safe.
-    throw new DbError(
-      DbErrorCode.DATA_DIR_LOCKED,
-      `${error.message}. \`padt keys create\` writes to the embedded database, which a running \`padt serve\` holds: stop the server first, or use its local key (${join(config.dataDir, LOCAL_KEY_FILE)})`,
-    );
-  });
-  try {
-    await migrate(handle);
-    const owner = await createOwner(handle.db, name);
-    const { key } = await createApiKey(handle.db, owner.id);
-    io.out(key);
-    io.err(`owner ${owner.id} ("${name}"): the key is shown once; the database keeps its hash`);
-    return 0;
-  } finally {
-    await handle.close();
-  }
-}
-
 const COMMANDS = {
   serve,
   run,
   eval: evaluate,
-  keys: (argv: string[], io: Io) => {
-    const [sub, ...rest] = argv;
-    if (sub === "create") return keysCreate(rest, io);
-    io.err(USAGE);
-    return Promise.resolve(2);
-  },
+  keys,
+  worker,
 } satisfies Record<string, (argv: string[], io: Io) => Promise<number>>;
 
 export type { Io };

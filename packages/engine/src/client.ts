@@ -1,5 +1,5 @@
+import type { ChatTurn, GenerateOptions, GenerationEvent } from "@padt/protocol";
 import type { ExecutionProvider } from "./backend/ort.js";
-import type { ChatTurn, GenerateOptions, GenerationEvent } from "./generation/types.js";
 import type { SanitizedImage } from "./image/decode.js";
 import type { PoolStats } from "./runtime/pool.js";
 

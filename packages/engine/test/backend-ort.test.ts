@@ -1,3 +1,4 @@
+import { ErrorCode } from "@padt/protocol";
 import { describe, expect, it } from "vitest";
 import {
   defaultIntraOpThreads,
@@ -5,7 +6,6 @@ import {
   ortSessionOptions,
   providerInstalled,
 } from "../src/backend/ort.js";
-import { PadtErrorCode } from "../src/errors.js";
 
 // A 3x2 MatMul and an int64 doubling, written by onnx's helper: enough to exercise the wrapper.
 const model = new URL("./fixtures/matmul.onnx", import.meta.url).pathname;
@@ -31,7 +31,7 @@ describe("onnxruntime backend", () => {
     if (providerInstalled("cuda")) return; // a GPU machine with the CUDA files: nothing to refuse
     await expect(openSession(model, { provider: "cuda", fallback: "error" })).rejects.toMatchObject(
       {
-        code: PadtErrorCode.PROVIDER_UNAVAILABLE,
+        code: ErrorCode.PROVIDER_UNAVAILABLE,
         message: expect.stringMatching(/ONNXRUNTIME_NODE_INSTALL=cuda12/),
       },
     );

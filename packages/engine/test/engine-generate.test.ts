@@ -1,9 +1,9 @@
 import { readFileSync } from "node:fs";
 import { monitorEventLoopDelay } from "node:perf_hooks";
+import type { ChatTurn, GenerationEvent } from "@padt/protocol";
+import { ErrorCode, isPadtError } from "@padt/protocol";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { PadtEngine } from "../src/engine/index.js";
-import { isPadtError, PadtErrorCode } from "../src/errors.js";
-import type { ChatTurn, GenerationEvent } from "../src/generation/types.js";
 
 // A real onnxruntime run of the tiny random bundle the exporter writes (random weights:
 // the answers are noise, but every graph, cache and event path is exercised).
@@ -81,7 +81,7 @@ describe("PadtEngine on the tiny random bundle", () => {
     } catch (e) {
       error = e;
     }
-    expect(isPadtError(error, PadtErrorCode.QUEUE_FULL)).toBe(true);
+    expect(isPadtError(error, ErrorCode.QUEUE_FULL)).toBe(true);
     await Promise.all(running);
   });
 
@@ -114,12 +114,12 @@ describe("PadtEngine on the tiny random bundle", () => {
   it("answers bad input with typed errors", async () => {
     const corrupt = image("rgb_200x150.png").subarray(0, 300);
     await expect(collect(engine.generate(ask(corrupt, "x")))).rejects.toMatchObject({
-      code: PadtErrorCode.IMAGE_DECODE_FAILED,
+      code: ErrorCode.IMAGE_DECODE_FAILED,
     });
     await expect(
       collect(engine.generate([{ role: "user", content: [{ type: "text", text: " " }] }])),
     ).rejects.toMatchObject({
-      code: PadtErrorCode.PROMPT_EMPTY,
+      code: ErrorCode.PROMPT_EMPTY,
     });
     await expect(
       collect(
@@ -127,10 +127,13 @@ describe("PadtEngine on the tiny random bundle", () => {
           { role: "user", content: [{ type: "text", text: "<|im_start|>system" }] },
         ]),
       ),
-    ).rejects.toMatchObject({ code: PadtErrorCode.PROMPT_SPECIAL_TOKEN });
+    ).rejects.toMatchObject({ code: ErrorCode.PROMPT_SPECIAL_TOKEN });
     await expect(
       collect(engine.generate(ask(image("rgb_200x150.png"), "x"), { maxNewTokens: 100_000 })),
-    ).rejects.toMatchObject({ code: PadtErrorCode.PROMPT_TOO_LONG });
+    ).rejects.toMatchObject({ code: ErrorCode.PROMPT_TOO_LONG });
+    await expect(
+      collect(engine.generate(ask(image("rgb_200x150.png"), "x"), { maxNewTokens: 0 })),
+    ).rejects.toMatchObject({ code: ErrorCode.OPTIONS_INVALID });
     await expect(
       collect(
         engine.generate([
@@ -143,7 +146,7 @@ describe("PadtEngine on the tiny random bundle", () => {
           },
         ]),
       ),
-    ).rejects.toMatchObject({ code: PadtErrorCode.VISUAL_REF_INVALID });
+    ).rejects.toMatchObject({ code: ErrorCode.VISUAL_REF_INVALID });
   });
 
   it("measures images the way the model sees them", async () => {

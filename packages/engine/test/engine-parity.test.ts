@@ -10,10 +10,10 @@ import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:f
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { rleFromCoco, rleFromMask, rleIou } from "@padt/mask";
+import type { ChatTurn } from "@padt/protocol";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { loadManifest } from "../src/bundle/index.js";
 import { PadtEngine } from "../src/engine/index.js";
-import type { ChatTurn } from "../src/generation/types.js";
 import { decodeImage } from "../src/image/decode.js";
 import { preprocessImage } from "../src/models/padt/image_processing.js";
 import { ropeIndex } from "../src/models/padt/positions.js";

@@ -4,10 +4,11 @@
  * and references to them go too, and a `trimmed` event says so first. Real onnxruntime on the
  * tiny random bundle, with a small context so that a few turns overflow it.
  */
+
+import type { ChatTurn, GenerationEvent } from "@padt/protocol";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { PadtEngine } from "../src/engine/index.js";
 import { fitContext } from "../src/generation/fit_context.js";
-import type { ChatTurn, GenerationEvent } from "../src/generation/types.js";
 import { encodePng } from "./image-png.js";
 
 const bundle = new URL("../../../tests/fixtures/padt-tiny-random", import.meta.url).pathname;

@@ -1,5 +1,5 @@
+import { ErrorCode } from "@padt/protocol";
 import { describe, expect, it } from "vitest";
-import { PadtErrorCode } from "../src/errors.js";
 import { type DecodingOptions, resolveDecoding } from "../src/generation/decoding.js";
 import { argmax, createSampler as fromSettings, seededRandom } from "../src/generation/sampling.js";
 
@@ -53,8 +53,9 @@ describe("sampling", () => {
   });
 
   it("refuses settings it cannot honour, and sampling settings on a greedy request", () => {
+    // The same code the gateway gives for the same mistake: options are not task input.
     expect(() => createSampler({ temperature: -1 })).toThrow(
-      expect.objectContaining({ code: PadtErrorCode.TASK_INPUT_INVALID }),
+      expect.objectContaining({ code: ErrorCode.OPTIONS_INVALID }),
     );
     expect(() => createSampler({ temperature: 1, topP: 0 })).toThrow(/topP/);
     expect(() => createSampler({ doSample: true, topK: 1.5 })).toThrow(/topK/);

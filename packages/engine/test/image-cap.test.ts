@@ -6,10 +6,10 @@
 import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { ErrorCode } from "@padt/protocol";
 import { afterAll, describe, expect, it } from "vitest";
 import { loadManifest } from "../src/bundle/index.js";
 import { bundleProcessorConfig } from "../src/engine/processor_config.js";
-import { PadtErrorCode } from "../src/errors.js";
 import { resizeRgb } from "../src/image/resize.js";
 import type { RgbImage } from "../src/image/types.js";
 import { modelInputSize, preprocessImage } from "../src/models/padt/image_processing.js";
@@ -96,7 +96,7 @@ describe("max_long_side in the manifest", () => {
     m.image_processor.max_long_side = value;
     writeFileSync(join(dir, "padt.json"), JSON.stringify(m));
     await expect(loadManifest(dir, "size")).rejects.toMatchObject({
-      code: PadtErrorCode.BUNDLE_INVALID,
+      code: ErrorCode.BUNDLE_INVALID,
       message: expect.stringMatching(/max_long_side/),
     });
   });

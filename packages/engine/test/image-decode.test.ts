@@ -1,6 +1,6 @@
+import { ErrorCode, isPadtError } from "@padt/protocol";
 import sharp from "sharp";
 import { describe, expect, it } from "vitest";
-import { isPadtError, PadtErrorCode } from "../src/errors.js";
 import { decodeImage, readImageHeader } from "../src/image/decode.js";
 import { fixtureBytes, fixtures, sha256 } from "./image-fixtures.js";
 import { encodePng, exifWithOrientation } from "./image-png.js";
@@ -14,7 +14,7 @@ async function decodeError(bytes: Uint8Array, limits = {}): Promise<unknown> {
   throw new Error("decodeImage accepted the input");
 }
 
-async function expectCode(bytes: Uint8Array, code: PadtErrorCode, limits = {}) {
+async function expectCode(bytes: Uint8Array, code: ErrorCode, limits = {}) {
   const error = await decodeError(bytes, limits);
   expect(isPadtError(error, code), String(error)).toBe(true);
   return error;
@@ -143,7 +143,7 @@ describe("decodeImage refuses bad input", () => {
       avif,
       bmp,
     ]) {
-      await expectCode(bytes, PadtErrorCode.IMAGE_FORMAT_UNSUPPORTED);
+      await expectCode(bytes, ErrorCode.IMAGE_FORMAT_UNSUPPORTED);
     }
   });
 
@@ -156,8 +156,8 @@ describe("decodeImage refuses bad input", () => {
   });
 
   it("refuses bytes that are no image", async () => {
-    await expectCode(new TextEncoder().encode("hello, world"), PadtErrorCode.IMAGE_DECODE_FAILED);
-    await expectCode(new Uint8Array(0), PadtErrorCode.IMAGE_DECODE_FAILED);
+    await expectCode(new TextEncoder().encode("hello, world"), ErrorCode.IMAGE_DECODE_FAILED);
+    await expectCode(new Uint8Array(0), ErrorCode.IMAGE_DECODE_FAILED);
   });
 
   it("refuses truncated PNG, JPEG and WebP with the cause", async () => {
@@ -166,7 +166,7 @@ describe("decodeImage refuses bad input", () => {
       for (const keep of [0.6, 20 / bytes.length]) {
         const error = await expectCode(
           bytes.subarray(0, Math.floor(bytes.length * keep)),
-          PadtErrorCode.IMAGE_DECODE_FAILED,
+          ErrorCode.IMAGE_DECODE_FAILED,
         );
         expect((error as Error).message.length).toBeGreaterThan(10);
       }
@@ -176,12 +176,12 @@ describe("decodeImage refuses bad input", () => {
   it("refuses corrupt image data", async () => {
     const bytes = fixtureBytes("rgb_200x150.png").slice();
     bytes.fill(0x55, 200, 400); // inside the compressed IDAT stream
-    const error = await expectCode(bytes, PadtErrorCode.IMAGE_DECODE_FAILED);
+    const error = await expectCode(bytes, ErrorCode.IMAGE_DECODE_FAILED);
     expect((error as Error).cause).toBeDefined();
   });
 
   it("refuses more bytes than the limit", async () => {
-    await expectCode(fixtureBytes("rgb_200x150.png"), PadtErrorCode.IMAGE_TOO_LARGE, {
+    await expectCode(fixtureBytes("rgb_200x150.png"), ErrorCode.IMAGE_TOO_LARGE, {
       maxBytes: 1000,
     });
   });
@@ -199,13 +199,13 @@ describe("decodeImage refuses bad input", () => {
     expect(readImageHeader(bomb)).toMatchObject({ format: "png", width: 14000, height: 14000 });
     const rss = process.memoryUsage().rss;
     const start = performance.now();
-    await expectCode(bomb, PadtErrorCode.IMAGE_TOO_MANY_PIXELS);
+    await expectCode(bomb, ErrorCode.IMAGE_TOO_MANY_PIXELS);
     expect(performance.now() - start).toBeLessThan(50);
     expect(process.memoryUsage().rss - rss).toBeLessThan(50 * 1024 * 1024);
   });
 
   it("applies a configured pixel cap", async () => {
-    await expectCode(fixtureBytes("rgb_200x150.png"), PadtErrorCode.IMAGE_TOO_MANY_PIXELS, {
+    await expectCode(fixtureBytes("rgb_200x150.png"), ErrorCode.IMAGE_TOO_MANY_PIXELS, {
       maxPixels: 29_999,
     });
     await expect(

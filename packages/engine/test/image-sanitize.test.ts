@@ -1,6 +1,6 @@
+import { ErrorCode } from "@padt/protocol";
 import sharp from "sharp";
 import { describe, expect, it } from "vitest";
-import { PadtErrorCode } from "../src/errors.js";
 import { decodeImage, sanitizeImage } from "../src/image/decode.js";
 import { fixtureBytes } from "./image-fixtures.js";
 
@@ -29,19 +29,19 @@ describe("sanitizeImage: what the gateway stores and serves back", () => {
   it("refuses truncated files and other formats with typed errors", async () => {
     const png = fixtureBytes("rgb_200x150.png");
     await expect(sanitizeImage(png.subarray(0, png.length / 2))).rejects.toMatchObject({
-      code: PadtErrorCode.IMAGE_DECODE_FAILED,
+      code: ErrorCode.IMAGE_DECODE_FAILED,
     });
     const svg = new TextEncoder().encode(
       '<svg xmlns="http://www.w3.org/2000/svg" width="10" height="10"/>',
     );
     await expect(sanitizeImage(svg)).rejects.toMatchObject({
-      code: PadtErrorCode.IMAGE_FORMAT_UNSUPPORTED,
+      code: ErrorCode.IMAGE_FORMAT_UNSUPPORTED,
     });
     await expect(sanitizeImage(png, { maxBytes: 100 })).rejects.toMatchObject({
-      code: PadtErrorCode.IMAGE_TOO_LARGE,
+      code: ErrorCode.IMAGE_TOO_LARGE,
     });
     await expect(sanitizeImage(png, { maxPixels: 1000 })).rejects.toMatchObject({
-      code: PadtErrorCode.IMAGE_TOO_MANY_PIXELS,
+      code: ErrorCode.IMAGE_TOO_MANY_PIXELS,
     });
   });
 });

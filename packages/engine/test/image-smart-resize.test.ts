@@ -1,8 +1,9 @@
+import { ErrorCode, isPadtError } from "@padt/protocol";
 import { describe, expect, it } from "vitest";
-import { isPadtError, PadtErrorCode } from "../src/errors.js";
-import { smartResize } from "../src/models/padt/image_processing.js";
+import { QWEN2_5_VL_IMAGE_PROCESSOR as PROCESSOR } from "../src/models/padt/image_processing.js";
 import { qwenVlUtilsSmartResize } from "../src/models/padt/pre_resize.js";
 import { pythonRound } from "../src/models/padt/python_math.js";
+import { smartResize } from "../src/models/padt/smart_resize.js";
 import { fixtures } from "./image-fixtures.js";
 
 const table = (
@@ -20,7 +21,7 @@ function attempt(fn: () => [number, number]): number[] | null {
   try {
     return fn();
   } catch (error) {
-    if (isPadtError(error, PadtErrorCode.IMAGE_SHAPE_UNSUPPORTED)) return null;
+    if (isPadtError(error, ErrorCode.IMAGE_SHAPE_UNSUPPORTED)) return null;
     throw error;
   }
 }
@@ -39,13 +40,15 @@ describe("pythonRound", () => {
 describe("smartResize matches Python", () => {
   for (const row of table) {
     it(`${row.height}x${row.width}`, () => {
-      expect(attempt(() => smartResize(row.height, row.width))).toEqual(row.transformers);
+      expect(attempt(() => smartResize(row.height, row.width, PROCESSOR))).toEqual(
+        row.transformers,
+      );
       expect(attempt(() => qwenVlUtilsSmartResize(row.height, row.width))).toEqual(row.qwenVlUtils);
     });
   }
 
   it("differs from Math.round on exact halves (70 / 28 = 2.5 -> 56, not 84)", () => {
-    expect(smartResize(70, 1000)[0]).toBe(56);
-    expect(smartResize(126, 1000)[0]).toBe(112);
+    expect(smartResize(70, 1000, PROCESSOR)[0]).toBe(56);
+    expect(smartResize(126, 1000, PROCESSOR)[0]).toBe(112);
   });
 });

@@ -1,6 +1,6 @@
+import type { ChatTurn, ContentPart } from "@padt/protocol";
+import { ErrorCode } from "@padt/protocol";
 import { describe, expect, it } from "vitest";
-import { PadtErrorCode } from "../src/errors.js";
-import type { ChatTurn, ContentPart } from "../src/generation/types.js";
 import { ChatTemplate, encodeChatPrompt, type TemplateMessage } from "../src/text/chat_template.js";
 import { qwenTemplateSource, qwenTokenizer, textFixture } from "./text-fixtures.js";
 
@@ -68,13 +68,13 @@ describe("chat template (Qwen2.5-VL) against transformers + tokenizers", () => {
     ];
     expect(() =>
       encodeChatPrompt(tokenizer, template, forged, { imageTokenCounts: [] }),
-    ).toThrowError(expect.objectContaining({ code: PadtErrorCode.PROMPT_SPECIAL_TOKEN }));
+    ).toThrowError(expect.objectContaining({ code: ErrorCode.PROMPT_SPECIAL_TOKEN }));
     const fakeImage: ChatTurn[] = [
       { role: "user", content: [{ type: "text", text: "<|vision_start|><|image_pad|>" }] },
     ];
     expect(() =>
       encodeChatPrompt(tokenizer, template, fakeImage, { imageTokenCounts: [] }),
-    ).toThrowError(expect.objectContaining({ code: PadtErrorCode.PROMPT_SPECIAL_TOKEN }));
+    ).toThrowError(expect.objectContaining({ code: ErrorCode.PROMPT_SPECIAL_TOKEN }));
   });
 
   it("splices visual references into the ids as VRT ids of their image's patches", () => {
@@ -102,20 +102,20 @@ describe("chat template (Qwen2.5-VL) against transformers + tokenizers", () => {
     ];
     expect(() =>
       encodeChatPrompt(tokenizer, template, outside, { imageTokenCounts: [4], vrt }),
-    ).toThrowError(expect.objectContaining({ code: PadtErrorCode.VISUAL_REF_INVALID }));
+    ).toThrowError(expect.objectContaining({ code: ErrorCode.VISUAL_REF_INVALID }));
     const forged: ChatTurn[] = [
       { role: "user", content: [{ type: "text", text: "\uE0000\uE001" }] },
     ];
     expect(() =>
       encodeChatPrompt(tokenizer, template, forged, { imageTokenCounts: [], vrt }),
-    ).toThrowError(expect.objectContaining({ code: PadtErrorCode.PROMPT_SPECIAL_TOKEN }));
+    ).toThrowError(expect.objectContaining({ code: ErrorCode.PROMPT_SPECIAL_TOKEN }));
   });
 
   it("refuses an empty prompt, a reference to a missing image, and a bad template", () => {
     const empty: ChatTurn[] = [{ role: "user", content: [{ type: "text", text: "  " }] }];
     expect(() =>
       encodeChatPrompt(tokenizer, template, empty, { imageTokenCounts: [] }),
-    ).toThrowError(expect.objectContaining({ code: PadtErrorCode.PROMPT_EMPTY }));
+    ).toThrowError(expect.objectContaining({ code: ErrorCode.PROMPT_EMPTY }));
     const ref: ChatTurn[] = [
       { role: "user", content: [{ type: "visual-ref", image: 0, patches: [1] }] },
     ];
@@ -124,14 +124,14 @@ describe("chat template (Qwen2.5-VL) against transformers + tokenizers", () => {
         imageTokenCounts: [],
         vrt: { textRows: 151936, patchCounts: [] },
       }),
-    ).toThrowError(expect.objectContaining({ code: PadtErrorCode.VISUAL_REF_INVALID }));
+    ).toThrowError(expect.objectContaining({ code: ErrorCode.VISUAL_REF_INVALID }));
     expect(() => new ChatTemplate("{% if %}")).toThrowError(
-      expect.objectContaining({ code: PadtErrorCode.BUNDLE_INVALID }),
+      expect.objectContaining({ code: ErrorCode.BUNDLE_INVALID }),
     );
     const noImages = new ChatTemplate("{% for m in messages %}x{% endfor %}");
     const one: ChatTurn[] = [{ role: "user", content: [image] }];
     expect(() =>
       encodeChatPrompt(tokenizer, noImages, one, { imageTokenCounts: [4] }),
-    ).toThrowError(expect.objectContaining({ code: PadtErrorCode.BUNDLE_INVALID }));
+    ).toThrowError(expect.objectContaining({ code: ErrorCode.BUNDLE_INVALID }));
   });
 });

@@ -1,5 +1,5 @@
+import { ErrorCode } from "@padt/protocol";
 import { describe, expect, it } from "vitest";
-import { PadtErrorCode } from "../src/errors.js";
 import { StreamingDetokenizer } from "../src/text/detokenizer.js";
 import { TextTokenizer } from "../src/text/tokenizer.js";
 import { QWEN_3B_TEXT_ROWS, qwenTokenizer, textFixture } from "./text-fixtures.js";
@@ -105,7 +105,7 @@ describe("StreamingDetokenizer on Qwen's vocabulary", () => {
       model: { type: "WordPiece", unk_token: "[UNK]", vocab: { "[UNK]": 0, a: 1 } },
     });
     expect(() => new StreamingDetokenizer(wordPiece, { vrtStart: 2 })).toThrowError(
-      expect.objectContaining({ code: PadtErrorCode.BUNDLE_INVALID }),
+      expect.objectContaining({ code: ErrorCode.BUNDLE_INVALID }),
     );
   });
 });

@@ -1,5 +1,5 @@
+import { ErrorCode, isPadtError } from "@padt/protocol";
 import { describe, expect, it } from "vitest";
-import { isPadtError, PadtErrorCode } from "../src/errors.js";
 import { QWEN_VL_SPECIAL_TOKENS, TextTokenizer } from "../src/text/tokenizer.js";
 import { qwenTokenizer, qwenTokenizerDir, textFixture } from "./text-fixtures.js";
 
@@ -65,9 +65,9 @@ describe("TextTokenizer on Qwen's tokenizer.json", () => {
         return e;
       }
     })();
-    expect(isPadtError(error, PadtErrorCode.BUNDLE_INVALID)).toBe(true);
+    expect(isPadtError(error, ErrorCode.BUNDLE_INVALID)).toBe(true);
     await expect(TextTokenizer.load(`${qwenTokenizerDir}/nowhere`)).rejects.toMatchObject({
-      code: PadtErrorCode.BUNDLE_FILE_MISSING,
+      code: ErrorCode.BUNDLE_FILE_MISSING,
     });
     expect(() => TextTokenizer.fromJson({ nope: 1 })).toThrow(/no model section/);
   });

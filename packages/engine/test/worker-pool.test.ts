@@ -1,6 +1,6 @@
 import { monitorEventLoopDelay } from "node:perf_hooks";
+import { ErrorCode, isPadtError } from "@padt/protocol";
 import { afterAll, describe, expect, it } from "vitest";
-import { isPadtError, PadtErrorCode } from "../src/errors.js";
 import { WorkerPool } from "../src/runtime/index.js";
 import type { BusyEvent, BusyRequest } from "./fixtures/busy-worker.js";
 
@@ -48,7 +48,7 @@ describe("WorkerPool", () => {
     } catch (e) {
       error = e;
     }
-    expect(isPadtError(error, PadtErrorCode.QUEUE_FULL)).toBe(true);
+    expect(isPadtError(error, ErrorCode.QUEUE_FULL)).toBe(true);
     expect(pool.stats()).toMatchObject({ workers: 1, busy: 1, queued: 1, maxQueue: 1 });
     await Promise.all([running, queued]);
     expect(pool.stats()).toMatchObject({ busy: 0, queued: 0 });
@@ -73,7 +73,7 @@ describe("WorkerPool", () => {
     const controller = new AbortController();
     const queued = collect(pool.run({ steps: 1, stepMs: 1 }, controller.signal));
     controller.abort();
-    await expect(queued).rejects.toMatchObject({ code: PadtErrorCode.GENERATION_CANCELLED });
+    await expect(queued).rejects.toMatchObject({ code: ErrorCode.GENERATION_CANCELLED });
     await running;
   });
 
@@ -88,7 +88,7 @@ describe("WorkerPool", () => {
   it("passes a job's typed error to the caller with its code", async () => {
     const pool = await startPool();
     await expect(collect(pool.run({ steps: 3, stepMs: 1, fail: "padt" }))).rejects.toMatchObject({
-      code: PadtErrorCode.PROMPT_TOO_LONG,
+      code: ErrorCode.PROMPT_TOO_LONG,
       message: "too long",
     });
   });
@@ -104,7 +104,7 @@ describe("WorkerPool", () => {
 
   it("reports a worker that cannot initialise", async () => {
     await expect(startPool({ workerData: { failInit: true } })).rejects.toMatchObject({
-      code: PadtErrorCode.BUNDLE_INVALID,
+      code: ErrorCode.BUNDLE_INVALID,
     });
   });
 });

@@ -22,8 +22,8 @@ export {
   recSampleIou,
 } from "./rec.js";
 export {
+  type EvalMetricFamily,
   type EvalReport,
-  type EvalTask,
   formatCocoStats,
   formatSummary,
   type OvdMetrics,
@@ -47,4 +47,11 @@ export {
   ricMetrics,
   unionBox,
 } from "./ric.js";
+export {
+  type BoxMetrics,
+  type CaptionMetrics,
+  type Scored,
+  type ScoredMetrics,
+  scoreSamples,
+} from "./score.js";
 export { bleu4, type CaptionPair, ROUGE_L_BETA, rougeL, rougeLOne, tokenize } from "./text.js";

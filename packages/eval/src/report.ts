@@ -1,8 +1,6 @@
-/** The evaluation report: one JSON shape per task, and a readable summary of it. */
+/** The evaluation report: one JSON shape per metric family, and a readable summary of it. */
 import type { CocoEvalResult } from "./coco/index.js";
-import type { RecMetrics } from "./rec.js";
-import type { ResMetrics } from "./res.js";
-import type { RicMetrics } from "./ric.js";
+import type { ScoredMetrics } from "./score.js";
 
 export interface ReportMeta {
   /** Model or bundle name. */
@@ -13,8 +11,12 @@ export interface ReportMeta {
   /** ISO 8601. */
   startedAt?: string;
   durationMs?: number;
-  /** Answers the task parser flagged as partial (cut off, unclosed quotes...). */
+  /** Answers evaluated (queries that ran). */
+  answers?: number;
+  /** Answers the task parser flagged as partial (cut off, garbled: not in the template...). */
   partialAnswers?: number;
+  /** Answers that carry issues (partial or not: extra objects, labels not asked for...). */
+  answersWithIssues?: number;
   /** Samples that failed to run, with the reason. */
   failures?: { id: string | number; error: string }[];
 }
@@ -25,14 +27,18 @@ export interface OvdMetrics {
   segm?: CocoEvalResult;
 }
 
-/** REC's `paper`: the same answers under the paper's rule (label = expression, best IoU). */
-export type EvalReport = { version: 1; meta: ReportMeta } & (
-  | { task: "rec"; metrics: RecMetrics & { paper?: RecMetrics } }
-  | { task: "res"; metrics: ResMetrics }
-  | { task: "ovd"; metrics: OvdMetrics }
-  | { task: "ric"; metrics: RicMetrics }
-);
-export type EvalTask = EvalReport["task"];
+/**
+ * `task` is the plugin's name, `metric` the family it is scored as; `reference` holds the
+ * PyTorch reference's numbers under evaluate.py's keys. REC's `paper`: the same answers under
+ * the paper's rule (label = expression, best IoU).
+ */
+export type EvalReport = {
+  version: 1;
+  task: string;
+  meta: ReportMeta;
+  reference?: Record<string, number>;
+} & ScoredMetrics;
+export type EvalMetricFamily = EvalReport["metric"];
 
 const pct = (v: number) => `${(100 * v).toFixed(2)}%`;
 
@@ -65,16 +71,23 @@ export function formatCocoStats(result: CocoEvalResult): string[] {
 }
 
 function metricLines(report: EvalReport): string[] {
-  switch (report.task) {
-    case "rec": {
+  switch (report.metric) {
+    case "box": {
       const m = report.metrics;
       const p = m.paper;
+      // Each subset's Acc@0.5 on the answer's first object (the model card's breakdown).
+      const subsets = Object.entries(m.subsets ?? {}).map(
+        ([tag, v]) => `  subset ${tag}: Acc@0.5 ${pct(v.accAt50)} of ${v.samples}`,
+      );
       if (!p)
-        return table([
-          ["Acc@0.5", pct(m.accAt50)],
-          ["mean box IoU", pct(m.meanIou)],
-          ["samples", `${m.samples} (${m.missing} without a box)`],
-        ]);
+        return [
+          ...table([
+            ["Acc@0.5", pct(m.accAt50)],
+            ["mean box IoU", pct(m.meanIou)],
+            ["samples", `${m.samples} (${m.missing} without a box)`],
+          ]),
+          ...subsets,
+        ];
       // Two columns: ours (the answer's first object) and the paper's protocol.
       const rows: [string, string, string][] = [
         ["", "first object", "paper (label = expression, best IoU)"],
@@ -87,9 +100,10 @@ function metricLines(report: EvalReport): string[] {
       return [
         ...rows.map(([k, a, b]) => `  ${k.padEnd(w0)}  ${a.padEnd(w1)}  ${b}`),
         `  samples  ${m.samples}`,
+        ...subsets,
       ];
     }
-    case "res": {
+    case "mask": {
       const m = report.metrics;
       return table([
         ["mIoU (reference 'cIoU')", pct(m.mIoU)],
@@ -98,7 +112,7 @@ function metricLines(report: EvalReport): string[] {
         ["samples", `${m.samples} (${m.missing} without a mask)`],
       ]);
     }
-    case "ovd": {
+    case "detection": {
       const { bbox, segm } = report.metrics;
       const lines = [
         `  box: mAP ${pct(bbox.named.AP)}  AP50 ${pct(bbox.named.AP50)}  AP75 ${pct(bbox.named.AP75)}`,
@@ -112,9 +126,16 @@ function metricLines(report: EvalReport): string[] {
       if (segm) lines.push("", "  segm (pycocotools format):", ...formatCocoStats(segm));
       return lines;
     }
-    case "ric": {
+    case "caption": {
       const m = report.metrics;
+      const phrases = report.reference?.phrases;
       return table([
+        // First: the number the model card reports (evaluate.py's definitions).
+        [
+          "grounded-phrase acc (evaluate.py, model card)",
+          `${pct(m.referencePhraseAccuracy)}${phrases === undefined ? "" : ` (of ${phrases} annotated phrases)`}`,
+        ],
+        ["object recall (evaluate.py)", pct(m.referenceObjectRecall)],
         [
           "grounded-phrase accuracy",
           `${pct(m.accuracy)} (${m.correctPhrases}/${m.matchedPhrases} matched)`,
@@ -126,9 +147,11 @@ function metricLines(report: EvalReport): string[] {
         ["samples", String(m.samples)],
       ]);
     }
+    case "custom":
+      return table(report.metrics.summary);
     default: {
       const never: never = report;
-      throw new Error(`unknown task in report: ${JSON.stringify(never)}`);
+      throw new Error(`unknown metric family in report: ${JSON.stringify(never)}`);
     }
   }
 }
@@ -140,7 +163,12 @@ export function formatSummary(report: EvalReport): string {
   if (meta.annotations) head.push(`  annotations  ${meta.annotations}`);
   if (meta.durationMs !== undefined)
     head.push(`  duration     ${(meta.durationMs / 1000).toFixed(1)} s`);
-  if (meta.partialAnswers) head.push(`  partial answers  ${meta.partialAnswers}`);
+  // Counted whenever the run counted them, zero included: a clean run says so.
+  const of = meta.answers === undefined ? "" : ` of ${meta.answers}`;
+  if (meta.partialAnswers !== undefined)
+    head.push(`  partial answers  ${meta.partialAnswers}${of} (cut off or not in the template)`);
+  if (meta.answersWithIssues !== undefined)
+    head.push(`  answers with issues  ${meta.answersWithIssues}${of}`);
   if (meta.failures?.length) head.push(`  failed samples   ${meta.failures.length}`);
   return [...head, "", ...metricLines(report), ""].join("\n");
 }

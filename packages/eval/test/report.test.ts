@@ -13,11 +13,14 @@ describe("report summary", () => {
     const report: EvalReport = {
       version: 1,
       task: "rec",
+      metric: "box",
       meta: {
         model: "padt-shapes-tiny",
         annotations: "val.json",
         durationMs: 12_345,
+        answers: 200,
         partialAnswers: 2,
+        answersWithIssues: 5,
       },
       metrics: { samples: 200, accAt50: 0.8125, meanIou: 0.7, missing: 3 },
     };
@@ -27,6 +30,8 @@ describe("report summary", () => {
     expect(text).toContain("12.3 s");
     expect(text).toMatch(/Acc@0\.5\s+81\.25%/);
     expect(text).toContain("200 (3 without a box)");
+    expect(text).toMatch(/partial answers\s+2 of 200 \(cut off or not in the template\)/);
+    expect(text).toMatch(/answers with issues\s+5 of 200/);
     expect(JSON.parse(JSON.stringify(report))).toEqual(report);
   });
 
@@ -34,6 +39,7 @@ describe("report summary", () => {
     const text = formatSummary({
       version: 1,
       task: "rec",
+      metric: "box",
       meta: {},
       metrics: {
         samples: 4,
@@ -52,6 +58,7 @@ describe("report summary", () => {
     const text = formatSummary({
       version: 1,
       task: "res",
+      metric: "mask",
       meta: {},
       metrics: {
         samples: 4,
@@ -78,6 +85,7 @@ describe("report summary", () => {
     const text = formatSummary({
       version: 1,
       task: "ovd",
+      metric: "detection",
       meta: {},
       metrics: { bbox: coco, segm: { ...coco, iouType: "segm" } },
     });
@@ -92,8 +100,12 @@ describe("report summary", () => {
     const text = formatSummary({
       version: 1,
       task: "ric",
-      meta: {},
+      metric: "caption",
+      meta: { answers: 2, partialAnswers: 0, answersWithIssues: 0 },
+      reference: { phrases: 4, grounded_phrase_acc: 0.25, grounded_object_recall: 0.75 },
       metrics: {
+        referencePhraseAccuracy: 0.25,
+        referenceObjectRecall: 0.75,
         samples: 2,
         referencePhrases: 4,
         predictedPhrases: 5,
@@ -106,8 +118,33 @@ describe("report summary", () => {
         rougeL: 0.5,
       },
     });
+    // The first metric line is the model card's number (evaluate.py's grounded_phrase_acc).
+    expect(text.split("\n\n")[1]?.split("\n")[0]).toMatch(
+      /grounded-phrase acc \(evaluate\.py, model card\)\s+25\.00% \(of 4 annotated phrases\)/,
+    );
+    expect(text).toMatch(/object recall \(evaluate\.py\)\s+75\.00%/);
+    expect(text).toMatch(/partial answers\s+0 of 2/);
     expect(text).toMatch(/grounded-phrase accuracy\s+50\.00% \(2\/4 matched\)/);
     expect(text).toMatch(/BLEU-4\s+25\.00%/);
     expect(text).toMatch(/ROUGE-L\s+50\.00%/);
+  });
+
+  it("prints a plugin's own metrics as the plugin's summary rows", () => {
+    const text = formatSummary({
+      version: 1,
+      task: "count",
+      metric: "custom",
+      meta: {},
+      metrics: {
+        values: { exactAccuracy: 0.75 },
+        summary: [
+          ["exact count accuracy", "75.00%"],
+          ["samples", "4 (1 without an answer)"],
+        ],
+      },
+    });
+    expect(text).toContain("PaDT evaluation: COUNT");
+    expect(text).toMatch(/exact count accuracy\s+75\.00%/);
+    expect(text).toMatch(/samples\s+4 \(1 without an answer\)/);
   });
 });

@@ -1,7 +1,8 @@
 import { chmod, mkdir, readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import type { Database } from "./db/database.js";
-import { createApiKey, createOwner, findOwnerByApiKey } from "./db/repos/owners.js";
+import { createApiKey, findApiKey, findOwnerByApiKey, touchApiKey } from "./db/repos/api_keys.js";
+import { createOwner } from "./db/repos/owners.js";
 import type { Owner } from "./db/schema.js";
 
 /** The key in `Authorization: Bearer <key>` (a bare key is accepted too, for graphql-ws params). */
@@ -11,14 +12,40 @@ export function keyFromAuthorization(value: unknown): string | undefined {
   return match?.[1];
 }
 
-/** The owner of a presented key; undefined when missing, unknown or revoked. */
+/** How fresh a key's stored last-used time is kept: at most one write per key this often. */
+export const KEY_USE_RESOLUTION_MS = 60_000;
+
+/** Who a presented key is: its owner, and the key's id (to re-check it while a socket is open). */
+export interface KeyIdentity {
+  owner: Owner;
+  keyId: string;
+}
+
+/**
+ * The owner and key id of a presented key; undefined when missing, unknown, revoked or
+ * expired. Records the use when the stored last-used time is older than
+ * KEY_USE_RESOLUTION_MS, so a busy key costs one extra write a minute, not one per request.
+ */
+export async function authenticateKey(
+  db: Database,
+  authorization: unknown,
+): Promise<KeyIdentity | undefined> {
+  const key = keyFromAuthorization(authorization);
+  if (!key || key.length > 200) return undefined;
+  const found = await findApiKey(db, key);
+  if (!found) return undefined;
+  const { lastUsedAt, id } = found.apiKey;
+  if (!lastUsedAt || Date.now() - lastUsedAt.getTime() >= KEY_USE_RESOLUTION_MS)
+    await touchApiKey(db, id, KEY_USE_RESOLUTION_MS);
+  return { owner: found.owner, keyId: id };
+}
+
+/** The owner of a presented key; undefined when missing, unknown, revoked or expired. */
 export async function authenticate(
   db: Database,
   authorization: unknown,
 ): Promise<Owner | undefined> {
-  const key = keyFromAuthorization(authorization);
-  if (!key || key.length > 200) return undefined;
-  return findOwnerByApiKey(db, key);
+  return (await authenticateKey(db, authorization))?.owner;
 }
 
 export const LOCAL_KEY_FILE = "local-api-key";

@@ -1,4 +1,4 @@
-import { PubSub } from "./pubsub.js";
+import { PubSub, type Topic } from "./pubsub.js";
 
 /** What sessionEvents subscribers are told; they load the rows themselves. */
 export type SessionEventPayload =
@@ -6,22 +6,40 @@ export type SessionEventPayload =
   | { type: "message_status_changed"; messageId: string }
   | { type: "session_renamed"; sessionId: string };
 
+/** Why whoever runs a generation is asked to stop it (by message id, from any replica). */
+export type StopSignal = "cancelled" | "abandoned";
+
+/** A replica's messageEvents subscribers came or went (generation/presence.ts). */
+export interface PresenceNotice {
+  /** The announcing replica. */
+  from: string;
+  ids: string[];
+  /** true: watching (first join, or a heartbeat); false: its last subscriber left. */
+  watching: boolean;
+}
+
 /**
  * Wake-ups for subscriptions, by topic = message id (payload: the new last seq) or session
  * id. Only ids and numbers travel here (what LISTEN/NOTIFY could carry across replicas);
- * subscribers read the events themselves from the database.
+ * subscribers read the events themselves from the database. `stops` reaches the process
+ * running a generation, wherever the cancel was asked; `presence` tells it who still watches.
  */
 export interface Bus {
-  messages: PubSub<number>;
-  sessions: PubSub<SessionEventPayload>;
+  messages: Topic<number>;
+  sessions: Topic<SessionEventPayload>;
+  stops: Topic<StopSignal>;
+  presence: Topic<PresenceNotice>;
   /** messageEvents streams open now (shutdown lets them deliver their last events). */
   openMessageStreams: number;
 }
 
+/** The one-process bus (embedded mode): in-memory topics. */
 export function createBus(): Bus {
   return {
     messages: new PubSub<number>(),
     sessions: new PubSub<SessionEventPayload>(),
+    stops: new PubSub<StopSignal>(),
+    presence: new PubSub<PresenceNotice>(),
     openMessageStreams: 0,
   };
 }

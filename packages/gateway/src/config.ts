@@ -17,7 +17,10 @@ export interface Limits {
   partsPerMessage: number;
   /** Generations one owner may have queued or running: TOO_MANY_GENERATIONS. */
   generationsPerOwner: number;
-  /** Generations queued or running in this process: QUEUE_FULL (with retryAfterMs). */
+  /**
+   * Generations queued or running in this process: QUEUE_FULL (with retryAfterMs). Clients back
+   * on a retry hint whose completion came late may exceed it by PROMISE_SLACK (retry_hint.ts).
+   */
   queueLength: number;
   /** graphql-armor limits, on HTTP and WebSocket alike. */
   queryDepth: number;
@@ -51,6 +54,8 @@ export interface GatewayConfig {
   threads?: number;
   /** Engine worker threads, each with its own copy of the model; unset: 1. */
   workers?: number;
+  /** Bundle checks at load: full (hashes), size, or auto (hashes up to 1 GiB); unset: auto. */
+  verify?: BundleCheck;
   /**
    * Task plugin modules, each with the plugin as its default export. Adding a task is one
    * more entry here (PADT_TASKS=@padt/tasks-count, or `tasks` in the config file).
@@ -61,6 +66,22 @@ export interface GatewayConfig {
   drainMs: number;
   /** How long a generation goes on after its last messageEvents subscriber left, ms. */
   cancelGraceMs: number;
+  /**
+   * How often the keys behind open WebSockets are checked again, ms: a socket whose key was
+   * revoked or expired (by any process on the database) is closed with 4401 within this.
+   */
+  keyCheckMs: number;
+  /**
+   * `padt serve --role`: "all" (GraphQL and the engine in one process, the default and the
+   * only role on embedded PGlite) or "gateway" (GraphQL only; `padt worker` processes on the
+   * same PostgreSQL generate the answers).
+   */
+  role: ServeRole;
+  /**
+   * On PostgreSQL, how long a running answer's lease lasts, ms: its process renews it every
+   * third of this; an answer whose lease ran out (its process died) ends INTERRUPTED.
+   */
+  leaseMs: number;
   /** Production: hides schema details (field suggestions) and introspection. */
   production: boolean;
   /**
@@ -69,6 +90,9 @@ export interface GatewayConfig {
    */
   metricsToken?: string;
 }
+
+export const SERVE_ROLES = ["all", "gateway"] as const;
+export type ServeRole = (typeof SERVE_ROLES)[number];
 
 export const SHIPPED_TASKS = [
   "@padt/tasks-rec",
@@ -113,6 +137,9 @@ export function defaultConfig(): GatewayConfig {
     limits: { ...DEFAULT_LIMITS },
     drainMs: 30_000,
     cancelGraceMs: 10_000,
+    role: "all",
+    leaseMs: 30_000,
+    keyCheckMs: 2000,
     production: false,
   };
 }
@@ -141,6 +168,27 @@ function positiveInt(name: string, value: unknown): number {
   if (!Number.isInteger(n) || n < 0)
     throw new Error(`${name} must be a non-negative integer, got ${String(value)}`);
   return n;
+}
+
+function atLeast(name: string, value: unknown, min: number): number {
+  const n = positiveInt(name, value);
+  if (n < min) throw new Error(`${name} must be at least ${min}, got ${n}`);
+  return n;
+}
+
+const BUNDLE_CHECKS = ["full", "size", "auto"] as const;
+export type BundleCheck = (typeof BUNDLE_CHECKS)[number];
+
+function bundleCheck(name: string, value: string): BundleCheck {
+  if (!(BUNDLE_CHECKS as readonly string[]).includes(value))
+    throw new Error(`${name} must be one of ${BUNDLE_CHECKS.join(", ")}, got "${value}"`);
+  return value as BundleCheck;
+}
+
+function serveRole(name: string, value: string): ServeRole {
+  if (!(SERVE_ROLES as readonly string[]).includes(value))
+    throw new Error(`${name} must be one of ${SERVE_ROLES.join(", ")}, got "${value}"`);
+  return value as ServeRole;
 }
 
 /** A config file: JSON with any of GatewayConfig's fields (limits may be partial). */
@@ -177,7 +225,9 @@ export function loadConfig(
       provider: { type: "string" },
       threads: { type: "string" },
       workers: { type: "string" },
+      verify: { type: "string" },
       task: { type: "string", multiple: true },
+      role: { type: "string" },
     },
     strict: true,
     allowPositionals: false,
@@ -195,9 +245,16 @@ export function loadConfig(
   if (env.PADT_PROVIDER) fromEnv.provider = env.PADT_PROVIDER;
   if (env.PADT_THREADS) fromEnv.threads = positiveInt("PADT_THREADS", env.PADT_THREADS);
   if (env.PADT_WORKERS) fromEnv.workers = positiveInt("PADT_WORKERS", env.PADT_WORKERS);
+  if (env.PADT_VERIFY) fromEnv.verify = bundleCheck("PADT_VERIFY", env.PADT_VERIFY);
   if (env.PADT_DRAIN_MS) fromEnv.drainMs = positiveInt("PADT_DRAIN_MS", env.PADT_DRAIN_MS);
   if (env.PADT_CANCEL_GRACE_MS)
     fromEnv.cancelGraceMs = positiveInt("PADT_CANCEL_GRACE_MS", env.PADT_CANCEL_GRACE_MS);
+  if (env.PADT_KEY_CHECK_MS) {
+    fromEnv.keyCheckMs = positiveInt("PADT_KEY_CHECK_MS", env.PADT_KEY_CHECK_MS);
+    if (fromEnv.keyCheckMs === 0) throw new Error("PADT_KEY_CHECK_MS must be at least 1");
+  }
+  if (env.PADT_ROLE) fromEnv.role = serveRole("PADT_ROLE", env.PADT_ROLE);
+  if (env.PADT_LEASE_MS) fromEnv.leaseMs = atLeast("PADT_LEASE_MS", env.PADT_LEASE_MS, 100);
   if (env.NODE_ENV === "production") fromEnv.production = true;
   if (env.PADT_METRICS_TOKEN) fromEnv.metricsToken = env.PADT_METRICS_TOKEN;
   for (const [key, name] of Object.entries(LIMIT_ENV)) {
@@ -218,6 +275,8 @@ export function loadConfig(
   if (values.provider) config.provider = values.provider;
   if (values.threads) config.threads = positiveInt("--threads", values.threads);
   if (values.workers) config.workers = positiveInt("--workers", values.workers);
+  if (values.verify) config.verify = bundleCheck("--verify", values.verify);
+  config.role = values.role ? serveRole("--role", values.role) : serveRole("role", config.role);
   config.dataDir = resolve(config.dataDir);
   return config;
 }

@@ -1,4 +1,5 @@
-import { type EngineClient, PadtError, PadtErrorCode, readImageHeader } from "@padt/engine";
+import { type EngineClient, readImageHeader } from "@padt/engine";
+import { ErrorCode, PadtError } from "@padt/protocol";
 import type { Limits } from "./config.js";
 import type { Database } from "./db/database.js";
 import {
@@ -37,7 +38,7 @@ export class ImageService {
   ): Promise<ImageMeta> {
     if (declaredMime && !ACCEPTED_MIME.has(declaredMime.toLowerCase())) {
       throw new PadtError(
-        PadtErrorCode.IMAGE_FORMAT_UNSUPPORTED,
+        ErrorCode.IMAGE_FORMAT_UNSUPPORTED,
         `${declaredMime} is not accepted: send PNG, JPEG or WebP`,
       );
     }
@@ -46,14 +47,14 @@ export class ImageService {
     const pixels = header.storedWidth * header.storedHeight;
     if (pixels > this.limits.imagePixels) {
       throw new PadtError(
-        PadtErrorCode.IMAGE_TOO_MANY_PIXELS,
+        ErrorCode.IMAGE_TOO_MANY_PIXELS,
         `image is ${header.width}x${header.height} (${pixels} pixels); the limit is ${this.limits.imagePixels}`,
         { width: header.width, height: header.height, maxPixels: this.limits.imagePixels },
       );
     }
     if (Math.min(header.width, header.height) < MIN_SIDE) {
       throw new PadtError(
-        PadtErrorCode.IMAGE_SHAPE_UNSUPPORTED,
+        ErrorCode.IMAGE_SHAPE_UNSUPPORTED,
         `image is ${header.width}x${header.height}: both sides must be at least ${MIN_SIDE} px`,
         { width: header.width, height: header.height, minSide: MIN_SIDE },
       );
@@ -72,7 +73,7 @@ export class ImageService {
   checkSize(byteLength: number): void {
     if (byteLength > this.limits.imageBytes) {
       throw new PadtError(
-        PadtErrorCode.IMAGE_TOO_LARGE,
+        ErrorCode.IMAGE_TOO_LARGE,
         `image is ${byteLength} bytes; the limit is ${this.limits.imageBytes}`,
         { bytes: byteLength, maxBytes: this.limits.imageBytes },
       );
@@ -103,7 +104,7 @@ export function decodeBase64Image(value: string, checkSize: (bytes: number) => v
   const padding = body.endsWith("==") ? 2 : body.endsWith("=") ? 1 : 0;
   checkSize(Math.floor((body.length * 3) / 4) - padding);
   if (!/^[A-Za-z0-9+/\-_]*={0,2}$/.test(body) || body.length % 4 === 1) {
-    throw new PadtError(PadtErrorCode.IMAGE_DECODE_FAILED, "base64 is malformed");
+    throw new PadtError(ErrorCode.IMAGE_DECODE_FAILED, "base64 is malformed");
   }
   return new Uint8Array(Buffer.from(body, "base64"));
 }

@@ -1,107 +1,37 @@
-// Persistence (issue 6). The GraphQL server, run queue and CLI build on these (issue 7).
-
-// The server (issue 7).
-export { authenticate, ensureLocalKey, keyFromAuthorization, LOCAL_KEY_FILE } from "./auth.js";
-export { type Bus, createBus, type SessionEventPayload } from "./bus.js";
+// The gateway's contract, for the CLI, benchmarks and end-to-end tests: start a server or a
+// worker, read the configuration, open and migrate the database, create owners and keys, and
+// print the published schema. Repositories, the runner, the buses and resolvers are internals:
+// the gateway's own tests import them from src/ directly.
+export { authenticate, LOCAL_KEY_FILE } from "./auth.js";
 export {
   DEFAULT_LIMITS,
   defaultConfig,
   type GatewayConfig,
   type Limits,
   loadConfig,
+  SERVE_ROLES,
+  type ServeRole,
   SHIPPED_TASKS,
 } from "./config.js";
-export { parseVisualRefId, visualRefId } from "./conversation/refs.js";
 export { type ConnectOptions, connect } from "./db/connect.js";
-export type {
-  Database,
-  DatabaseHandle,
-  DriverKind,
-  LockedConnection,
-  Schema,
-} from "./db/database.js";
-export { DbError, DbErrorCode, isDbError } from "./db/errors.js";
-export { uuidv7 } from "./db/ids.js";
+export type { Database, DatabaseHandle, DriverKind } from "./db/database.js";
+export { DbError, isDbError } from "./db/errors.js";
 export { defaultMigrationsFolder, type MigrateOptions, migrate } from "./db/migrate.js";
 export {
-  DEFAULT_PAGE_SIZE,
-  decodeCursor,
-  type Edge,
-  encodeCursor,
-  MAX_PAGE_SIZE,
-  type Page,
-  type PageArgs,
-} from "./db/pagination.js";
-export { INTERRUPTED_ERROR_CODE, recoverInterrupted } from "./db/recover.js";
-export { appendEvent, type EventInput, listEvents } from "./db/repos/events.js";
-export { type Exchange, type ExchangeInput, insertExchange } from "./db/repos/exchange.js";
-export {
-  getImage,
-  getImageWithData,
-  type ImageInput,
-  type ImageMeta,
-  imagesByIds,
-  putImage,
-} from "./db/repos/images.js";
-export { createLoaders, type LoaderOptions, type Loaders } from "./db/repos/loaders.js";
-export {
-  findAnswer,
-  getMessage,
-  isFinished,
-  listMessages,
-  messagesByIds,
-  UNFINISHED_STATUSES,
-} from "./db/repos/messages.js";
-export {
+  type ApiKeyInfo,
   createApiKey,
-  createOwner,
-  findOwnerByApiKey,
-  hashApiKey,
   listApiKeys,
+  type NewKeyOptions,
   revokeApiKey,
-} from "./db/repos/owners.js";
+  rotateApiKey,
+} from "./db/repos/api_keys.js";
+export { createOwner } from "./db/repos/owners.js";
 export {
-  insertParts,
-  type PartInput,
-  partBox,
-  partMask,
-  partsByMessageIds,
-} from "./db/repos/parts.js";
-export {
-  createSession,
-  deleteSession,
-  getSession,
-  listSessions,
-  renameSession,
-  sessionsByIds,
-} from "./db/repos/sessions.js";
-export { finishMessage, markStreaming, type Outcome } from "./db/repos/transitions.js";
-export type {
-  ApiKey,
-  Image,
-  Message,
-  MessageEvent,
-  MessageEventType,
-  MessagePart,
-  MessageRole,
-  MessageStatus,
-  Owner,
-  Session,
-  StoredGenerationOptions,
-} from "./db/schema.js";
-export * as schema from "./db/schema.js";
-export { GatewayErrorCode } from "./errors.js";
-export {
-  type GenerationJob,
-  GenerationRunner,
-  type Reservation,
-  type RunnerOptions,
-  type StopReason,
-} from "./generation/runner.js";
-export type { Context, Services } from "./graphql/context.js";
-export { messageEventStream, sessionEventStream } from "./graphql/resolvers/subscription.js";
-export { ImageService } from "./images.js";
-export { PubSub } from "./pubsub.js";
+  printPublishedSchema,
+  publishedSchemaSdl,
+  servedSchema,
+} from "./graphql/published_schema.js";
+export { startWorker, type Worker, type WorkerOptions } from "./queue/worker.js";
 export {
   createGateway,
   type Gateway,
@@ -109,9 +39,10 @@ export {
   type GatewayOptions,
   startGateway,
 } from "./server/gateway.js";
-export type { RouteHandler } from "./server/http.js";
 export { createLogger, type Logger } from "./server/logger.js";
-export { createMetrics, type Metrics } from "./server/metrics.js";
 export { defaultPlaygroundDir, playgroundRoutes } from "./server/playground_route.js";
 export { watchTerminationSignals } from "./server/signals.js";
+export { RoleError } from "./server/topology.js";
+// A process that runs generations without createGateway (a worker) exports its spans with this.
+export { startTracing, type Tracing } from "./server/tracing.js";
 export { loadTasks } from "./tasks.js";

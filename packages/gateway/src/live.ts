@@ -1,4 +1,4 @@
-import type { PubSub } from "./pubsub.js";
+import type { Topic } from "./pubsub.js";
 
 /**
  * The live half of a subscription: payloads published on one topic, buffered in order from
@@ -11,7 +11,7 @@ export class LiveQueue<T> {
   #wake: (() => void) | undefined;
   #closed = false;
 
-  constructor(pubsub: PubSub<T>, topic: string) {
+  constructor(pubsub: Topic<T>, topic: string) {
     this.#off = pubsub.on(topic, (payload) => {
       this.#buffer.push(payload);
       this.#release();

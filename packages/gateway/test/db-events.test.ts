@@ -1,15 +1,11 @@
+import { ErrorCode } from "@padt/protocol";
 import { availableDatabaseKinds } from "@padt/testkit";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import {
-  appendEvent,
-  DbErrorCode,
-  deleteSession,
-  finishMessage,
-  getMessage,
-  insertExchange,
-  listEvents,
-  markStreaming,
-} from "../src/index.js";
+import { appendEvent, listEvents } from "../src/db/repos/events.js";
+import { insertExchange } from "../src/db/repos/exchange.js";
+import { getMessage } from "../src/db/repos/messages.js";
+import { deleteSession } from "../src/db/repos/sessions.js";
+import { finishMessage, markStreaming } from "../src/db/repos/transitions.js";
 import { type OpenDatabase, openDatabase } from "./helpers/database.js";
 import { newOwner, newSession } from "./helpers/fixtures.js";
 
@@ -86,7 +82,7 @@ describe.each(availableDatabaseKinds())("message events on %s", (kind) => {
     expect(await listEvents(t.db, other.id, id)).toEqual([]);
     await expect(
       appendEvent(t.db, other.id, id, { type: "text_delta", payload: { text: "injected" } }),
-    ).rejects.toMatchObject({ code: DbErrorCode.NOT_FOUND });
+    ).rejects.toMatchObject({ code: ErrorCode.NOT_FOUND });
     expect((await listEvents(t.db, owner.id, id)).map((e) => e.payload)).toEqual([
       { text: "secret" },
     ]);
@@ -97,14 +93,14 @@ describe.each(availableDatabaseKinds())("message events on %s", (kind) => {
     await finishMessage(t.db, owner.id, id, { status: "cancelled" });
     await expect(
       appendEvent(t.db, owner.id, id, { type: "text_delta", payload: { text: "late" } }),
-    ).rejects.toMatchObject({ code: DbErrorCode.INVALID_STATE });
+    ).rejects.toMatchObject({ code: ErrorCode.INVALID_STATE });
     expect((await listEvents(t.db, owner.id, id)).map((e) => e.type)).toEqual(["cancelled"]);
     await deleteSession(t.db, owner.id, session.id);
     await expect(
       appendEvent(t.db, owner.id, id, { type: "text_delta", payload: { text: "later" } }),
-    ).rejects.toMatchObject({ code: DbErrorCode.NOT_FOUND });
+    ).rejects.toMatchObject({ code: ErrorCode.NOT_FOUND });
     await expect(
       appendEvent(t.db, owner.id, "nonsense", { type: "text_delta", payload: {} }),
-    ).rejects.toMatchObject({ code: DbErrorCode.NOT_FOUND });
+    ).rejects.toMatchObject({ code: ErrorCode.NOT_FOUND });
   });
 });

@@ -1,7 +1,7 @@
 import { availableDatabaseKinds } from "@padt/testkit";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { sha256Hex } from "../src/db/hash.js";
-import { getImage, getImageWithData, imagesByIds, putImage } from "../src/index.js";
+import { getImage, getImageWithData, imagesByIds, putImage } from "../src/db/repos/images.js";
 import { type OpenDatabase, openDatabase } from "./helpers/database.js";
 import { newOwner } from "./helpers/fixtures.js";
 

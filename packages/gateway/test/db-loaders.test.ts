@@ -1,6 +1,9 @@
 import { availableDatabaseKinds } from "@padt/testkit";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createLoaders, finishMessage, insertExchange, listMessages } from "../src/index.js";
+import { insertExchange } from "../src/db/repos/exchange.js";
+import { createLoaders } from "../src/db/repos/loaders.js";
+import { listMessages } from "../src/db/repos/messages.js";
+import { finishMessage } from "../src/db/repos/transitions.js";
 import { type OpenDatabase, openDatabase } from "./helpers/database.js";
 import { newImage, newOwner, newSession } from "./helpers/fixtures.js";
 

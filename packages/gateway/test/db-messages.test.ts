@@ -1,21 +1,15 @@
+import { ErrorCode } from "@padt/protocol";
 import { availableDatabaseKinds } from "@padt/testkit";
 import { eq } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import {
-  type Database,
-  DbErrorCode,
-  deleteSession,
-  type ExchangeInput,
-  finishMessage,
-  getMessage,
-  insertExchange,
-  listEvents,
-  listMessages,
-  markStreaming,
-  partBox,
-  partMask,
-  schema,
-} from "../src/index.js";
+import { listEvents } from "../src/db/repos/events.js";
+import { type ExchangeInput, insertExchange } from "../src/db/repos/exchange.js";
+import { getMessage, listMessages } from "../src/db/repos/messages.js";
+import { partBox, partMask } from "../src/db/repos/parts.js";
+import { deleteSession } from "../src/db/repos/sessions.js";
+import { finishMessage, markStreaming } from "../src/db/repos/transitions.js";
+import * as schema from "../src/db/schema.js";
+import type { Database } from "../src/index.js";
 import { type OpenDatabase, openDatabase } from "./helpers/database.js";
 import { newImage, newOwner, newSession } from "./helpers/fixtures.js";
 
@@ -88,7 +82,7 @@ describe.each(availableDatabaseKinds())("messages on %s", (kind) => {
       parts: [...input.parts, { kind: "image" as const, imageId: foreign.id }],
     };
     await expect(insertExchange(t.db, owner.id, bad)).rejects.toMatchObject({
-      code: DbErrorCode.NOT_FOUND,
+      code: ErrorCode.NOT_FOUND,
     });
     expect(await countIn(t.db, session.id)).toBe(0);
     const parts = await t.db
@@ -116,7 +110,7 @@ describe.each(availableDatabaseKinds())("messages on %s", (kind) => {
         ...keyed,
         parts: [{ kind: "text", text: "something else" }],
       }),
-    ).rejects.toMatchObject({ code: DbErrorCode.IDEMPOTENCY_CONFLICT });
+    ).rejects.toMatchObject({ code: ErrorCode.IDEMPOTENCY_CONFLICT });
     expect(await countIn(t.db, session.id)).toBe(2);
   });
 
@@ -138,15 +132,15 @@ describe.each(availableDatabaseKinds())("messages on %s", (kind) => {
     // Another owner cannot post into the session, read its messages or finish them.
     await expect(
       insertExchange(t.db, other.id, { ...input, parts: [{ kind: "text", text: "hi" }] }),
-    ).rejects.toMatchObject({ code: DbErrorCode.NOT_FOUND });
+    ).rejects.toMatchObject({ code: ErrorCode.NOT_FOUND });
     expect(await getMessage(t.db, other.id, ex.assistantMessage.id)).toBeUndefined();
     expect((await listMessages(t.db, other.id, session.id, {})).edges).toEqual([]);
     await expect(markStreaming(t.db, other.id, ex.assistantMessage.id)).rejects.toMatchObject({
-      code: DbErrorCode.NOT_FOUND,
+      code: ErrorCode.NOT_FOUND,
     });
     await expect(
       finishMessage(t.db, other.id, ex.assistantMessage.id, { status: "cancelled" }),
-    ).rejects.toMatchObject({ code: DbErrorCode.NOT_FOUND });
+    ).rejects.toMatchObject({ code: ErrorCode.NOT_FOUND });
     // The same idempotency key is independent per owner.
     const otherSession = await newSession(t.db, other.id);
     const mine = await insertExchange(t.db, other.id, {
@@ -163,7 +157,7 @@ describe.each(availableDatabaseKinds())("messages on %s", (kind) => {
     const id = ex.assistantMessage.id;
     expect((await markStreaming(t.db, owner.id, id)).status).toBe("streaming");
     await expect(markStreaming(t.db, owner.id, id)).rejects.toMatchObject({
-      code: DbErrorCode.INVALID_STATE,
+      code: ErrorCode.INVALID_STATE,
     });
     const usage = {
       promptTokens: 10,
@@ -204,7 +198,7 @@ describe.each(availableDatabaseKinds())("messages on %s", (kind) => {
     expect(partMask(ref)).toEqual({ height: 48, width: 64, counts: "abc", area: 120 });
     // A cancel arriving after completion loses: the first final status stands.
     await expect(finishMessage(t.db, owner.id, id, { status: "cancelled" })).rejects.toMatchObject({
-      code: DbErrorCode.INVALID_STATE,
+      code: ErrorCode.INVALID_STATE,
     });
     expect((await getMessage(t.db, owner.id, id))?.status).toBe("complete");
     expect((await listEvents(t.db, owner.id, id)).map((e) => e.type)).toEqual(["completed"]);
@@ -219,7 +213,7 @@ describe.each(availableDatabaseKinds())("messages on %s", (kind) => {
         status: "complete",
         parts: [{ kind: "image", imageId: "00000000-0000-7000-8000-000000000000" }],
       }),
-    ).rejects.toMatchObject({ code: DbErrorCode.NOT_FOUND });
+    ).rejects.toMatchObject({ code: ErrorCode.NOT_FOUND });
     expect(await getMessage(t.db, owner.id, id)).toMatchObject({ status: "pending", lastSeq: 0 });
     expect(await listEvents(t.db, owner.id, id)).toEqual([]);
   });

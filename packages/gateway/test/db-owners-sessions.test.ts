@@ -1,19 +1,13 @@
+import { ErrorCode } from "@padt/protocol";
 import { availableDatabaseKinds } from "@padt/testkit";
-import { eq } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
-  createApiKey,
   createSession,
-  DbErrorCode,
   deleteSession,
-  findOwnerByApiKey,
   getSession,
-  hashApiKey,
   listSessions,
   renameSession,
-  revokeApiKey,
-  schema,
-} from "../src/index.js";
+} from "../src/db/repos/sessions.js";
 import { type OpenDatabase, openDatabase } from "./helpers/database.js";
 import { newOwner } from "./helpers/fixtures.js";
 
@@ -24,39 +18,13 @@ describe.each(availableDatabaseKinds())("owners and sessions on %s", (kind) => {
   });
   afterAll(() => t?.close());
 
-  it("gives out an API key once and stores only its hash", async () => {
-    const owner = await newOwner(t.db);
-    const { key, apiKey } = await createApiKey(t.db, owner.id);
-    expect(key).toMatch(/^padt_[A-Za-z0-9_-]{43}$/);
-    expect(apiKey.keyHash).toBe(hashApiKey(key));
-    expect(key.startsWith(apiKey.prefix)).toBe(true);
-    const [stored] = await t.db
-      .select()
-      .from(schema.apiKeys)
-      .where(eq(schema.apiKeys.id, apiKey.id));
-    expect(Object.values(stored!)).not.toContain(key);
-
-    expect((await findOwnerByApiKey(t.db, key))?.id).toBe(owner.id);
-    expect(await findOwnerByApiKey(t.db, `${key}x`)).toBeUndefined();
-    expect(await revokeApiKey(t.db, owner.id, apiKey.id)).toBe(true);
-    expect(await findOwnerByApiKey(t.db, key)).toBeUndefined();
-  });
-
-  it("lets no owner revoke another's key", async () => {
-    const a = await newOwner(t.db);
-    const b = await newOwner(t.db);
-    const { key, apiKey } = await createApiKey(t.db, a.id);
-    expect(await revokeApiKey(t.db, b.id, apiKey.id)).toBe(false);
-    expect((await findOwnerByApiKey(t.db, key))?.id).toBe(a.id);
-  });
-
   it("creates, renames and deletes sessions of their owner only", async () => {
     const a = await newOwner(t.db);
     const b = await newOwner(t.db);
     const session = await createSession(t.db, a.id, { title: "first" });
     expect(await getSession(t.db, b.id, session.id)).toBeUndefined();
     await expect(renameSession(t.db, b.id, session.id, "stolen")).rejects.toMatchObject({
-      code: DbErrorCode.NOT_FOUND,
+      code: ErrorCode.NOT_FOUND,
     });
     expect(await deleteSession(t.db, b.id, session.id)).toBe(false);
     expect((await listSessions(t.db, b.id, {})).edges).toEqual([]);
@@ -104,13 +72,13 @@ describe.each(availableDatabaseKinds())("owners and sessions on %s", (kind) => {
   it("rejects cursors and page sizes it did not make", async () => {
     const owner = await newOwner(t.db);
     await expect(listSessions(t.db, owner.id, { after: "bm9wZQ" })).rejects.toMatchObject({
-      code: DbErrorCode.INVALID_CURSOR,
+      code: ErrorCode.INVALID_CURSOR,
     });
     await expect(listSessions(t.db, owner.id, { first: 1000 })).rejects.toMatchObject({
-      code: DbErrorCode.INVALID_PAGE_ARGS,
+      code: ErrorCode.INVALID_PAGE_ARGS,
     });
     await expect(listSessions(t.db, owner.id, { first: 1, last: 1 })).rejects.toMatchObject({
-      code: DbErrorCode.INVALID_PAGE_ARGS,
+      code: ErrorCode.INVALID_PAGE_ARGS,
     });
   });
 });

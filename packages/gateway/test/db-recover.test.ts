@@ -1,17 +1,13 @@
+import { ErrorCode } from "@padt/protocol";
 import { availableDatabaseKinds } from "@padt/testkit";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import {
-  appendEvent,
-  finishMessage,
-  getMessage,
-  INTERRUPTED_ERROR_CODE,
-  insertExchange,
-  listEvents,
-  markStreaming,
-  partsByMessageIds,
-  putImage,
-  recoverInterrupted,
-} from "../src/index.js";
+import { recoverInterrupted } from "../src/db/recover.js";
+import { appendEvent, listEvents } from "../src/db/repos/events.js";
+import { insertExchange } from "../src/db/repos/exchange.js";
+import { putImage } from "../src/db/repos/images.js";
+import { getMessage } from "../src/db/repos/messages.js";
+import { partsByMessageIds } from "../src/db/repos/parts.js";
+import { finishMessage, markStreaming } from "../src/db/repos/transitions.js";
 import { type OpenDatabase, openDatabase } from "./helpers/database.js";
 import { newOwner, newSession } from "./helpers/fixtures.js";
 import { png } from "./helpers/png.js";
@@ -46,7 +42,7 @@ describe.each(availableDatabaseKinds())("crash recovery on %s", (kind) => {
     expect((await recoverInterrupted(t.db)).sort()).toEqual([pending, streaming].sort());
     expect(await getMessage(t.db, owner.id, streaming)).toMatchObject({
       status: "interrupted",
-      errorCode: INTERRUPTED_ERROR_CODE,
+      errorCode: ErrorCode.INTERRUPTED,
       lastSeq: 2,
     });
     expect((await getMessage(t.db, owner.id, pending))?.completedAt).toBeInstanceOf(Date);

@@ -41,6 +41,20 @@ describe("configuration", () => {
     expect(() => loadConfig(["--workers", "-1"], {})).toThrow(/--workers/);
   });
 
+  it("takes the bundle check from --verify or PADT_VERIFY, refusing unknown ones", () => {
+    expect(loadConfig([], {})).not.toHaveProperty("verify");
+    expect(loadConfig([], { PADT_VERIFY: "size" }).verify).toBe("size");
+    expect(loadConfig(["--verify", "full"], { PADT_VERIFY: "size" }).verify).toBe("full");
+    expect(() => loadConfig(["--verify", "fast"], {})).toThrow(/--verify must be one of/);
+  });
+
+  it("re-checks the keys of open sockets every 2 s unless PADT_KEY_CHECK_MS says otherwise", () => {
+    expect(loadConfig([], {}).keyCheckMs).toBe(2000);
+    expect(loadConfig([], { PADT_KEY_CHECK_MS: "250" }).keyCheckMs).toBe(250);
+    for (const bad of ["0", "-5", "soon"])
+      expect(() => loadConfig([], { PADT_KEY_CHECK_MS: bad })).toThrow(/PADT_KEY_CHECK_MS/);
+  });
+
   it("refuses unknown flags, unknown limits and bad numbers", () => {
     expect(() => loadConfig(["--prot", "1"], {})).toThrow();
     expect(() => loadConfig([], { PADT_MAX_PARTS: "-3" })).toThrow(/PADT_MAX_PARTS/);

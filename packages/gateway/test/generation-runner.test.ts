@@ -3,27 +3,26 @@ import { recTask } from "@padt/tasks-rec";
 import { availableDatabaseKinds } from "@padt/testkit";
 import { type ExecutionResult, parse, subscribe } from "graphql";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createContext } from "../src/graphql/context.js";
+import { createBus } from "../src/bus.js";
+import { listEvents } from "../src/db/repos/events.js";
+import { insertExchange } from "../src/db/repos/exchange.js";
+import { putImage } from "../src/db/repos/images.js";
+import { getMessage } from "../src/db/repos/messages.js";
+import { partsByMessageIds } from "../src/db/repos/parts.js";
+import { GenerationRunner } from "../src/generation/runner.js";
+import { createContext, type Services } from "../src/graphql/context.js";
 import { resolvers, visualRefHelpers } from "../src/graphql/resolvers/index.js";
+import { messageEventStream } from "../src/graphql/resolvers/subscription.js";
 import { buildSchema } from "../src/graphql/schema.js";
 import { ImageService } from "../src/images.js";
-import {
-  createBus,
-  DEFAULT_LIMITS,
-  GenerationRunner,
-  getMessage,
-  insertExchange,
-  listEvents,
-  messageEventStream,
-  partsByMessageIds,
-  putImage,
-  type Services,
-} from "../src/index.js";
+import { DEFAULT_LIMITS } from "../src/index.js";
 import { type OpenDatabase, openDatabase } from "./helpers/database.js";
 import { gate, type Step, scriptedEngine } from "./helpers/engines.js";
 import { newOwner, newSession } from "./helpers/fixtures.js";
 import { png } from "./helpers/png.js";
 
+/** A requester for admission-only checks: one session per owner (no rows are written). */
+const asker = (ownerId: string) => ({ ownerId, sessionId: `session-of-${ownerId}` });
 const usage = { promptTokens: 10, completionTokens: 6, prefillMs: 5, decodeMs: 12, decoderMs: 1 };
 const decoded = {
   index: 0,
@@ -111,7 +110,7 @@ describe.each(availableDatabaseKinds())("generation runner and messageEvents on 
     });
     const ctx = () => createContext(services, owner, { cache: false });
     async function send() {
-      const reservation = runner.reserve(owner.id);
+      const reservation = runner.reserve({ ownerId: owner.id, sessionId: session.id });
       const ex = await insertExchange(t.db, owner.id, {
         sessionId: session.id,
         parts: [{ kind: "image", imageId: image.id }],
@@ -354,15 +353,15 @@ describe.each(availableDatabaseKinds())("generation runner and messageEvents on 
 
   it("refuses at once when full: QUEUE_FULL with a retry hint, TOO_MANY_GENERATIONS per owner", async () => {
     const { runner, owner } = await setup([], { generationsPerOwner: 1, queueLength: 1 });
-    const held = runner.reserve(owner.id);
-    expect(() => runner.reserve(owner.id)).toThrow(
+    const held = runner.reserve(asker(owner.id));
+    expect(() => runner.reserve(asker(owner.id))).toThrow(
       expect.objectContaining({
         extensions: expect.objectContaining({ code: "TOO_MANY_GENERATIONS" }),
       }),
     );
     const refusal = (ownerId: string) => {
       try {
-        runner.reserve(ownerId);
+        runner.reserve(asker(ownerId));
       } catch (e) {
         return e as { code: string; details: { retryAfterMs: number } };
       }
@@ -378,7 +377,7 @@ describe.each(availableDatabaseKinds())("generation runner and messageEvents on 
     runner.release(held);
     // The freed place is kept for the first client refused, whose turn it is.
     expect(refusal(owner.id).code).toBe("QUEUE_FULL");
-    runner.release(runner.reserve(a.id));
+    runner.release(runner.reserve(asker(a.id)));
   });
 
   it("hands the engine one job per free worker: accepted answers queue here and all complete", async () => {
@@ -426,7 +425,7 @@ describe.each(availableDatabaseKinds())("generation runner and messageEvents on 
     start();
     await waitFor(messageId, "streaming");
     const drained = runner.drain(100);
-    expect(() => runner.reserve(owner.id)).toThrow(
+    expect(() => runner.reserve(asker(owner.id))).toThrow(
       expect.objectContaining({ extensions: expect.objectContaining({ code: "SHUTTING_DOWN" }) }),
     );
     await drained;

@@ -4,13 +4,11 @@ import type { PadtEngine } from "@padt/engine";
 import { availableDatabaseKinds } from "@padt/testkit";
 import { count } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import {
-  defaultPlaygroundDir,
-  finishMessage,
-  insertExchange,
-  putImage,
-  schema,
-} from "../src/index.js";
+import { insertExchange } from "../src/db/repos/exchange.js";
+import { putImage } from "../src/db/repos/images.js";
+import { finishMessage } from "../src/db/repos/transitions.js";
+import * as schema from "../src/db/schema.js";
+import { defaultPlaygroundDir } from "../src/index.js";
 import { loadTinyEngine, occupy } from "./helpers/engines.js";
 import { newOwner } from "./helpers/fixtures.js";
 import { b64, png, SVG } from "./helpers/png.js";
@@ -203,7 +201,8 @@ describe.each(availableDatabaseKinds())("gateway API over HTTP and WebSocket on 
     /** A session of `n` exchanges written straight to the database, each answer with a decoded ref. */
     async function history(n: number) {
       const owner = await newOwner(s.t.db);
-      const { createApiKey, createSession } = await import("../src/index.js");
+      const { createApiKey } = await import("../src/index.js");
+      const { createSession } = await import("../src/db/repos/sessions.js");
       const { key } = await createApiKey(s.t.db, owner.id);
       const sess = await createSession(s.t.db, owner.id, { title: "h" });
       for (let i = 0; i < n; i++) {

@@ -39,7 +39,8 @@ describe.each(availableDatabaseKinds())("server lifecycle on %s", (kind) => {
     const { mkdtemp, readFile, stat } = await import("node:fs/promises");
     const { tmpdir } = await import("node:os");
     const { join } = await import("node:path");
-    const { ensureLocalKey, findOwnerByApiKey, hashApiKey } = await import("../src/index.js");
+    const { ensureLocalKey } = await import("../src/auth.js");
+    const { findOwnerByApiKey, hashApiKey } = await import("../src/db/repos/api_keys.js");
     const dir = await mkdtemp(join(tmpdir(), "padt-key-"));
     const printed: string[] = [];
     const first = await ensureLocalKey(s.t.db, dir, (l) => printed.push(l));
@@ -52,7 +53,7 @@ describe.each(availableDatabaseKinds())("server lifecycle on %s", (kind) => {
     expect((await readFile(file, "utf8")).trim()).toBe(first.key);
     expect((await stat(file)).mode & 0o777).toBe(0o600);
     expect(await findOwnerByApiKey(s.t.db, first.key)).toBeDefined();
-    const { apiKeys } = (await import("../src/index.js")).schema;
+    const { apiKeys } = await import("../src/db/schema.js");
     const rows = await s.t.db.select().from(apiKeys);
     expect(rows.some((r) => r.keyHash === hashApiKey(first.key))).toBe(true);
     expect(rows.every((r) => r.keyHash !== first.key)).toBe(true);
@@ -111,7 +112,7 @@ describe("graceful shutdown", () => {
     expect(refused.body.errors?.[0]?.extensions?.code).toBe("SHUTTING_DOWN");
     await closing;
     // The running generation got the drain window, then was cancelled, never "complete".
-    const { getMessage } = await import("../src/index.js");
+    const { getMessage } = await import("../src/db/repos/messages.js");
     const ownerId = (await s.t.db.query.messages.findFirst({
       where: (m, { eq }) => eq(m.id, messageId),
     }))!.ownerId;

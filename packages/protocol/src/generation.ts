@@ -84,6 +84,24 @@ export interface Usage {
   decoderMs: number;
 }
 
+/** A stretch of wall-clock time, ms since the Unix epoch (comparable across threads). */
+export interface Interval {
+  start: number;
+  end: number;
+}
+
+/**
+ * When each stage of a generation ran, for traces: measured where it ran (a worker thread, and
+ * later another process) and turned into spans by the caller, so the engine needs no tracing SDK.
+ */
+export interface GenerationTimeline {
+  prefill: Interval;
+  /** From the first decode step to the last; the decoder calls below fall inside it. */
+  decode: Interval;
+  /** Each PaDT decoder call, with the index of the object it decoded. */
+  decoder: (Interval & { object: number })[];
+}
+
 /** What `trimHistory` left out of the prompt (conversation images keep their numbering). */
 export interface HistoryTrim {
   droppedTurns: number;
@@ -104,7 +122,14 @@ export type GenerationEvent =
   /** An object's run closed and the decoder has run on it. */
   | { type: "object"; object: DecodedObject }
   /** `tokenIds`: every generated id (VRT ids >= the text vocabulary), the stop id excluded. */
-  | { type: "done"; finishReason: FinishReason; usage: Usage; tokenIds: number[] };
+  | {
+      type: "done";
+      finishReason: FinishReason;
+      usage: Usage;
+      tokenIds: number[];
+      /** Set by engines that measure their stages (the PaDT engine does). */
+      timeline?: GenerationTimeline;
+    };
 
 /** The answer in order: text interleaved with the objects it points at. */
 export type AnswerSegment = { type: "text"; text: string } | { type: "object"; object: number };

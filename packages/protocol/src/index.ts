@@ -1,4 +1,11 @@
-export { isPadtError, PadtError, PadtErrorCode } from "./errors.js";
+export {
+  ERROR_CATALOGUE,
+  ErrorCode,
+  type ErrorLayer,
+  type ErrorSpec,
+  isErrorCode,
+} from "./error_codes.js";
+export { isPadtError, PadtError } from "./errors.js";
 export type {
   AnswerSegment,
   Box,
@@ -9,7 +16,9 @@ export type {
   GenerateOptions,
   GenerationEvent,
   GenerationResult,
+  GenerationTimeline,
   HistoryTrim,
+  Interval,
   RleMask,
   Usage,
   VisualObject,

@@ -1,5 +1,6 @@
 import type { GenerationResult } from "@padt/protocol";
 import type { z } from "zod";
+import type { TaskEvaluation } from "./evaluation.js";
 
 /** What a plugin makes of an answer: never an exception, at worst a flagged partial result. */
 export interface TaskOutcome<Result> {
@@ -58,6 +59,13 @@ export interface TaskPlugin<Input = unknown, Result = unknown> {
   buildPrompt(input: Input): string;
   parse(answer: GenerationResult, input: Input): TaskOutcome<Result>;
   readonly graphql: TaskGraphQL;
+  /**
+   * `padt run`'s readable lines for a result (the answer gives the objects' boxes); without
+   * it the CLI prints the result's plain fields and boxed items.
+   */
+  format?(result: Result, answer: GenerationResult): string[];
+  /** How `padt eval` asks this task over an annotation file and scores it; absent: no eval. */
+  readonly evaluation?: TaskEvaluation<Result>;
 }
 
 /** Identity with inference: lets a plugin file state its types once. */

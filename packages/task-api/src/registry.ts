@@ -1,8 +1,11 @@
-import { PadtError, PadtErrorCode } from "@padt/protocol";
+import { ErrorCode, PadtError } from "@padt/protocol";
+import type { EvalMetric } from "./evaluation.js";
 import type { TaskPlugin } from "./plugin.js";
 
 const NAME = /^[a-z][a-z0-9_]{0,31}$/;
 const GRAPHQL_NAME = /^[_A-Za-z][_0-9A-Za-z]*$/;
+/** The metric families @padt/eval scores (EvalSample's kinds). */
+const EVAL_METRICS: readonly EvalMetric[] = ["box", "mask", "detection", "caption", "custom"];
 
 // biome-ignore lint/suspicious/noExplicitAny: a registry holds plugins of any input and result type.
 type AnyPlugin = TaskPlugin<any, any>;
@@ -27,6 +30,20 @@ function checkPlugin(plugin: AnyPlugin): void {
   }
   if (typeof plugin.buildPrompt !== "function" || typeof plugin.parse !== "function") {
     throw new Error(`${where}: buildPrompt and parse must be functions`);
+  }
+  if (plugin.format !== undefined && typeof plugin.format !== "function") {
+    throw new Error(`${where}: format must be a function`);
+  }
+  const evaluation = plugin.evaluation;
+  if (evaluation !== undefined) {
+    if (!EVAL_METRICS.includes(evaluation.metric))
+      throw new Error(`${where}: evaluation.metric must be one of ${EVAL_METRICS.join(", ")}`);
+    if (!Number.isInteger(evaluation.maxNewTokens) || evaluation.maxNewTokens <= 0)
+      throw new Error(`${where}: evaluation.maxNewTokens must be a positive integer`);
+    if (typeof evaluation.queries !== "function" || typeof evaluation.sample !== "function")
+      throw new Error(`${where}: evaluation.queries and evaluation.sample must be functions`);
+    if (evaluation.metric === "custom" && typeof evaluation.score !== "function")
+      throw new Error(`${where}: evaluation.score must be a function for the "custom" metric`);
   }
 }
 
@@ -59,7 +76,7 @@ export class TaskRegistry {
   get(name: string): AnyPlugin {
     const plugin = this.#plugins.get(name);
     if (!plugin) {
-      throw new PadtError(PadtErrorCode.TASK_UNKNOWN, `Unknown task "${name}"`, {
+      throw new PadtError(ErrorCode.TASK_UNKNOWN, `Unknown task "${name}"`, {
         known: [...this.#plugins.keys()],
       });
     }
@@ -75,7 +92,7 @@ export class TaskRegistry {
         (i) => `${i.path.join(".") || "input"}: ${i.message}`,
       );
       throw new PadtError(
-        PadtErrorCode.TASK_INPUT_INVALID,
+        ErrorCode.TASK_INPUT_INVALID,
         `Invalid input for task "${name}": ${problems.join("; ")}`,
         { problems },
       );

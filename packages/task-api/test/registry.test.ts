@@ -1,4 +1,4 @@
-import { isPadtError, PadtErrorCode } from "@padt/protocol";
+import { ErrorCode, isPadtError } from "@padt/protocol";
 import { describe, expect, it } from "vitest";
 import { z } from "zod";
 import {
@@ -35,7 +35,7 @@ describe("TaskRegistry", () => {
       registry.parseInput("echo", { word: "" });
       expect.unreachable();
     } catch (error) {
-      expect(isPadtError(error, PadtErrorCode.TASK_INPUT_INVALID)).toBe(true);
+      expect(isPadtError(error, ErrorCode.TASK_INPUT_INVALID)).toBe(true);
       expect((error as Error).message).toContain("word");
     }
   });
@@ -46,7 +46,7 @@ describe("TaskRegistry", () => {
       registry.get("nope");
       expect.unreachable();
     } catch (error) {
-      expect(isPadtError(error, PadtErrorCode.TASK_UNKNOWN)).toBe(true);
+      expect(isPadtError(error, ErrorCode.TASK_UNKNOWN)).toBe(true);
       expect((error as { details: unknown }).details).toEqual({ known: ["echo"] });
     }
   });

@@ -12,6 +12,8 @@ import {
   type TaskResultParent,
 } from "@padt/task-api";
 import { z } from "zod";
+import { countEvaluation } from "./evaluation.js";
+import { formatCount } from "./format.js";
 
 export const countInput = z.object({
   /** The thing to count, e.g. "red circle". */
@@ -73,6 +75,8 @@ export const countTask = defineTask<CountInput, CountResult>({
     }
     return { result: { object: input.object, count: objects.length, objects }, partial, issues };
   },
+  format: formatCount,
+  evaluation: countEvaluation,
   graphql: {
     inputField: "count",
     inputType: "CountInput",

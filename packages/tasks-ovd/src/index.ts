@@ -8,6 +8,8 @@ import {
   type TaskResultParent,
 } from "@padt/task-api";
 import { z } from "zod";
+import { ovdEvaluation } from "./evaluation.js";
+import { formatOvd } from "./format.js";
 
 export const ovdInput = z.object({
   categories: z
@@ -74,6 +76,8 @@ export const ovdTask = defineTask<OvdInput, OvdResult>({
     }
     return { result: { detections, unknownLabels }, partial, issues };
   },
+  format: formatOvd,
+  evaluation: ovdEvaluation,
   graphql: {
     inputField: "ovd",
     inputType: "OvdInput",

@@ -9,6 +9,8 @@ import {
   referringPrompt,
   type TaskResultParent,
 } from "@padt/task-api";
+import { recEvaluation } from "./evaluation.js";
+import { formatRec } from "./format.js";
 
 export const recInput = referringInput;
 export type RecInput = ReferringInput;
@@ -35,6 +37,8 @@ export const recTask = defineTask<RecInput, RecResult>({
       issues,
     };
   },
+  format: formatRec,
+  evaluation: recEvaluation,
   graphql: {
     inputField: "rec",
     inputType: "RecInput",

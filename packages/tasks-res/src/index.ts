@@ -10,6 +10,8 @@ import {
   referringPrompt,
   type TaskResultParent,
 } from "@padt/task-api";
+import { resEvaluation } from "./evaluation.js";
+import { formatRes } from "./format.js";
 
 export type ResInput = ReferringInput;
 
@@ -44,6 +46,8 @@ export const resTask = defineTask<ResInput, ResResult>({
       issues,
     };
   },
+  format: formatRes,
+  evaluation: resEvaluation,
   graphql: {
     inputField: "res",
     inputType: "ResInput",

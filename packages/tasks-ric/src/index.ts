@@ -1,6 +1,8 @@
 import { answerIssues, defineTask, type TaskResultParent } from "@padt/task-api";
 import { z } from "zod";
 import { type GroundedPhrase, readCaption } from "./caption.js";
+import { ricEvaluation } from "./evaluation.js";
+import { formatRic } from "./format.js";
 
 export { type GroundedPhrase, readCaption } from "./caption.js";
 export { nounPhraseStart } from "./noun_phrase.js";
@@ -32,6 +34,8 @@ export const ricTask = defineTask<RicInput, RicResult>({
       if (!p.text) issues.push(`objects ${p.objects.join(", ")} follow no phrase`);
     return { result: { caption, phrases }, partial, issues };
   },
+  format: formatRic,
+  evaluation: ricEvaluation,
   graphql: {
     inputField: "ric",
     inputType: "RicInput",

@@ -1,4 +1,4 @@
-import { isPadtError, PadtErrorCode } from "@padt/protocol";
+import { ErrorCode, isPadtError } from "@padt/protocol";
 import { type TaskPlugin, TaskRegistry } from "@padt/task-api";
 import { parse as parseGraphQL } from "graphql";
 import { describe, expect, it } from "vitest";
@@ -46,7 +46,7 @@ export function describeTaskPlugin<Input, Result>(
           error = e;
         }
         expect(
-          isPadtError(error, PadtErrorCode.TASK_INPUT_INVALID),
+          isPadtError(error, ErrorCode.TASK_INPUT_INVALID),
           `input ${JSON.stringify(raw)}`,
         ).toBe(true);
         expect((error as Error).message).toContain(plugin.name);
@@ -85,6 +85,22 @@ export function describeTaskPlugin<Input, Result>(
       const cut = plugin.parse(answerOf(cases.answer.slice(0, -1), "length"), input);
       expect(cut.partial).toBe(true);
       expect(cut.issues.join(" ")).toMatch(/cut off/);
+    });
+
+    it("flags a garbled answer (one no template allows) as partial, saying why", () => {
+      const input = registry.parseInput(plugin.name, cases.valid[0]).input as Input;
+      const garbled = answerOf(['The "the green are ), 1 "circle" (', ")", testObject("circle")]);
+      const outcome = plugin.parse(garbled, input);
+      expect(outcome.partial).toBe(true);
+      expect(outcome.issues.join(" ")).toMatch(/does not follow the template/);
+    });
+
+    it.runIf(plugin.format !== undefined)("formats a result as lines for `padt run`", () => {
+      const input = registry.parseInput(plugin.name, cases.valid[0]).input as Input;
+      const answer = answerOf(cases.answer);
+      const lines = plugin.format!(plugin.parse(answer, input).result, answer);
+      expect(lines.length).toBeGreaterThan(0);
+      for (const line of lines) expect(typeof line).toBe("string");
     });
   });
 }

@@ -31,15 +31,15 @@ DTYPES = {"fp32": torch.float32, "fp16": torch.float16}
 # decoder is small. Only the token embedding and the LLM use the bundle dtype.
 
 
-# The model's top-level modules each graph reads. The LLM graphs come last and share parts.
+# The model's top-level modules each graph reads. The LLM graph (its token embedding
+# included) comes last.
 PARTS = {
     "vision": ("visual",),
     "prototypes": ("vis_norm", "vis_proj"),
     "decoder": ("vl_decoder",),
-    "embed": ("model", "lm_head"),
     "llm": ("model", "lm_head"),
 }
-LLM_GRAPHS = ("embed", "llm")
+LLM_GRAPHS = ("llm",)
 
 
 class BundleDirError(FileExistsError):

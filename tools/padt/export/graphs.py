@@ -17,6 +17,8 @@ import torch
 from torch import Tensor, nn
 from transformers.models.qwen2_5_vl.modeling_qwen2_5_vl import apply_rotary_pos_emb_vision
 
+from .attention import attention_layer, mrope_tables, rotate_half_matrix
+
 
 def segment_mask(segments: Tensor, dtype: torch.dtype) -> Tensor:
     """Additive [N, N] mask: 0 where two rows share a segment id, dtype's min elsewhere."""
@@ -98,51 +100,16 @@ class PrototypeGraph(nn.Module):
         return self.padt.make_prototypes(image_embeds).float()
 
 
-class EmbedGraph(nn.Module):
-    """Text token ids [B, L] (all < V) -> input embeddings [B, L, D]."""
-
-    input_names = ("input_ids",)
-    output_names = ("inputs_embeds",)
-
-    def __init__(self, padt: nn.Module) -> None:
-        super().__init__()
-        self.padt = padt
-
-    def forward(self, input_ids: Tensor) -> Tensor:
-        return self.padt.model.embed_tokens(input_ids).float()
-
-
-class _TraceCache:
-    """The smallest stand-in for transformers' Cache that the attention layers call:
-    concatenates the past keys/values given as graph inputs and records the present."""
-
-    def __init__(self, past: list[tuple[Tensor, Tensor]]) -> None:
-        self.past = past
-        self.present: list[tuple[Tensor, Tensor] | None] = [None] * len(past)
-
-    def update(self, key: Tensor, value: Tensor, layer_idx: int, cache_kwargs=None):
-        past_key, past_value = self.past[layer_idx]
-        key = torch.cat([past_key, key], dim=2)
-        value = torch.cat([past_value, value], dim=2)
-        self.present[layer_idx] = (key, value)
-        return key, value
-
-
-def causal_mask(attention_mask: Tensor, query_len: int, dtype: torch.dtype) -> Tensor:
-    """[B, 1, L, T] additive mask: query i (absolute T - L + i) sees key j <= it with
-    attention_mask[b, j] == 1. Sizes come from .shape, so tracing keeps them dynamic."""
-    total = attention_mask.shape[1]
-    key_pos = torch.arange(total, device=attention_mask.device)
-    query_pos = torch.arange(query_len, device=attention_mask.device) + (total - query_len)
-    allowed = key_pos.unsqueeze(0) <= query_pos.unsqueeze(1)  # [L, T]
-    allowed = allowed.unsqueeze(0) & attention_mask.bool().unsqueeze(1)  # [B, L, T]
-    zero = torch.zeros((), dtype=dtype)
-    neg = torch.full((), torch.finfo(dtype).min, dtype=dtype)
-    return torch.where(allowed, zero, neg).unsqueeze(1)
-
-
 class LlmGraph(nn.Module):
-    """Qwen2.5-VL LLM with a KV cache; serves prefill (L tokens, empty past) and decode.
+    """Qwen2.5-VL LLM with a KV cache and its input embedding; serves prefill (L tokens,
+    empty past) and decode in one session run (docs/bundle-format.md, "llm").
+
+    ``input_ids`` [B, L] index three tables: ids < V are text rows of the token embedding,
+    V + r is prototype row r (a visual reference token), V + R + i is row i of
+    ``image_embeds`` (an image placeholder; R = prototype rows). Attention is onnxruntime's
+    GroupQueryAttention (attention.py): ``seqlens_k`` [B] (total length - 1, int32) and
+    ``total_sequence_length`` (int32 scalar) replace an attention mask; the cache is
+    [B, kv_heads, S, head_dim] and may be one preallocated buffer bound as past and present.
 
     Outputs: logits of the last position over [text rows ; VRT rows] (VRT logit j =
     h . P[j] + vrt_bias[j]) so that argmax is directly the token id; the final-norm
@@ -156,7 +123,15 @@ class LlmGraph(nn.Module):
 
     @property
     def input_names(self) -> tuple[str, ...]:
-        base = ("inputs_embeds", "position_ids", "attention_mask", "prototypes", "vrt_bias")
+        base = (
+            "input_ids",
+            "image_embeds",
+            "position_ids",
+            "prototypes",
+            "vrt_bias",
+            "seqlens_k",
+            "total_sequence_length",
+        )
         return base + tuple(
             f"past_key_values.{i}.{kv}" for i in range(self.num_layers) for kv in ("key", "value")
         )
@@ -167,37 +142,58 @@ class LlmGraph(nn.Module):
             f"present.{i}.{kv}" for i in range(self.num_layers) for kv in ("key", "value")
         )
 
+    def embed(self, input_ids: Tensor, image_embeds: Tensor, prototypes: Tensor) -> Tensor:
+        """[B, L, D] in the LLM's dtype: text rows, prototype rows, image rows by id."""
+        lm = self.padt.model
+        dtype = self.padt.text_output_weight().dtype
+        vocab = self.padt.text_vocab_rows
+        is_text = input_ids < vocab
+        text = lm.embed_tokens(torch.where(is_text, input_ids, torch.zeros_like(input_ids)))
+        # One zero row after the others: text positions gather it, so the table is never
+        # empty (a text-only prompt has no prototypes and no image rows).
+        zero = torch.zeros(1, prototypes.shape[1], dtype=prototypes.dtype)
+        extra = torch.cat([prototypes, image_embeds, zero]).to(dtype)
+        spare = torch.full_like(input_ids, extra.shape[0] - 1)
+        other = extra[torch.where(is_text, spare, input_ids - vocab)]
+        return torch.where(is_text.unsqueeze(-1), text.to(dtype), other)
+
     def forward(
         self,
-        inputs_embeds: Tensor,
+        input_ids: Tensor,
+        image_embeds: Tensor,
         position_ids: Tensor,
-        attention_mask: Tensor,
         prototypes: Tensor,
         vrt_bias: Tensor,
+        seqlens_k: Tensor,
+        total_sequence_length: Tensor,
         *past: Tensor,
     ) -> tuple[Tensor, ...]:
         lm = self.padt.model
         text_weight = self.padt.text_output_weight()
-        dtype = text_weight.dtype
-        hidden = inputs_embeds.to(dtype)
-        cache = _TraceCache([(past[2 * i], past[2 * i + 1]) for i in range(self.num_layers)])
-        mask = causal_mask(attention_mask, hidden.shape[1], dtype)
-        rotary = lm.rotary_emb(hidden, position_ids)
-        for layer in lm.layers:
-            hidden = layer(
+        hidden = self.embed(input_ids, image_embeds, prototypes)
+        cos, sin = lm.rotary_emb(hidden, position_ids)
+        rotary = mrope_tables(cos, sin, self.padt.config.rope_scaling["mrope_section"])
+        rotate = rotate_half_matrix(lm.layers[0].self_attn.head_dim, hidden.dtype)
+        sizes = (input_ids.shape[0], input_ids.shape[1])
+        present: list[Tensor] = []
+        for i, layer in enumerate(lm.layers):
+            hidden, key, value = attention_layer(
+                layer,
                 hidden,
-                attention_mask=mask,
-                position_ids=position_ids,
-                past_key_value=cache,
-                use_cache=True,
-                position_embeddings=rotary,
-            )[0]
+                sizes,
+                rotary,
+                rotate,
+                past[2 * i],
+                past[2 * i + 1],
+                seqlens_k,
+                total_sequence_length,
+            )
+            present += [key, value]
         hidden = lm.norm(hidden)
         last = hidden[:, -1:, :]
         text_logits = torch.matmul(last, text_weight.t()).float()
         vrt_logits = torch.matmul(last.float(), prototypes.t()) + vrt_bias
         logits = torch.cat([text_logits, vrt_logits], dim=-1)
-        present = [t for pair in cache.present for t in pair]
         return (logits, hidden.float(), *present)
 
 

@@ -9,7 +9,7 @@ from typing import Any
 
 import onnx
 
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2  # 2: embedding inside the LLM graph, fused attention (no embed graph)
 MANIFEST = "padt.json"
 DEFAULT_LONG_SIDE = 644
 # The largest long side the vision tower takes: the engine resizes larger images down to it,
@@ -31,18 +31,21 @@ _ELEM_TYPES = {
     onnx.TensorProto.FLOAT: "float32",
     onnx.TensorProto.FLOAT16: "float16",
     onnx.TensorProto.INT64: "int64",
+    onnx.TensorProto.INT32: "int32",
     onnx.TensorProto.BOOL: "bool",
     onnx.TensorProto.UINT8: "uint8",
 }
 
 
 def special_tokens(tokenizer) -> dict[str, Any]:
+    # Looked up in the vocabulary, not through convert_tokens_to_ids: that maps a missing token
+    # to unk, and Qwen2 tokenizers saved by transformers name <|endoftext|> itself as unk.
+    vocab = tokenizer.get_vocab()
     ids = {}
     for key, text in _SPECIAL_TOKENS.items():
-        token_id = tokenizer.convert_tokens_to_ids(text)
-        if token_id is None or token_id == tokenizer.unk_token_id:
+        if text not in vocab:
             raise ValueError(f"the tokenizer has no {text} token")
-        ids[key] = int(token_id)
+        ids[key] = int(vocab[text])
     ids["eos"] = [ids["im_end"], ids["endoftext"]]
     return ids
 

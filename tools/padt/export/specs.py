@@ -10,7 +10,7 @@ from __future__ import annotations
 import torch
 
 from .. import grid
-from .graphs import DecoderGraph, EmbedGraph, LlmGraph, PrototypeGraph, VisionGraph
+from .graphs import DecoderGraph, LlmGraph, PrototypeGraph, VisionGraph
 
 TRACE_GRID = (10, 14)
 
@@ -54,41 +54,42 @@ def prototype_args(padt) -> tuple[tuple, dict]:
     return (torch.zeros(35, d),), {"image_embeds": {0: "units"}, "prototypes": {0: "units"}}
 
 
-def embed_args(padt) -> tuple[tuple, dict]:
-    axes = {"input_ids": {0: "batch", 1: "seq"}, "inputs_embeds": {0: "batch", 1: "seq"}}
-    return (torch.zeros(1, 5, dtype=torch.int64),), axes
-
-
 def llm_args(padt, dtype: torch.dtype) -> tuple[tuple, dict]:
     cfg = padt.config
     head_dim = cfg.hidden_size // cfg.num_attention_heads
-    batch, past, new, protos = 1, 3, 5, 7
+    batch, past, new, protos, image_rows = 1, 3, 5, 7, 6
     kv = [
         torch.zeros(batch, cfg.num_key_value_heads, past, head_dim, dtype=dtype)
         for _ in range(2 * cfg.num_hidden_layers)
     ]
     positions = torch.arange(past, past + new).view(1, 1, -1).expand(3, batch, new).contiguous()
+    vocab = padt.text_vocab_rows
+    # Text, a prototype row and an image row: every branch of the in-graph embedding.
+    ids = torch.tensor([[1, vocab + 2, vocab + protos + 1, 3, 4]], dtype=torch.int64)
     args = (
-        torch.zeros(batch, new, cfg.hidden_size),
+        ids,
+        torch.zeros(image_rows, cfg.hidden_size),
         positions,
-        torch.ones(batch, past + new, dtype=torch.int64),
         torch.zeros(protos, cfg.hidden_size),
         torch.zeros(protos),
+        torch.full((batch,), past + new - 1, dtype=torch.int32),
+        torch.tensor(past + new, dtype=torch.int32),
         *kv,
     )
     axes = {
-        "inputs_embeds": {0: "batch", 1: "seq"},
+        "input_ids": {0: "batch", 1: "seq"},
+        "image_embeds": {0: "image_rows"},
         "position_ids": {1: "batch", 2: "seq"},
-        "attention_mask": {0: "batch", 1: "total"},
         "prototypes": {0: "vrt_rows"},
         "vrt_bias": {0: "vrt_rows"},
+        "seqlens_k": {0: "batch"},
         "logits": {0: "batch", 2: "vocab_total"},
         "hidden_states": {0: "batch", 1: "seq"},
     }
     for i in range(cfg.num_hidden_layers):
         for name in ("key", "value"):
             axes[f"past_key_values.{i}.{name}"] = {0: "batch", 2: "past"}
-            axes[f"present.{i}.{name}"] = {0: "batch", 2: "total"}
+            axes[f"present.{i}.{name}"] = {0: "batch", 2: "present"}
     return args, axes
 
 
@@ -128,6 +129,5 @@ GRAPHS = {
     "vision": (VisionGraph, vision_args),
     "prototypes": (PrototypeGraph, prototype_args),
     "decoder": (DecoderGraph, decoder_args),
-    "embed": (EmbedGraph, embed_args),
     "llm": (LlmGraph, llm_args),
 }

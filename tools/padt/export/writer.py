@@ -146,6 +146,8 @@ def trace(
             export_params=False,
             do_constant_folding=False,  # folding would rename transposed weights
             opset_version=OPSET,
+            # The LLM's fused attention (attention.py) is an onnxruntime contrib op.
+            custom_opsets={"com.microsoft": 1},
             input_names=[*input_names, *names],
             output_names=list(output_names),
             dynamic_axes=dynamic_axes,

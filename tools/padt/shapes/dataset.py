@@ -11,8 +11,8 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 
 import numpy as np
-from pycocotools import mask as mask_utils
 
+from ..rle import mask_to_rle
 from .captions import assemble, caption_pieces
 from .referring import referring_expressions
 from .scene import Scene, SceneObject, layout
@@ -49,11 +49,6 @@ def _bbox(o: SceneObject) -> list[int]:
     return [cs.start + x0, rs.start + y0, x1 - x0 + 1, y1 - y0 + 1]
 
 
-def _rle(m: np.ndarray) -> dict:
-    rle = mask_utils.encode(np.asfortranarray(m, dtype=np.uint8))
-    return {"size": [int(v) for v in rle["size"]], "counts": rle["counts"].decode("ascii")}
-
-
 def _ovd_categories(rng: np.random.Generator, present: list[str]) -> list[str]:
     """1 to 6 shape names; most lists mix present and absent categories, some hold
     only absent ones."""
@@ -86,7 +81,7 @@ def _annotations(scene: Scene, image_id: int) -> tuple[list[dict], list[np.ndarr
                 "category_id": CATEGORY_IDS[o.shape],
                 "bbox": boxes[n],
                 "area": area,
-                "segmentation": _rle(o.visible),
+                "segmentation": mask_to_rle(o.visible),
                 "iscrowd": 0,
                 "category": o.shape,
                 "colour": o.colour,

@@ -3,7 +3,7 @@ import { existsSync, readdirSync } from "node:fs";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { type ParseArgsConfig, parseArgs } from "node:util";
-import { type ExecutionProvider, PadtEngine } from "@padt/engine";
+import { type EngineOptions, type ExecutionProvider, PadtEngine } from "@padt/engine";
 import type { GatewayConfig } from "@padt/gateway";
 
 export interface Io {
@@ -37,19 +37,27 @@ export function modelPath(config: GatewayConfig): string {
   throw new Error(`no model bundle: pass --model DIR or set PADT_MODEL (none found in ${MODELS})`);
 }
 
-/** The engine for a one-shot command (run, eval): the configured bundle and provider. */
+/** The engine's options from the configuration (serve, worker, run and eval alike). */
+export function engineOptions(config: GatewayConfig): EngineOptions {
+  return {
+    bundle: modelPath(config),
+    provider: config.provider as ExecutionProvider,
+    fallback: "cpu",
+    ...(config.threads ? { threads: config.threads } : {}),
+    ...(config.workers ? { workers: config.workers } : {}),
+    ...(config.verify ? { verify: config.verify } : {}),
+    imageLimits: { maxBytes: config.limits.imageBytes, maxPixels: config.limits.imagePixels },
+  };
+}
+
+/** The engine for a one-shot command (run, eval): one worker, the configured bundle. */
 export async function loadEngine(
   config: GatewayConfig,
   io: Io,
   threads?: number,
 ): Promise<PadtEngine> {
-  const engine = await PadtEngine.load({
-    bundle: modelPath(config),
-    provider: config.provider as ExecutionProvider,
-    fallback: "cpu",
-    imageLimits: { maxBytes: config.limits.imageBytes, maxPixels: config.limits.imagePixels },
-    ...(threads ? { threads } : {}),
-  });
+  const { workers: _oneAnswerAtATime, ...options } = engineOptions(config);
+  const engine = await PadtEngine.load({ ...options, ...(threads ? { threads } : {}) });
   if (engine.info.fallbackReason) io.err(`running on CPU: ${engine.info.fallbackReason}`);
   return engine;
 }

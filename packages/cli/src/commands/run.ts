@@ -2,9 +2,10 @@
  * `padt run <task> --image PATH [task options]`: one task on one image, without a server.
  * The flags become the task's raw input, validated by the plugin like a GraphQL request.
  */
+
 import { readFileSync } from "node:fs";
-import { PadtError, PadtErrorCode } from "@padt/engine";
 import { loadConfig, loadTasks } from "@padt/gateway";
+import { ErrorCode, PadtError } from "@padt/protocol";
 import {
   CONFIG_FLAGS,
   configArgv,
@@ -70,7 +71,7 @@ function refuseUnknownFields(task: string, shape: object | undefined, raw: objec
   const flag = (field: string) =>
     Object.entries(INPUT_FLAGS).find(([, f]) => f.field === field)?.[0] ?? field;
   throw new PadtError(
-    PadtErrorCode.TASK_INPUT_INVALID,
+    ErrorCode.TASK_INPUT_INVALID,
     `Invalid input for task "${task}": it takes no ${unknown.map((f) => `--${flag(f)}`).join(", ")} (its fields: ${Object.keys(shape).join(", ")})`,
     { problems: unknown.map((f) => `${f}: not a field of this task`) },
   );
@@ -116,7 +117,7 @@ export async function run(argv: string[], io: Io): Promise<number> {
     );
     const outcome = plugin.parse(answer, input);
     if (values.json) io.out(JSON.stringify(outcome, null, 2));
-    else for (const line of formatOutcome(task, outcome, answer)) io.out(line);
+    else for (const line of formatOutcome(plugin, outcome, answer)) io.out(line);
     return 0;
   } finally {
     await engine.close();

@@ -3,8 +3,8 @@ import { existsSync } from "node:fs";
 import { createRequire } from "node:module";
 import { availableParallelism } from "node:os";
 import { dirname, join } from "node:path";
+import { ErrorCode, PadtError } from "@padt/protocol";
 import * as ort from "onnxruntime-node";
-import { PadtError, PadtErrorCode } from "../errors.js";
 
 export type ExecutionProvider = "cpu" | "cuda" | "webgpu";
 /** What to do when the requested provider cannot start: run on CPU (and say so) or fail. */
@@ -136,7 +136,7 @@ export async function openSession(
     if (wanted === "cpu" || options.fallback !== "cpu") {
       if (wanted === "cpu") throw error;
       throw new PadtError(
-        PadtErrorCode.PROVIDER_UNAVAILABLE,
+        ErrorCode.PROVIDER_UNAVAILABLE,
         `Cannot run on ${wanted}: ${(error as Error).message}`,
         {
           provider: wanted,

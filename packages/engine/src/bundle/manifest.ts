@@ -1,6 +1,10 @@
 import { z } from "zod";
 
-/** padt.json, format version 1 (docs/bundle-format.md). Unknown keys are kept, not refused. */
+/**
+ * padt.json, format version 2 (docs/bundle-format.md): the LLM graph embeds its own input
+ * ids and uses fused attention; version 1 had a separate embed graph and is not loaded (it
+ * would need a second decode path; re-export the checkpoint). Unknown keys are kept.
+ */
 const tensorSpec = z.object({
   name: z.string(),
   dtype: z.string(),
@@ -11,7 +15,9 @@ const positiveInt = z.number().int().positive();
 
 export const manifestSchema = z.object({
   format: z.literal("padt-bundle"),
-  format_version: z.literal(1),
+  format_version: z.literal(2, {
+    error: "expected 2 (re-export version 1 bundles with the current exporter, tools/padt/export)",
+  }),
   model: z.object({ name: z.string().min(1) }),
   dtype: z.enum(["fp32", "fp16"]),
   kv_dtype: z.enum(["float32", "float16"]),
@@ -89,11 +95,6 @@ export const manifestSchema = z.object({
       outputs: z.array(tensorSpec),
     }),
     prototypes: z.object({
-      file: z.string(),
-      inputs: z.array(tensorSpec),
-      outputs: z.array(tensorSpec),
-    }),
-    embed: z.object({
       file: z.string(),
       inputs: z.array(tensorSpec),
       outputs: z.array(tensorSpec),

@@ -1,20 +1,14 @@
 import { resolve } from "node:path";
+import type { ChatTurn, GenerateOptions, GenerationEvent, GenerationResult } from "@padt/protocol";
 import type { ExecutionProvider, FallbackPolicy } from "../backend/ort.js";
-import { type BundleVerification, loadManifest } from "../bundle/load.js";
+import { type BundleVerification, bundleBytes, loadManifest } from "../bundle/load.js";
 import type { PadtManifest } from "../bundle/manifest.js";
 import type { EngineClient, InspectedImage, ModelInfo } from "../client.js";
 import { collectResult } from "../generation/collect.js";
-import type {
-  ChatTurn,
-  GenerateOptions,
-  GenerationEvent,
-  GenerationResult,
-} from "../generation/types.js";
-import { sanitizeImage } from "../image/decode.js";
 import type { ImageLimits } from "../image/types.js";
-import { modelInputSize } from "../models/padt/image_processing.js";
 import { type PoolStats, WorkerPool } from "../runtime/pool.js";
-import { bundleProcessorConfig } from "./processor_config.js";
+import { checkWorkerMemory } from "./capacity.js";
+import { describeModel, inspectForModel } from "./model_view.js";
 import type { PadtJob, PadtWorkerData, PadtWorkerInfo } from "./worker_data.js";
 
 export interface EngineOptions {
@@ -26,11 +20,11 @@ export interface EngineOptions {
   fallback?: FallbackPolicy;
   /** onnxruntime intra-op threads per worker; default onnxruntime's (all cores). */
   threads?: number;
-  /** Model workers, each with its own copy of the graphs. Default 1. */
+  /** Model workers, each with its own copy of the graphs. Default 1; more than fit in memory are refused. */
   workers?: number;
   /** Generations that may wait for a worker. Default 16. */
   maxQueue?: number;
-  /** Checks at load: "full" hashes every file (default), "size" only compares sizes. */
+  /** Checks at load: "full" hashes every file, "size" only compares sizes; default "auto" (full up to 1 GiB). */
   verify?: BundleVerification;
   imageLimits?: ImageLimits;
   /** The PaDT demo's pre-resize of the long side; undefined: the bundle's default; null: off. */
@@ -56,7 +50,13 @@ export class PadtEngine implements EngineClient {
 
   static async load(options: EngineOptions): Promise<PadtEngine> {
     const bundle = resolve(options.bundle);
-    const manifest = await loadManifest(bundle, options.verify ?? "full");
+    const manifest = await loadManifest(bundle, options.verify ?? "auto");
+    const cacheBytes = options.cacheBytes ?? 256 * 1024 * 1024;
+    checkWorkerMemory({
+      workers: options.workers ?? 1,
+      bundleBytes: bundleBytes(manifest),
+      cacheBytes,
+    });
     const workerData: PadtWorkerData = {
       bundle,
       manifest,
@@ -68,7 +68,7 @@ export class PadtEngine implements EngineClient {
       imageLimits: options.imageLimits ?? {},
       longSide: options.longSide,
       maxContextTokens: options.maxContextTokens ?? 8192,
-      cacheBytes: options.cacheBytes ?? 256 * 1024 * 1024,
+      cacheBytes,
     };
     // Built code starts worker.js; tests run from sources, where the pool goes through tsx.
     const entry = new URL(
@@ -82,27 +82,12 @@ export class PadtEngine implements EngineClient {
       maxQueue: options.maxQueue ?? 16,
     });
     const worker = pool.workerInfo as PadtWorkerInfo;
-    const info: ModelInfo = {
-      name: manifest.model.name,
-      executionProvider: worker.provider,
-      ...(worker.fallbackReason ? { fallbackReason: worker.fallbackReason } : {}),
-      dtype: manifest.dtype,
-      vocabSize: manifest.llm.vocab_rows,
-      maxPixels: manifest.image_processor.max_pixels,
-      supportedTasks: [...manifest.capabilities.tasks],
-      freeChat: manifest.capabilities.free_chat,
-    };
+    const info = describeModel(manifest, worker.provider, worker.fallbackReason);
     return new PadtEngine(manifest, info, pool, options);
   }
 
-  async inspectImage(bytes: Uint8Array): Promise<InspectedImage> {
-    const image = await sanitizeImage(bytes, this.options.imageLimits);
-    const size = modelInputSize(
-      image.height,
-      image.width,
-      bundleProcessorConfig(this.manifest, this.options.longSide),
-    );
-    return { ...image, gridWidth: size.gridWidth, gridHeight: size.gridHeight };
+  inspectImage(bytes: Uint8Array): Promise<InspectedImage> {
+    return inspectForModel(bytes, this.manifest, this.options);
   }
 
   generate(

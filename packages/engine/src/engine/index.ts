@@ -1,1 +1,2 @@
 export { type EngineOptions, PadtEngine } from "./engine.js";
+export { type InspectorOptions, ModelInspector } from "./inspector.js";

@@ -1,7 +1,7 @@
 // A model worker: loads the bundle's graphs once, then runs generations one at a time.
 import { createHash } from "node:crypto";
-import { PadtError, PadtErrorCode } from "../errors.js";
-import type { GenerationEvent } from "../generation/types.js";
+import type { GenerationEvent } from "@padt/protocol";
+import { ErrorCode, PadtError } from "@padt/protocol";
 import { decodeImage, readImageHeader } from "../image/decode.js";
 import { type ConversationImage, generatePadt } from "../models/padt/generate.js";
 import { PreprocessCache } from "../models/padt/image_processing.js";
@@ -45,7 +45,7 @@ serveJobs<PadtJob, GenerationEvent>(async () => {
     info,
     handler: async (job, context) => {
       if (job.turns.length === 0)
-        throw new PadtError(PadtErrorCode.PROMPT_EMPTY, "the conversation has no turns");
+        throw new PadtError(ErrorCode.PROMPT_EMPTY, "the conversation has no turns");
       const all = job.turns.flatMap((t) =>
         t.content.flatMap((p) => (p.type === "image" ? [p.data] : [])),
       );

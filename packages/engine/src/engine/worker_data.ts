@@ -1,6 +1,6 @@
+import type { ChatTurn, GenerateOptions } from "@padt/protocol";
 import type { SessionOptions } from "../backend/ort.js";
 import type { PadtManifest } from "../bundle/manifest.js";
-import type { ChatTurn, GenerateOptions } from "../generation/types.js";
 import type { ImageLimits } from "../image/types.js";
 
 /** What every model worker starts with (structured-clone data). */

@@ -7,7 +7,7 @@ import type {
   HistoryTrim,
   Usage,
   VisualObject,
-} from "./types.js";
+} from "@padt/protocol";
 
 /** An object of the answer so far: opened by its first token, `decoded` once the decoder ran. */
 export interface CollectedObject extends VisualObject {

@@ -1,4 +1,4 @@
-import { PadtError, PadtErrorCode } from "../errors.js";
+import { ErrorCode, PadtError } from "@padt/protocol";
 
 /** A request's decoding options (GenerateOptions' subset); absent: the bundle's. */
 export interface DecodingOptions {
@@ -30,7 +30,7 @@ export interface DecodingSettings {
   seed?: number;
 }
 
-const invalid = (message: string) => new PadtError(PadtErrorCode.TASK_INPUT_INVALID, message);
+const invalid = (message: string) => new PadtError(ErrorCode.OPTIONS_INVALID, message);
 
 /**
  * transformers' `generate` semantics with the PaDT reference's call: greedy unless the request

@@ -3,7 +3,7 @@
  * left out, from a user turn on, until the prompt fits. Images of dropped turns drop too (they
  * cost most of the tokens), and so do visual references in kept turns that point at them.
  */
-import type { ChatTurn, ContentPart } from "./types.js";
+import type { ChatTurn, ContentPart } from "@padt/protocol";
 
 export interface ContextFit {
   /** Leading system turns, then the most recent turns from a user turn on. */

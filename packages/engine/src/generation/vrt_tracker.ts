@@ -1,4 +1,4 @@
-import type { GenerationEvent, VisualObject } from "./types.js";
+import type { GenerationEvent, VisualObject } from "@padt/protocol";
 
 /** Where each image's patches start among the VRT ids: VRT id = textVocab + offset[image] + patch. */
 export interface VrtLayout {

@@ -3,8 +3,8 @@
  * sRGB RGB pixels, refusing what it should before any pixel is allocated.
  */
 import { createHash } from "node:crypto";
+import { ErrorCode, PadtError } from "@padt/protocol";
 import sharp from "sharp";
-import { PadtError, PadtErrorCode } from "../errors.js";
 import { readImageHeader } from "./header.js";
 import { cmykToRgb, flattenOnWhite } from "./pixels.js";
 import {
@@ -46,7 +46,7 @@ export async function decodeImage(
     // pixel count is compared, so that a disagreement on orientation (several EXIF blocks)
     // keeps the decoder's reading.
     throw new PadtError(
-      PadtErrorCode.IMAGE_DECODE_FAILED,
+      ErrorCode.IMAGE_DECODE_FAILED,
       `decoded size ${rgb.width}x${rgb.height} differs from the header's ${header.width}x${header.height}`,
     );
   }
@@ -60,7 +60,7 @@ function checkLimits(bytes: Uint8Array, limits: ImageLimits) {
   const maxPixels = limits.maxPixels ?? DEFAULT_IMAGE_LIMITS.maxPixels;
   if (bytes.length > maxBytes) {
     throw new PadtError(
-      PadtErrorCode.IMAGE_TOO_LARGE,
+      ErrorCode.IMAGE_TOO_LARGE,
       `image is ${bytes.length} bytes; the limit is ${maxBytes}`,
       { bytes: bytes.length, maxBytes },
     );
@@ -69,7 +69,7 @@ function checkLimits(bytes: Uint8Array, limits: ImageLimits) {
   const pixels = header.storedWidth * header.storedHeight;
   if (pixels > maxPixels) {
     throw new PadtError(
-      PadtErrorCode.IMAGE_TOO_MANY_PIXELS,
+      ErrorCode.IMAGE_TOO_MANY_PIXELS,
       `image is ${header.width}x${header.height} (${pixels} pixels); the limit is ${maxPixels}`,
       { width: header.width, height: header.height, maxPixels },
     );
@@ -135,14 +135,14 @@ function decodeError(error: unknown, maxPixels: number): PadtError {
   const message = error instanceof Error ? error.message : String(error);
   if (/pixel limit/i.test(message)) {
     return new PadtError(
-      PadtErrorCode.IMAGE_TOO_MANY_PIXELS,
+      ErrorCode.IMAGE_TOO_MANY_PIXELS,
       `image exceeds ${maxPixels} pixels`,
       { maxPixels },
       { cause: error },
     );
   }
   return new PadtError(
-    PadtErrorCode.IMAGE_DECODE_FAILED,
+    ErrorCode.IMAGE_DECODE_FAILED,
     `image could not be decoded: ${message}`,
     {},
     { cause: error },

@@ -2,7 +2,7 @@
  * Format sniffing and header parsing for PNG, JPEG and WebP, in plain TypeScript, so that
  * untrusted bytes are classified and their pixel count known before a decoder runs.
  */
-import { PadtError, PadtErrorCode } from "../errors.js";
+import { ErrorCode, PadtError } from "@padt/protocol";
 import { exifOrientation } from "./exif.js";
 import type { ImageFormat, ImageHeader } from "./types.js";
 
@@ -25,7 +25,7 @@ function ascii(bytes: Uint8Array, start: number, end: number): string {
 }
 
 function failed(message: string): PadtError {
-  return new PadtError(PadtErrorCode.IMAGE_DECODE_FAILED, message);
+  return new PadtError(ErrorCode.IMAGE_DECODE_FAILED, message);
 }
 
 /** The format from the magic bytes; refuses everything but PNG, JPEG and WebP. */
@@ -36,7 +36,7 @@ export function sniffFormat(bytes: Uint8Array): ImageFormat {
   const refused = REFUSED.find(([, test]) => test(bytes));
   if (refused) {
     throw new PadtError(
-      PadtErrorCode.IMAGE_FORMAT_UNSUPPORTED,
+      ErrorCode.IMAGE_FORMAT_UNSUPPORTED,
       `${refused[0]} images are not accepted; send PNG, JPEG or WebP`,
       { format: refused[0] },
     );
@@ -60,7 +60,7 @@ export function readImageHeader(bytes: Uint8Array): ImageHeader {
     if (error instanceof PadtError) throw error;
     // DataView reads past the end of a truncated header throw RangeError.
     throw new PadtError(
-      PadtErrorCode.IMAGE_DECODE_FAILED,
+      ErrorCode.IMAGE_DECODE_FAILED,
       `truncated ${format} header`,
       {},
       { cause: error },

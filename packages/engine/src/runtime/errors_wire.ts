@@ -1,4 +1,4 @@
-import { PadtError, type PadtErrorCode } from "../errors.js";
+import { type ErrorCode, PadtError } from "@padt/protocol";
 import type { SerializedError } from "./protocol.js";
 
 export function serializeError(error: unknown): SerializedError {
@@ -16,8 +16,7 @@ export function serializeError(error: unknown): SerializedError {
 
 /** Errors keep their public code across the thread boundary; others become plain Errors. */
 export function deserializeError(error: SerializedError): Error {
-  if (error.code)
-    return new PadtError(error.code as PadtErrorCode, error.message, error.details ?? {});
+  if (error.code) return new PadtError(error.code as ErrorCode, error.message, error.details ?? {});
   const e = new Error(error.message);
   e.name = error.name;
   return e;

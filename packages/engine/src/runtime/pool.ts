@@ -1,5 +1,5 @@
 import { Worker } from "node:worker_threads";
-import { PadtError, PadtErrorCode } from "../errors.js";
+import { ErrorCode, PadtError } from "@padt/protocol";
 import { Channel } from "./channel.js";
 import { deserializeError } from "./errors_wire.js";
 import type { FromWorker, ToWorker } from "./protocol.js";
@@ -79,12 +79,12 @@ export class WorkerPool<Req, Ev> {
 
   /** Starts a job; throws QUEUE_FULL at once when it would have to wait in a full queue. */
   run(request: Req, signal?: AbortSignal): AsyncIterableIterator<Ev> {
-    if (this.#closed) throw new PadtError(PadtErrorCode.QUEUE_FULL, "the engine is shutting down");
+    if (this.#closed) throw new PadtError(ErrorCode.QUEUE_FULL, "the engine is shutting down");
     signal?.throwIfAborted();
     const idle = this.#slots.some((s) => !s.job);
     if (!idle && this.#queue.length >= this.#maxQueue) {
       throw new PadtError(
-        PadtErrorCode.QUEUE_FULL,
+        ErrorCode.QUEUE_FULL,
         `the generation queue is full (${this.#maxQueue} waiting)`,
         {
           queued: this.#queue.length,
@@ -112,7 +112,7 @@ export class WorkerPool<Req, Ev> {
     this.#closed = true;
     for (const job of this.#queue.splice(0)) {
       job.detach();
-      job.channel.fail(new PadtError(PadtErrorCode.GENERATION_CANCELLED, "the engine shut down"));
+      job.channel.fail(new PadtError(ErrorCode.GENERATION_CANCELLED, "the engine shut down"));
     }
     await Promise.all(
       this.#slots.map(async (slot) => {
@@ -129,7 +129,7 @@ export class WorkerPool<Req, Ev> {
       this.#queue.splice(queued, 1);
       job.detach();
       job.channel.fail(
-        new PadtError(PadtErrorCode.GENERATION_CANCELLED, "cancelled before it started"),
+        new PadtError(ErrorCode.GENERATION_CANCELLED, "cancelled before it started"),
       );
       return;
     }
@@ -186,8 +186,9 @@ export class WorkerPool<Req, Ev> {
             reject(deserializeError(message.error));
             void worker.terminate();
             return;
-          case "event":
-            if (slot.job?.id === message.id) slot.job.channel.push(message.event);
+          case "events":
+            if (slot.job?.id === message.id)
+              for (const e of message.events) slot.job.channel.push(e);
             return;
           case "end":
             this.#finish(slot);

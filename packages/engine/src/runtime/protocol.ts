@@ -15,6 +15,7 @@ export type FromWorker<Ev> =
   /** `info`: what the worker wants the pool to know once it is ready (e.g. the provider in use). */
   | { type: "ready"; info?: unknown }
   | { type: "init-failed"; error: SerializedError }
-  | { type: "event"; id: number; event: Ev }
+  /** A job's events in order, batched per step of the worker's loop (event_batch.ts). */
+  | { type: "events"; id: number; events: Ev[] }
   | { type: "end"; id: number }
   | { type: "error"; id: number; error: SerializedError };

@@ -1,6 +1,7 @@
 import { parentPort, workerData } from "node:worker_threads";
-import { PadtError, PadtErrorCode } from "../errors.js";
+import { ErrorCode, PadtError } from "@padt/protocol";
 import { serializeError } from "./errors_wire.js";
+import { EventBatch } from "./event_batch.js";
 import type { FromWorker, ToWorker } from "./protocol.js";
 
 export interface JobContext<Ev> {
@@ -40,20 +41,25 @@ export function serveJobs<Req, Ev>(
         typeof setup === "function" ? { handler: setup, info: undefined } : setup;
       port.on("message", async (message: ToWorker<Req>) => {
         const flag = new Int32Array(message.cancel);
+        const batch = new EventBatch<Ev>((events) =>
+          send({ type: "events", id: message.id, events }),
+        );
         const context: JobContext<Ev> = {
-          emit: (event) => send({ type: "event", id: message.id, event }),
+          emit: (event) => batch.push(event),
           get cancelled() {
             return Atomics.load(flag, 0) !== 0;
           },
           throwIfCancelled() {
             if (Atomics.load(flag, 0) !== 0)
-              throw new PadtError(PadtErrorCode.GENERATION_CANCELLED, "cancelled");
+              throw new PadtError(ErrorCode.GENERATION_CANCELLED, "cancelled");
           },
         };
         try {
           await handler(message.request, context);
+          batch.flush();
           send({ type: "end", id: message.id });
         } catch (error) {
+          batch.flush();
           send({ type: "error", id: message.id, error: serializeError(error) });
         }
       });

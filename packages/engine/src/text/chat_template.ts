@@ -4,8 +4,8 @@
  * merged-token count, as Qwen2.5-VL's processor does.
  */
 import { Template } from "@huggingface/jinja";
-import { PadtError, PadtErrorCode } from "../errors.js";
-import type { ChatTurn } from "../generation/types.js";
+import type { ChatTurn } from "@padt/protocol";
+import { ErrorCode, PadtError } from "@padt/protocol";
 import { QWEN_VL_SPECIAL_TOKENS, type TextTokenizer } from "./tokenizer.js";
 
 /** The content shape Qwen2-VL templates read: `{type: "text", text}` or `{type: "image"}`. */
@@ -24,7 +24,7 @@ export class ChatTemplate {
       this.#template = new Template(source);
     } catch (cause) {
       throw new PadtError(
-        PadtErrorCode.BUNDLE_INVALID,
+        ErrorCode.BUNDLE_INVALID,
         "the chat template does not parse",
         {},
         {
@@ -42,7 +42,7 @@ export class ChatTemplate {
       });
     } catch (cause) {
       throw new PadtError(
-        PadtErrorCode.BUNDLE_INVALID,
+        ErrorCode.BUNDLE_INVALID,
         "the chat template failed to render",
         {},
         {
@@ -90,18 +90,18 @@ function visualRefIds(turns: readonly ChatTurn[], vrt: EncodePromptOptions["vrt"
     const patches = counts[ref.image];
     if (patches === undefined) {
       throw new PadtError(
-        PadtErrorCode.VISUAL_REF_INVALID,
+        ErrorCode.VISUAL_REF_INVALID,
         `no image ${ref.image} in the conversation`,
       );
     }
     if (ref.patches.length === 0) {
-      throw new PadtError(PadtErrorCode.VISUAL_REF_INVALID, "a visual reference needs patches");
+      throw new PadtError(ErrorCode.VISUAL_REF_INVALID, "a visual reference needs patches");
     }
     const offset = (vrt?.textRows ?? 0) + counts.slice(0, ref.image).reduce((a, b) => a + b, 0);
     return Int32Array.from(ref.patches, (patch) => {
       if (!Number.isInteger(patch) || patch < 0 || patch >= patches) {
         throw new PadtError(
-          PadtErrorCode.VISUAL_REF_INVALID,
+          ErrorCode.VISUAL_REF_INVALID,
           `patch ${patch} is outside image ${ref.image} (${patches} patches)`,
         );
       }
@@ -166,13 +166,13 @@ export function encodeChatPrompt(
   const messages = templateMessages(turns);
   const parts = messages.flatMap((m) => m.content);
   if (!parts.some((p) => p.type === "image" || p.text.trim() !== "")) {
-    throw new PadtError(PadtErrorCode.PROMPT_EMPTY, "the prompt has no text and no image");
+    throw new PadtError(ErrorCode.PROMPT_EMPTY, "the prompt has no text and no image");
   }
   for (const turn of turns) {
     for (const part of turn.content) {
       if (part.type === "text" && RESERVED.test(part.text)) {
         throw new PadtError(
-          PadtErrorCode.PROMPT_SPECIAL_TOKEN,
+          ErrorCode.PROMPT_SPECIAL_TOKEN,
           "the text contains a reserved character (U+E000 or U+E001)",
         );
       }
@@ -184,7 +184,7 @@ export function encodeChatPrompt(
     const found = tokenizer.specialTokens.find((token) => part.text.includes(token));
     if (found !== undefined) {
       throw new PadtError(
-        PadtErrorCode.PROMPT_SPECIAL_TOKEN,
+        ErrorCode.PROMPT_SPECIAL_TOKEN,
         `the text contains the special token ${found}`,
         { token: found },
       );
@@ -222,7 +222,7 @@ function expandImagePads(
   for (const id of ids) if (id === imagePad) pads++;
   if (pads !== imageTokenCounts.length) {
     throw new PadtError(
-      PadtErrorCode.BUNDLE_INVALID,
+      ErrorCode.BUNDLE_INVALID,
       `the chat template rendered ${pads} image placeholders for ${imageTokenCounts.length} images`,
     );
   }

@@ -10,7 +10,7 @@
  * bytes on both sides of one still join up).
  */
 import { TextDecoder } from "node:util";
-import { PadtError, PadtErrorCode } from "../errors.js";
+import { ErrorCode, PadtError } from "@padt/protocol";
 import type { TextTokenizer } from "./tokenizer.js";
 
 export interface DetokenizerOptions {
@@ -33,7 +33,7 @@ export class StreamingDetokenizer {
       // Other decoders (Metaspace, WordPiece) and the space clean-up rewrite text across
       // token boundaries; streaming them needs a different algorithm.
       throw new PadtError(
-        PadtErrorCode.BUNDLE_INVALID,
+        ErrorCode.BUNDLE_INVALID,
         "streaming needs a byte-level BPE tokenizer without clean_up_tokenization_spaces",
       );
     }

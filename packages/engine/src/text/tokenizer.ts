@@ -6,7 +6,7 @@
 import { readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { Tokenizer as HfTokenizer } from "@huggingface/tokenizers";
-import { PadtError, PadtErrorCode } from "../errors.js";
+import { ErrorCode, PadtError } from "@padt/protocol";
 
 /** The chat and vision markers of the Qwen2-VL family, by their strings. */
 export const QWEN_VL_SPECIAL_TOKENS = {
@@ -50,7 +50,7 @@ export class TextTokenizer {
       this.#hf = new HfTokenizer(json, config);
     } catch (cause) {
       throw new PadtError(
-        PadtErrorCode.BUNDLE_INVALID,
+        ErrorCode.BUNDLE_INVALID,
         "tokenizer.json could not be loaded",
         {},
         {
@@ -85,10 +85,10 @@ export class TextTokenizer {
   /** From parsed tokenizer.json and tokenizer_config.json (the latter may be empty). */
   static fromJson(tokenizerJson: unknown, tokenizerConfig: unknown = {}): TextTokenizer {
     if (!isObject(tokenizerJson) || !isObject(tokenizerJson.model)) {
-      throw new PadtError(PadtErrorCode.BUNDLE_INVALID, "tokenizer.json has no model section");
+      throw new PadtError(ErrorCode.BUNDLE_INVALID, "tokenizer.json has no model section");
     }
     if (!isObject(tokenizerConfig)) {
-      throw new PadtError(PadtErrorCode.BUNDLE_INVALID, "tokenizer_config.json is not an object");
+      throw new PadtError(ErrorCode.BUNDLE_INVALID, "tokenizer_config.json is not an object");
     }
     return new TextTokenizer(tokenizerJson, tokenizerConfig);
   }
@@ -121,7 +121,7 @@ export class TextTokenizer {
   requireTokenId(token: string): number {
     const id = this.tokenId(token);
     if (id === undefined) {
-      throw new PadtError(PadtErrorCode.BUNDLE_INVALID, `the tokenizer has no ${token} token`, {
+      throw new PadtError(ErrorCode.BUNDLE_INVALID, `the tokenizer has no ${token} token`, {
         token,
       });
     }
@@ -157,7 +157,7 @@ async function readJson(path: string, required: boolean): Promise<unknown> {
   } catch (cause) {
     if (!required && (cause as NodeJS.ErrnoException).code === "ENOENT") return undefined;
     throw new PadtError(
-      PadtErrorCode.BUNDLE_FILE_MISSING,
+      ErrorCode.BUNDLE_FILE_MISSING,
       `cannot read ${path}`,
       { path },
       {
@@ -169,7 +169,7 @@ async function readJson(path: string, required: boolean): Promise<unknown> {
     return JSON.parse(text);
   } catch (cause) {
     throw new PadtError(
-      PadtErrorCode.BUNDLE_INVALID,
+      ErrorCode.BUNDLE_INVALID,
       `${path} is not valid JSON`,
       { path },
       {

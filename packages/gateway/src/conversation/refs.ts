@@ -1,4 +1,4 @@
-import { PadtError, PadtErrorCode } from "@padt/engine";
+import { ErrorCode, PadtError } from "@padt/protocol";
 import type { ImageGrid } from "../db/repos/images.js";
 
 /**
@@ -20,7 +20,7 @@ export function parseVisualRefId(id: string): { messageId: string; index: number
 export type Grid = ImageGrid;
 
 function invalid(message: string): PadtError {
-  return new PadtError(PadtErrorCode.VISUAL_REF_INVALID, message);
+  return new PadtError(ErrorCode.VISUAL_REF_INVALID, message);
 }
 
 /**

@@ -1,7 +1,8 @@
 import type { ChatTurn, ContentPart } from "@padt/engine";
+import { ErrorCode } from "@padt/protocol";
 import type { TaskRegistry } from "@padt/task-api";
 import type { Database } from "../db/database.js";
-import { DbError, DbErrorCode } from "../db/errors.js";
+import { DbError } from "../db/errors.js";
 import { getImageWithData } from "../db/repos/images.js";
 import type { Message } from "../db/schema.js";
 import type { History } from "./history.js";
@@ -46,7 +47,7 @@ export async function buildConversation(
   const bytes = new Map<string, Uint8Array>();
   for (const id of firstIndex.keys()) {
     const image = await getImageWithData(db, ownerId, id);
-    if (!image?.data) throw new DbError(DbErrorCode.NOT_FOUND, "Image not found");
+    if (!image?.data) throw new DbError(ErrorCode.NOT_FOUND, "Image not found");
     bytes.set(id, image.data);
   }
   const turns: ChatTurn[] = history.messages.map((m) => {

@@ -1,13 +1,14 @@
-import { PadtError, PadtErrorCode, resolveDecoding } from "@padt/engine";
+import { resolveDecoding } from "@padt/engine";
+import { ErrorCode, PadtError } from "@padt/protocol";
 import type { TaskPlugin, TaskRegistry } from "@padt/task-api";
 import type { Limits } from "../config.js";
 import type { Database } from "../db/database.js";
-import { DbError, DbErrorCode } from "../db/errors.js";
+import { DbError } from "../db/errors.js";
 import { type ImageMeta, imagesByIds } from "../db/repos/images.js";
 import { getMessage } from "../db/repos/messages.js";
 import { type PartInput, partsByMessageIds } from "../db/repos/parts.js";
 import type { StoredGenerationOptions } from "../db/schema.js";
-import { GatewayErrorCode, gatewayError } from "../errors.js";
+import { gatewayError } from "../errors.js";
 import type { ImageService } from "../images.js";
 import { conversationImages, loadHistory } from "./history.js";
 import { boxToPatches, checkPatches, parseVisualRefId } from "./refs.js";
@@ -70,7 +71,7 @@ export function checkStorable(value: unknown, field: string): void {
   if (typeof value === "string") {
     if (value.includes("\u0000"))
       throw gatewayError(
-        GatewayErrorCode.TEXT_INVALID,
+        ErrorCode.TEXT_INVALID,
         `${field} contains a NUL character (U+0000), which cannot be stored`,
         { field },
       );
@@ -90,13 +91,13 @@ export function parseTask(
   const fields = Object.entries(task).filter(([, v]) => set(v));
   if (fields.length !== 1) {
     throw new PadtError(
-      PadtErrorCode.TASK_INPUT_INVALID,
+      ErrorCode.TASK_INPUT_INVALID,
       `TaskInput needs exactly one field set, got ${fields.length}`,
     );
   }
   const [field, raw] = fields[0]!;
   const plugin = tasks.list().find((p) => p.graphql.inputField === field);
-  if (!plugin) throw new PadtError(PadtErrorCode.TASK_UNKNOWN, `Unknown task "${field}"`);
+  if (!plugin) throw new PadtError(ErrorCode.TASK_UNKNOWN, `Unknown task "${field}"`);
   return tasks.parseInput(plugin.name, raw);
 }
 
@@ -106,7 +107,7 @@ export function parseOptions(
 ): StoredGenerationOptions | null {
   if (!set(options)) return null;
   const out: StoredGenerationOptions = {};
-  const bad = (m: string) => gatewayError(GatewayErrorCode.OPTIONS_INVALID, m);
+  const bad = (m: string) => gatewayError(ErrorCode.OPTIONS_INVALID, m);
   if (set(options.maxNewTokens)) {
     if (options.maxNewTokens < 1 || options.maxNewTokens > maxNewTokens)
       throw bad(`maxNewTokens must be 1 to ${maxNewTokens}`);
@@ -150,16 +151,16 @@ export async function validateMessage(
   if (input.idempotencyKey !== undefined && input.idempotencyKey !== null) {
     if (input.idempotencyKey.length < 1 || input.idempotencyKey.length > 200)
       throw gatewayError(
-        GatewayErrorCode.IDEMPOTENCY_KEY_INVALID,
+        ErrorCode.IDEMPOTENCY_KEY_INVALID,
         "idempotencyKey must be 1 to 200 characters",
       );
     checkStorable(input.idempotencyKey, "idempotencyKey");
   }
   if (input.parts.length === 0)
-    throw gatewayError(GatewayErrorCode.PART_INVALID, "a message needs at least one part");
+    throw gatewayError(ErrorCode.PART_INVALID, "a message needs at least one part");
   if (input.parts.length > limits.partsPerMessage)
     throw gatewayError(
-      GatewayErrorCode.TOO_MANY_PARTS,
+      ErrorCode.TOO_MANY_PARTS,
       `a message has at most ${limits.partsPerMessage} parts`,
       { max: limits.partsPerMessage },
     );
@@ -168,7 +169,7 @@ export async function validateMessage(
     const count = [part.text, part.imageId, part.visualRef].filter(set).length;
     if (count !== 1)
       throw gatewayError(
-        GatewayErrorCode.PART_INVALID,
+        ErrorCode.PART_INVALID,
         `part ${i} must set exactly one of text, imageId, visualRef`,
       );
     if (set(part.text)) {
@@ -178,7 +179,7 @@ export async function validateMessage(
   });
   if (textLength > limits.textLength)
     throw gatewayError(
-      GatewayErrorCode.TEXT_TOO_LONG,
+      ErrorCode.TEXT_TOO_LONG,
       `the message's text is ${textLength} characters; the limit is ${limits.textLength}`,
       { max: limits.textLength },
     );
@@ -186,7 +187,7 @@ export async function validateMessage(
   if (task) checkStorable(task.input, `task.${task.plugin.graphql.inputField}`);
   if (!task && input.parts.every((p) => set(p.text) && p.text.trim() === ""))
     throw new PadtError(
-      PadtErrorCode.PROMPT_EMPTY,
+      ErrorCode.PROMPT_EMPTY,
       "the message has no text, no image, no visual reference and no task",
     );
   const options = parseOptions(input.options, limits.maxNewTokens);
@@ -201,7 +202,7 @@ export async function validateMessage(
     (await imagesByIds(deps.db, deps.ownerId, [...imageIds])).map((img) => [img.id, img]),
   );
   for (const id of imageIds) {
-    if (!images.has(id)) throw new DbError(DbErrorCode.NOT_FOUND, "Image not found");
+    if (!images.has(id)) throw new DbError(ErrorCode.NOT_FOUND, "Image not found");
   }
 
   const hasRefs = input.parts.some((p) => set(p.visualRef));
@@ -215,7 +216,7 @@ export async function validateMessage(
   }
   if (needsImage && inConversation.size === 0)
     throw gatewayError(
-      GatewayErrorCode.IMAGE_REQUIRED,
+      ErrorCode.IMAGE_REQUIRED,
       `task "${task!.plugin.name}" needs an image: add an imageId part to this message or to an earlier one of the session`,
       { task: task!.plugin.name },
     );
@@ -229,7 +230,7 @@ export async function validateMessage(
       const ref = await resolveRef(deps, input.sessionId, part.visualRef, images);
       if (!inConversation.has(ref.imageId)) {
         throw new PadtError(
-          PadtErrorCode.VISUAL_REF_INVALID,
+          ErrorCode.VISUAL_REF_INVALID,
           "a visual reference must point at an image of this conversation",
         );
       }
@@ -248,32 +249,29 @@ async function resolveRef(
   const given = [ref.patches, ref.box, ref.refId].filter(set).length;
   if (given !== 1)
     throw new PadtError(
-      PadtErrorCode.VISUAL_REF_INVALID,
+      ErrorCode.VISUAL_REF_INVALID,
       "a visual reference sets exactly one of patches, box, refId",
     );
   if (set(ref.refId)) {
     const parsed = parseVisualRefId(ref.refId);
     const message = parsed && (await getMessage(deps.db, deps.ownerId, parsed.messageId));
-    if (!parsed || !message) throw new DbError(DbErrorCode.NOT_FOUND, "Visual reference not found");
+    if (!parsed || !message) throw new DbError(ErrorCode.NOT_FOUND, "Visual reference not found");
     if (message.sessionId !== sessionId)
       throw new PadtError(
-        PadtErrorCode.VISUAL_REF_INVALID,
+        ErrorCode.VISUAL_REF_INVALID,
         "refId names a reference of another session",
       );
     const [part] = (await partsByMessageIds(deps.db, deps.ownerId, [message.id])).filter(
       (p) => p.kind === "visual_ref" && p.refIndex === parsed.index,
     );
     if (!part?.imageId || !part.patches)
-      throw new DbError(DbErrorCode.NOT_FOUND, "Visual reference not found");
+      throw new DbError(ErrorCode.NOT_FOUND, "Visual reference not found");
     if (set(ref.imageId) && ref.imageId !== part.imageId)
-      throw new PadtError(
-        PadtErrorCode.VISUAL_REF_INVALID,
-        "refId names a reference on another image",
-      );
+      throw new PadtError(ErrorCode.VISUAL_REF_INVALID, "refId names a reference on another image");
     return { imageId: part.imageId, patches: part.patches, label: part.label };
   }
   if (!set(ref.imageId))
-    throw new PadtError(PadtErrorCode.VISUAL_REF_INVALID, "patches and box need an imageId");
+    throw new PadtError(ErrorCode.VISUAL_REF_INVALID, "patches and box need an imageId");
   const image = images.get(ref.imageId)!;
   const grid = await deps.images.grid(deps.db, image);
   const patches = set(ref.patches)

@@ -1,27 +1,14 @@
-/**
- * What the persistence layer refuses, as codes the API layer maps to GraphQL errors.
- * The class stays private to the gateway (STYLE 10); callers test `code`.
- */
-export const DbErrorCode = {
-  /** No such row for this owner (rows of other owners are reported the same way). */
-  NOT_FOUND: "NOT_FOUND",
-  /** An idempotency key reused with a different request. */
-  IDEMPOTENCY_CONFLICT: "IDEMPOTENCY_CONFLICT",
-  /** A pagination cursor this layer did not make. */
-  INVALID_CURSOR: "INVALID_CURSOR",
-  /** Pagination arguments out of range or combined in an unsupported way. */
-  INVALID_PAGE_ARGS: "INVALID_PAGE_ARGS",
-  /** A status change the message's current status does not allow (e.g. completing a cancelled one). */
-  INVALID_STATE: "INVALID_STATE",
-  /** A PGlite data directory another process (or this one) already has open. */
-  DATA_DIR_LOCKED: "DATA_DIR_LOCKED",
-} as const;
-export type DbErrorCode = (typeof DbErrorCode)[keyof typeof DbErrorCode];
+import type { ErrorCode } from "@padt/protocol";
 
+/**
+ * What the persistence layer refuses, with a code of the catalogue's persistence section
+ * (NOT_FOUND, IDEMPOTENCY_CONFLICT, ...). The class stays private to the gateway (STYLE 10);
+ * callers test `code`.
+ */
 export class DbError extends Error {
   override readonly name = "DbError";
   constructor(
-    readonly code: DbErrorCode,
+    readonly code: ErrorCode,
     message: string,
     options?: { cause?: unknown },
   ) {
@@ -29,7 +16,7 @@ export class DbError extends Error {
   }
 }
 
-export function isDbError(error: unknown, code?: DbErrorCode): error is DbError {
+export function isDbError(error: unknown, code?: ErrorCode): error is DbError {
   return error instanceof DbError && (code === undefined || error.code === code);
 }
 

@@ -1,6 +1,7 @@
+import { ErrorCode } from "@padt/protocol";
 import { asc, desc, type SQL, sql } from "drizzle-orm";
 import type { PgColumn } from "drizzle-orm/pg-core";
-import { DbError, DbErrorCode } from "./errors.js";
+import { DbError } from "./errors.js";
 import { isUuid } from "./ids.js";
 
 /** Relay connection arguments: `first`/`after` pages forward, `last`/`before` backward. */
@@ -53,13 +54,13 @@ export function decodeCursor(cursor: string): Key {
       return { createdAt, id };
     }
   }
-  throw new DbError(DbErrorCode.INVALID_CURSOR, "Invalid cursor");
+  throw new DbError(ErrorCode.INVALID_CURSOR, "Invalid cursor");
 }
 
 function pageSize(n: number | null | undefined): number | undefined {
   if (n == null) return undefined;
   if (!Number.isInteger(n) || n < 0 || n > MAX_PAGE_SIZE) {
-    throw new DbError(DbErrorCode.INVALID_PAGE_ARGS, `Page size must be 0 to ${MAX_PAGE_SIZE}`);
+    throw new DbError(ErrorCode.INVALID_PAGE_ARGS, `Page size must be 0 to ${MAX_PAGE_SIZE}`);
   }
   return n;
 }
@@ -86,7 +87,7 @@ export async function paginate<T extends Key>(
   const first = pageSize(args.first);
   const last = pageSize(args.last);
   if (first !== undefined && last !== undefined) {
-    throw new DbError(DbErrorCode.INVALID_PAGE_ARGS, "Pass first or last, not both");
+    throw new DbError(ErrorCode.INVALID_PAGE_ARGS, "Pass first or last, not both");
   }
   const backward = last !== undefined;
   const n = last ?? first ?? DEFAULT_PAGE_SIZE;

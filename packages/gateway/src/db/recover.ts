@@ -1,11 +1,10 @@
+import { ErrorCode } from "@padt/protocol";
 import { and, asc, inArray, isNull, lt, or, sql } from "drizzle-orm";
 import { partsFromEvents } from "../conversation/event_parts.js";
 import type { Database } from "./database.js";
 import { UNFINISHED_STATUSES } from "./repos/messages.js";
 import { insertParts } from "./repos/parts.js";
 import { messageEvents, messages } from "./schema.js";
-
-export const INTERRUPTED_ERROR_CODE = "INTERRUPTED";
 
 /**
  * Marks generations that a previous process left pending or streaming (it crashed or was
@@ -15,16 +14,23 @@ export const INTERRUPTED_ERROR_CODE = "INTERRUPTED";
  * migrate and before taking new work. Returns the ids of the messages it marked.
  *
  * A message whose lease is still in the future is left alone: another replica is running
- * it. Messages without a lease (the one-process default never sets one) are always
- * recovered. One transaction, so a crash during recovery leaves everything as it was.
+ * it. Messages without a lease are recovered when `unleased` (the default: an embedded
+ * database is this process's alone, so nothing unfinished there is anyone else's); on a
+ * shared PostgreSQL they are left alone, since an unleased pending message is one waiting in
+ * the job queue for a worker. One transaction, so a crash during recovery leaves everything
+ * as it was.
  */
-export async function recoverInterrupted(db: Database): Promise<string[]> {
+export async function recoverInterrupted(
+  db: Database,
+  options: { unleased?: boolean } = {},
+): Promise<string[]> {
+  const expired = lt(messages.leaseUntil, sql`now()`);
   return db.transaction(async (tx) => {
     const marked = await tx
       .update(messages)
       .set({
         status: "interrupted",
-        errorCode: INTERRUPTED_ERROR_CODE,
+        errorCode: ErrorCode.INTERRUPTED,
         errorMessage: "The server stopped while this answer was being generated",
         completedAt: sql`now()`,
         leaseUntil: null,
@@ -33,7 +39,7 @@ export async function recoverInterrupted(db: Database): Promise<string[]> {
       .where(
         and(
           inArray(messages.status, UNFINISHED_STATUSES),
-          or(isNull(messages.leaseUntil), lt(messages.leaseUntil, sql`now()`)),
+          (options.unleased ?? true) ? or(isNull(messages.leaseUntil), expired) : expired,
         ),
       )
       .returning({ id: messages.id, ownerId: messages.ownerId, seq: messages.lastSeq });

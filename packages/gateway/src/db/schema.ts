@@ -74,8 +74,17 @@ export const apiKeys = pgTable(
     keyHash: text("key_hash").notNull().unique(),
     /** The first characters of the key, for people to tell their keys apart. */
     prefix: text("prefix").notNull(),
+    /** A label people give a key ("ci", "laptop"); optional. */
+    name: text("name"),
     createdAt: createdAt(),
     revokedAt: timestamp("revoked_at", { withTimezone: true, precision: 3 }),
+    /** After this instant the key is refused (null: never expires). */
+    expiresAt: timestamp("expires_at", { withTimezone: true, precision: 3 }),
+    /**
+     * When the key was last accepted, to the minute: the gateway writes it only when the
+     * stored time is older than that (auth.ts), so not once per request.
+     */
+    lastUsedAt: timestamp("last_used_at", { withTimezone: true, precision: 3 }),
   },
   (t) => [index("api_keys_owner_idx").on(t.ownerId)],
 );
@@ -133,6 +142,8 @@ export type StoredGenerationOptions = Omit<GenerateOptions, "signal">;
 export interface MessageMetadata {
   /** The oldest history that was left out to fit the model's context (absent: none was). */
   historyTrim?: { droppedMessages: number; droppedImages: number; droppedRefs: number };
+  /** The OpenTelemetry trace of the request and the generation (absent when traces are off). */
+  traceId?: string;
 }
 
 export const messages = pgTable(

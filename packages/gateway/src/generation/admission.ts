@@ -1,8 +1,14 @@
-import { PadtError, PadtErrorCode } from "@padt/engine";
+import { ErrorCode, PadtError } from "@padt/protocol";
 import type { Limits } from "../config.js";
-import { GatewayErrorCode, gatewayError } from "../errors.js";
+import { gatewayError } from "../errors.js";
 import type { Reservation, Running } from "./job.js";
-import { ownerRetryAfterMs, type QueueSnapshot, RetryLine, ServiceTime } from "./retry_hint.js";
+import {
+  ownerRetryAfterMs,
+  type QueueSnapshot,
+  type Requester,
+  RetryLine,
+  ServiceTime,
+} from "./retry_hint.js";
 import type { Slot } from "./run_queue.js";
 
 export interface AdmissionOptions {
@@ -27,11 +33,13 @@ export class Admission {
   readonly #reserved = new Set<Reservation>();
   readonly #service = new ServiceTime();
   /** Clients refused because the queue was full, in the order they are promised places. */
-  readonly #line = new RetryLine();
+  readonly #line: RetryLine;
   #held = 0;
   #accepting = true;
 
-  constructor(private readonly options: AdmissionOptions) {}
+  constructor(private readonly options: AdmissionOptions) {
+    this.#line = new RetryLine(options.limits.generationsPerOwner);
+  }
 
   /** Places held: reserved, waiting for a worker, or running. */
   get held(): number {
@@ -43,30 +51,31 @@ export class Admission {
     this.#accepting = false;
   }
 
-  /** Takes a place in the queue for one generation of `ownerId`, or throws a typed error. */
-  reserve(ownerId: string): Reservation {
+  /** Takes a place in the queue for the next answer of a session, or throws a typed error. */
+  reserve(who: Requester): Reservation {
+    const { ownerId } = who;
     if (!this.#accepting)
       throw gatewayError(
-        GatewayErrorCode.SHUTTING_DOWN,
+        ErrorCode.SHUTTING_DOWN,
         "The server is shutting down; retry on another instance",
       );
     const mine = this.#perOwner.get(ownerId) ?? 0;
     const { generationsPerOwner, queueLength } = this.options.limits;
     if (mine >= generationsPerOwner) {
       throw gatewayError(
-        GatewayErrorCode.TOO_MANY_GENERATIONS,
+        ErrorCode.TOO_MANY_GENERATIONS,
         `At most ${generationsPerOwner} generations per owner may be queued or running`,
         { max: generationsPerOwner, retryAfterMs: ownerRetryAfterMs(this.#snapshot(), ownerId) },
       );
     }
     const queue = this.#snapshot();
     // Free places may be kept for clients refused earlier, whose turn it is (retry_hint.ts).
-    if (!this.#line.admits(ownerId, queueLength - this.#held, queue)) {
-      throw new PadtError(PadtErrorCode.QUEUE_FULL, "The generation queue is full; retry later", {
-        retryAfterMs: this.#line.refuse(ownerId, queue),
+    if (!this.#line.admits(who, queueLength - this.#held, queue)) {
+      throw new PadtError(ErrorCode.QUEUE_FULL, "The generation queue is full; retry later", {
+        retryAfterMs: this.#line.refuse(who, queue),
       });
     }
-    this.#line.admitted(ownerId, queue);
+    this.#line.admitted(who, queue);
     this.#perOwner.set(ownerId, mine + 1);
     this.#held += 1;
     const reservation = { ownerId, released: false };

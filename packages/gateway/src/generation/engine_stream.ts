@@ -1,11 +1,5 @@
-import {
-  type EngineClient,
-  type GenerateOptions,
-  type GenerationEvent,
-  isPadtError,
-  PadtError,
-  PadtErrorCode,
-} from "@padt/engine";
+import type { EngineClient, GenerateOptions, GenerationEvent } from "@padt/engine";
+import { ErrorCode, isPadtError, PadtError } from "@padt/protocol";
 
 /** Backoff while the engine is busy with work from another of its clients. */
 const ENGINE_RETRY_MS = { first: 25, max: 1000 };
@@ -23,7 +17,7 @@ export async function handOff(
     try {
       return engine.generate(turns, options);
     } catch (error) {
-      if (!isPadtError(error, PadtErrorCode.QUEUE_FULL)) throw error;
+      if (!isPadtError(error, ErrorCode.QUEUE_FULL)) throw error;
     }
     await sleep(wait, options.signal);
   }
@@ -48,7 +42,7 @@ export async function* untilAborted<T>(
       const r = await Promise.race([next, aborted]);
       if (r === "aborted") {
         next.catch(() => {});
-        throw new PadtError(PadtErrorCode.GENERATION_CANCELLED, "The generation was cancelled");
+        throw new PadtError(ErrorCode.GENERATION_CANCELLED, "The generation was cancelled");
       }
       if (r.done) return;
       yield r.value;

@@ -1,4 +1,5 @@
-import { type EngineClient, isPadtError, PadtError, PadtErrorCode } from "@padt/engine";
+import type { EngineClient } from "@padt/engine";
+import { ErrorCode, isPadtError, PadtError } from "@padt/protocol";
 import type { TaskOutcome, TaskRegistry } from "@padt/task-api";
 import type { Bus } from "../bus.js";
 import { loadHistory } from "../conversation/history.js";
@@ -6,7 +7,7 @@ import { buildConversation } from "../conversation/turns.js";
 import type { Database } from "../db/database.js";
 import { isDbError } from "../db/errors.js";
 import { finishMessage, markStreaming, type Outcome } from "../db/repos/transitions.js";
-import { classify, GatewayErrorCode } from "../errors.js";
+import { classify } from "../errors.js";
 import type { Logger } from "../server/logger.js";
 import type { Metrics } from "../server/metrics.js";
 import { AnswerBuilder } from "./answer.js";
@@ -14,6 +15,7 @@ import { handOff, storable, untilAborted } from "./engine_stream.js";
 import type { GenerationJob, Running } from "./job.js";
 import { recordGeneration } from "./run_metrics.js";
 import type { Slot } from "./run_queue.js";
+import { GenerationTrace } from "./trace.js";
 import { EventWriter } from "./writer.js";
 
 export interface ExecuteDeps {
@@ -27,6 +29,8 @@ export interface ExecuteDeps {
   acquire(signal: AbortSignal): Promise<Slot>;
   /** The job got its worker (`running.slot` is set). */
   onSlot(): void;
+  /** The lease the message gets when it starts streaming, ms (on a shared PostgreSQL). */
+  leaseMs?: number;
 }
 
 /**
@@ -41,32 +45,43 @@ export async function executeJob(deps: ExecuteDeps, running: Running): Promise<v
   const { ownerId, messageId } = job;
   const signal = controller.signal;
   const started = performance.now();
+  const trace = GenerationTrace.start(job);
+  const logger = deps.logger?.child(trace.logFields());
   let firstEvent = true;
-  const writer = new EventWriter(db, ownerId, messageId, (seq) => {
-    if (firstEvent) {
-      firstEvent = false;
-      metrics?.timeToFirstEvent.observe((performance.now() - started) / 1000);
-    }
-    bus.messages.publish(messageId, seq);
-  });
+  const writer = new EventWriter(
+    db,
+    ownerId,
+    messageId,
+    (seq) => {
+      if (firstEvent) {
+        firstEvent = false;
+        metrics?.timeToFirstEvent.observe((performance.now() - started) / 1000);
+      }
+      bus.messages.publish(messageId, seq);
+    },
+    trace.span,
+  );
   let answer = new AnswerBuilder([]);
   let outcome: Outcome;
   try {
-    running.slot = await deps.acquire(signal);
+    running.slot = await trace.span("padt.queue.wait", () => deps.acquire(signal));
     deps.onSlot();
-    await markStreaming(db, ownerId, messageId);
+    await trace.span("padt.db.mark_streaming", () =>
+      markStreaming(db, ownerId, messageId, deps.leaseMs ?? null),
+    );
     bus.sessions.publish(job.sessionId, { type: "message_status_changed", messageId });
-    const history = await loadHistory(db, ownerId, job.sessionId);
-    const conversation = await buildConversation(db, ownerId, history, tasks);
+    const conversation = await trace.span("padt.conversation.load", async () =>
+      buildConversation(db, ownerId, await loadHistory(db, ownerId, job.sessionId), tasks),
+    );
     answer = new AnswerBuilder(conversation.imageIds);
-    if (signal.aborted) throw new PadtError(PadtErrorCode.GENERATION_CANCELLED, "cancelled");
+    if (signal.aborted) throw new PadtError(ErrorCode.GENERATION_CANCELLED, "cancelled");
     // A long session keeps its most recent turns that fit the context (the engine counts).
     const events = await handOff(deps.engine, conversation.turns, {
       ...job.options,
       trimHistory: true,
       signal,
     });
-    for await (const raw of untilAborted(events, signal)) {
+    for await (const raw of trace.engine(untilAborted(events, signal))) {
       const event = storable(raw);
       const touched = answer.add(event);
       if (event.type === "text") writer.text(event.text);
@@ -85,14 +100,20 @@ export async function executeJob(deps: ExecuteDeps, running: Running): Promise<v
   } catch (error) {
     await writer.flush();
     // A DbError from the message itself (finished elsewhere, session deleted) makes
-    // finishMessage below refuse too, and nothing is written.
-    if (signal.aborted || isPadtError(error, PadtErrorCode.GENERATION_CANCELLED)) {
+    // finishMessage below refuse too, and nothing is written. Finished elsewhere
+    // (INVALID_STATE: cancelled through another replica before its stop signal arrived) is
+    // this generation being cancelled.
+    if (
+      signal.aborted ||
+      isPadtError(error, ErrorCode.GENERATION_CANCELLED) ||
+      isDbError(error, ErrorCode.INVALID_STATE)
+    ) {
       outcome = { status: "cancelled", parts: answer.parts(), usage: answer.usage ?? null };
     } else {
       const known = classify(error);
-      const code = known?.code ?? GatewayErrorCode.INTERNAL_SERVER_ERROR;
+      const code = known?.code ?? ErrorCode.INTERNAL_SERVER_ERROR;
       const message = known?.message ?? "The generation failed";
-      if (!known) deps.logger?.error({ err: error, messageId }, "generation error");
+      if (!known) logger?.error({ err: error, messageId }, "generation error");
       outcome = {
         status: "failed",
         error: { code, message },
@@ -108,13 +129,19 @@ export async function executeJob(deps: ExecuteDeps, running: Running): Promise<v
       historyTrim: { droppedMessages: droppedTurns, droppedImages, droppedRefs },
     };
   }
+  if (trace.traceId) outcome.metadata = { ...outcome.metadata, traceId: trace.traceId };
   try {
-    const { message } = await finishMessage(db, ownerId, messageId, outcome);
+    const { message } = await trace.span("padt.db.finish_message", () =>
+      finishMessage(db, ownerId, messageId, outcome),
+    );
     bus.messages.publish(messageId, message.lastSeq);
     bus.sessions.publish(job.sessionId, { type: "message_status_changed", messageId });
   } catch (error) {
     if (!isDbError(error)) throw error;
+  } finally {
+    trace.end(outcome);
   }
+  logger?.info({ messageId, status: outcome.status }, "generation finished");
   recordGeneration(metrics, outcome.status, answer.usage);
 }
 

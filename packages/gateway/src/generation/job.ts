@@ -9,6 +9,8 @@ export interface GenerationJob {
   task: string | null;
   taskInput: unknown;
   options: StoredGenerationOptions | null;
+  /** W3C traceparent of the span that asked for this answer (generation/trace.ts); absent when not traced. */
+  traceparent?: string;
 }
 
 /** Why a running generation was stopped. */

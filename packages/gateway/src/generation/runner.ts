@@ -3,18 +3,20 @@ import type { TaskRegistry } from "@padt/task-api";
 import type { Bus } from "../bus.js";
 import type { Limits } from "../config.js";
 import type { Database } from "../db/database.js";
-import { isDbError } from "../db/errors.js";
-import { getMessage } from "../db/repos/messages.js";
-import { finishMessage } from "../db/repos/transitions.js";
+import { renewLeases } from "../db/repos/leases.js";
 import type { Logger } from "../server/logger.js";
 import type { Metrics } from "../server/metrics.js";
 import { Admission } from "./admission.js";
 import { drainRunning } from "./drain.js";
 import { executeJob } from "./execute.js";
-import { subscriberJoined, subscriberLeft } from "./grace.js";
+import type { Generations } from "./generations.js";
 import type { GenerationJob, Reservation, Running, StopReason } from "./job.js";
+import { LeaseKeeper } from "./lease_keeper.js";
+import { WatchAnnouncer, WatcherCounts } from "./presence.js";
+import type { Requester } from "./retry_hint.js";
 import { updateGauges } from "./run_metrics.js";
 import { RunQueue } from "./run_queue.js";
+import { cancelElsewhere } from "./stop_elsewhere.js";
 
 export type { GenerationJob, Reservation, StopReason } from "./job.js";
 
@@ -28,6 +30,17 @@ export interface RunnerOptions {
   cancelGraceMs: number;
   metrics?: Metrics;
   logger?: Logger;
+  /**
+   * On a shared PostgreSQL: every message this runner holds (queued here or generating)
+   * carries a lease of this many ms, renewed while held, so other replicas' recovery leaves
+   * it alone; unset (embedded PGlite, one process): no leases.
+   */
+  leaseMs?: number;
+  /**
+   * How often this replica re-announces the answers its subscribers watch (presence.ts); a
+   * replica silent for three of these counts as gone. Default 5000.
+   */
+  presenceHeartbeatMs?: number;
 }
 
 /**
@@ -41,12 +54,21 @@ export interface RunnerOptions {
  * later for room. Should the engine still be busy with another client's work at that moment,
  * the job keeps its place and tries again shortly.
  */
-export class GenerationRunner {
+export class GenerationRunner implements Generations {
   readonly #running = new Map<string, Running>();
   readonly #queue: RunQueue;
   readonly #admission: Admission;
+  readonly #leases: LeaseKeeper | undefined;
+  readonly #announcer: WatchAnnouncer;
+  readonly #watchers: WatcherCounts;
 
   constructor(private readonly options: RunnerOptions) {
+    const heartbeatMs = options.presenceHeartbeatMs ?? 5000;
+    this.#announcer = new WatchAnnouncer(options.bus, heartbeatMs);
+    this.#watchers = new WatcherCounts(options.bus, options.cancelGraceMs, heartbeatMs * 3);
+    this.#leases = options.leaseMs
+      ? new LeaseKeeper(options.db, options.leaseMs, options.logger)
+      : undefined;
     this.#queue = new RunQueue(() => options.engine.stats().workers);
     this.#admission = new Admission({
       limits: options.limits,
@@ -64,9 +86,9 @@ export class GenerationRunner {
     return this.#running.has(messageId);
   }
 
-  /** Takes a place in the queue for one generation of `ownerId`, or throws a typed error. */
-  reserve(ownerId: string): Reservation {
-    return this.#admission.reserve(ownerId);
+  /** Takes a place in the queue for the next answer of a session, or throws a typed error. */
+  reserve(who: Requester): Reservation {
+    return this.#admission.reserve(who);
   }
 
   release(reservation: Reservation): void {
@@ -77,14 +99,36 @@ export class GenerationRunner {
     updateGauges(this.options.metrics, this.#running.values(), this.#admission.held);
   }
 
+  /** In the exchange's transaction: the pending answer gets its lease (see RunnerOptions). */
+  async enqueue(tx: Database, job: GenerationJob): Promise<void> {
+    if (this.#leases) await renewLeases(tx, [job.messageId], this.#leases.leaseMs);
+  }
+
   /** Starts the job on its reservation; it runs in the background and never throws here. */
   start(reservation: Reservation, job: GenerationJob): void {
     this.#admission.started(reservation);
+    this.#launch(job, () => this.release(reservation));
+  }
+
+  /**
+   * Runs a job handed over by the durable queue (`padt worker`): admission happened where it
+   * was enqueued. Resolves once its message is final; never rejects.
+   */
+  runQueued(job: GenerationJob): Promise<void> {
+    return this.#launch(job, () => {});
+  }
+
+  #launch(job: GenerationJob, onDone: () => void): Promise<void> {
     const controller = new AbortController();
     const running: Running = { job, controller, subscribers: 0, done: Promise.resolve() };
     this.#running.set(job.messageId, running);
     this.#updateGauges();
-    const { db, engine, tasks, bus, metrics, logger } = this.options;
+    const { db, engine, tasks, bus, metrics, logger, leaseMs } = this.options;
+    // Stopped through another replica: its cancel reaches us as a stop signal, or (missed)
+    // as a lease renewal that finds the message already final.
+    const offStop = bus.stops.on(job.messageId, (reason) => controller.abort(reason));
+    this.#leases?.hold(job.messageId, () => controller.abort("cancelled"));
+    this.#watchers.track(running);
     running.done = executeJob(
       {
         db,
@@ -95,6 +139,7 @@ export class GenerationRunner {
         ...(logger ? { logger } : {}),
         acquire: (signal) => this.#queue.acquire(signal),
         onSlot: () => this.#updateGauges(),
+        ...(leaseMs ? { leaseMs } : {}),
       },
       running,
     )
@@ -102,20 +147,25 @@ export class GenerationRunner {
         logger?.error({ err: error, messageId: job.messageId }, "generation failed"),
       )
       .finally(() => {
+        offStop();
+        this.#leases?.release(job.messageId);
+        this.#watchers.untrack(job.messageId);
         clearTimeout(running.graceTimer);
         if (running.slot) {
           this.#admission.observeService(performance.now() - running.slot.since);
           running.slot.release();
         }
         this.#running.delete(job.messageId);
-        this.release(reservation);
+        onDone();
       });
+    return running.done;
   }
 
   /**
    * Stops a generation. One running here is aborted and ends CANCELLED with what it had
-   * produced; one that is unfinished but not running here (its process died) is marked
-   * CANCELLED directly. Resolves once the message is final.
+   * produced; one that is unfinished but not running here (on another replica, or its
+   * process died) is ended CANCELLED with its streamed parts and its runner told to stop
+   * (stop_elsewhere.ts). Resolves once the message is final.
    */
   async cancel(
     ownerId: string,
@@ -128,13 +178,7 @@ export class GenerationRunner {
       await running.done;
       return;
     }
-    try {
-      await finishMessage(this.options.db, ownerId, messageId, { status: "cancelled" });
-      this.#publishFinal(ownerId, messageId);
-    } catch (error) {
-      // Already final (INVALID_STATE) is fine: cancelling twice is not an error.
-      if (!isDbError(error, "INVALID_STATE")) throw error;
-    }
+    await cancelElsewhere(this.options.db, this.options.bus, ownerId, messageId);
   }
 
   /** Stops every generation of a session (before it is deleted). */
@@ -147,14 +191,15 @@ export class GenerationRunner {
 
   /** A messageEvents subscriber started following `messageId`. */
   subscriberJoined(messageId: string): void {
-    const running = this.#running.get(messageId);
-    if (running) subscriberJoined(running);
+    this.#announcer.joined(messageId);
   }
 
-  /** A subscriber left; when it was the last, the generation stops after the grace period. */
+  /**
+   * A subscriber left; when it was the last on every replica, the generation stops after the
+   * grace period, wherever it runs (presence.ts counts replicas watching through the bus).
+   */
   subscriberLeft(messageId: string): void {
-    const running = this.#running.get(messageId);
-    if (running) subscriberLeft(running, this.options.cancelGraceMs);
+    this.#announcer.left(messageId);
   }
 
   /**
@@ -164,13 +209,8 @@ export class GenerationRunner {
   async drain(drainMs: number): Promise<void> {
     this.#admission.stopAccepting();
     await drainRunning(this.#running, drainMs);
-  }
-
-  #publishFinal(ownerId: string, messageId: string): void {
-    void getMessage(this.options.db, ownerId, messageId).then((m) => {
-      if (!m) return;
-      this.options.bus.messages.publish(messageId, m.lastSeq);
-      this.options.bus.sessions.publish(m.sessionId, { type: "message_status_changed", messageId });
-    });
+    this.#leases?.stop();
+    this.#announcer.stop();
+    this.#watchers.stop();
   }
 }

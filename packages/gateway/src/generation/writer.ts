@@ -1,6 +1,7 @@
 import type { EventPayloads, RefPayload } from "../conversation/events.js";
 import type { Database } from "../db/database.js";
 import { appendEvent } from "../db/repos/events.js";
+import type { Traced } from "./trace.js";
 
 type Item =
   | { type: "text_delta"; text: string }
@@ -25,6 +26,8 @@ export class EventWriter {
     private readonly ownerId: string,
     private readonly messageId: string,
     private readonly onWritten: (seq: number) => void,
+    /** Each database write runs inside it (a span of the answer's trace). */
+    private readonly traced: Traced = (_, run) => run(),
   ) {}
 
   /** The first write error (the message was finished or deleted meanwhile), if any. */
@@ -66,10 +69,12 @@ export class EventWriter {
     try {
       for (let item = this.#queue.shift(); item; item = this.#queue.shift()) {
         const { type, ...payload } = item;
-        const row = await appendEvent(this.db, this.ownerId, this.messageId, {
-          type,
-          payload: payload satisfies EventPayloads[typeof type],
-        });
+        const row = await this.traced("padt.db.append_event", () =>
+          appendEvent(this.db, this.ownerId, this.messageId, {
+            type,
+            payload: payload satisfies EventPayloads[typeof type],
+          }),
+        );
         this.onWritten(row.seq);
       }
     } catch (error) {

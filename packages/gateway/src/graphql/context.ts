@@ -5,7 +5,7 @@ import type { Limits } from "../config.js";
 import type { Database } from "../db/database.js";
 import { createLoaders, type Loaders } from "../db/repos/loaders.js";
 import type { Owner } from "../db/schema.js";
-import type { GenerationRunner } from "../generation/runner.js";
+import type { Generations } from "../generation/generations.js";
 import type { ImageService } from "../images.js";
 
 /** What resolvers use, shared by every request of one gateway. */
@@ -14,7 +14,7 @@ export interface Services {
   engine: EngineClient;
   tasks: TaskRegistry;
   bus: Bus;
-  runner: GenerationRunner;
+  runner: Generations;
   images: ImageService;
   limits: Limits;
 }

@@ -1,16 +1,17 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { ApolloServer, type ApolloServerPlugin, HeaderMap } from "@apollo/server";
+import { ErrorCode } from "@padt/protocol";
 import type { GraphQLSchema } from "graphql";
 import { GraphQLError, getOperationAST, parse } from "graphql";
 import { authenticate } from "../auth.js";
 import type { Limits } from "../config.js";
-import { GatewayErrorCode } from "../errors.js";
 import { type Context, createContext, type Services } from "../graphql/context.js";
 import { queryProtection } from "./armor.js";
 import { formatError } from "./format_error.js";
 import type { Logger } from "./logger.js";
 import type { Metrics } from "./metrics.js";
 import { sendError } from "./respond.js";
+import { tracingPlugin } from "./trace_plugin.js";
 
 export interface ApolloOptions {
   schema: GraphQLSchema;
@@ -25,7 +26,7 @@ export interface ApolloOptions {
 function subscriptionOverHttp(): GraphQLError {
   return new GraphQLError(
     "Subscriptions are served over the WebSocket: connect a graphql-ws client (subprotocol graphql-transport-ws) to ws://<this host>/graphql",
-    { extensions: { code: GatewayErrorCode.SUBSCRIPTION_OVER_HTTP, http: { status: 400 } } },
+    { extensions: { code: ErrorCode.SUBSCRIPTION_OVER_HTTP, http: { status: 400 } } },
   );
 }
 
@@ -62,6 +63,7 @@ export function createApollo(options: ApolloOptions): ApolloServer<Context> {
     persistedQueries: false,
     includeStacktraceInErrorResponses: false,
     plugins: [
+      tracingPlugin<Context>(),
       ...armorPlugins,
       {
         async requestDidStart() {
@@ -114,7 +116,7 @@ export async function handleGraphQL(
   }
   if (req.method === "GET" && getNamesSubscription(url, services.limits.queryTokens)) {
     const error = subscriptionOverHttp();
-    sendError(res, 400, GatewayErrorCode.SUBSCRIPTION_OVER_HTTP, error.message);
+    sendError(res, 400, ErrorCode.SUBSCRIPTION_OVER_HTTP, error.message);
     return;
   }
   let parsed: unknown;
@@ -125,7 +127,7 @@ export async function handleGraphQL(
       try {
         parsed = text ? JSON.parse(text) : undefined;
       } catch {
-        sendError(res, 400, GatewayErrorCode.BAD_REQUEST, "The request body is not valid JSON");
+        sendError(res, 400, ErrorCode.BAD_REQUEST, "The request body is not valid JSON");
         return;
       }
     } else {
@@ -138,7 +140,7 @@ export async function handleGraphQL(
       const owner = await authenticate(services.db, req.headers.authorization);
       if (!owner) {
         throw new GraphQLError("A valid API key is required: Authorization: Bearer <key>", {
-          extensions: { code: GatewayErrorCode.UNAUTHENTICATED, http: { status: 401 } },
+          extensions: { code: ErrorCode.UNAUTHENTICATED, http: { status: 401 } },
         });
       }
       return createContext(services, owner, { cache: true });
@@ -160,11 +162,11 @@ const DOCUMENT_ERRORS = new Set([
   "GRAPHQL_VALIDATION_FAILED",
   "BAD_USER_INPUT",
   "OPERATION_RESOLUTION_FAILURE",
-  GatewayErrorCode.QUERY_TOO_DEEP,
-  GatewayErrorCode.QUERY_TOO_COSTLY,
-  GatewayErrorCode.QUERY_TOO_MANY_ALIASES,
-  GatewayErrorCode.QUERY_TOO_MANY_TOKENS,
-  GatewayErrorCode.QUERY_TOO_MANY_DIRECTIVES,
+  ErrorCode.QUERY_TOO_DEEP,
+  ErrorCode.QUERY_TOO_COSTLY,
+  ErrorCode.QUERY_TOO_MANY_ALIASES,
+  ErrorCode.QUERY_TOO_MANY_TOKENS,
+  ErrorCode.QUERY_TOO_MANY_DIRECTIVES,
 ]);
 
 /**

@@ -1,22 +1,22 @@
 import { maxHeaderSize, type ServerResponse, STATUS_CODES } from "node:http";
 import type { Duplex } from "node:stream";
-import { GatewayErrorCode } from "../errors.js";
+import { ErrorCode } from "@padt/protocol";
 
 /** Node's parser errors that have a status of their own; anything else is a 400. */
-const REFUSALS: Record<string, { status: number; code: string; message: string }> = {
+const REFUSALS: Record<string, { status: number; code: ErrorCode; message: string }> = {
   HPE_HEADER_OVERFLOW: {
     status: 431,
-    code: GatewayErrorCode.HEADERS_TOO_LARGE,
+    code: ErrorCode.HEADERS_TOO_LARGE,
     message: `The request headers are larger than ${maxHeaderSize} bytes (an API key is 48 characters)`,
   },
   HPE_CHUNK_EXTENSIONS_OVERFLOW: {
     status: 413,
-    code: GatewayErrorCode.BODY_TOO_LARGE,
+    code: ErrorCode.BODY_TOO_LARGE,
     message: "The request's chunk extensions are too large",
   },
   ERR_HTTP_REQUEST_TIMEOUT: {
     status: 408,
-    code: GatewayErrorCode.BAD_REQUEST,
+    code: ErrorCode.BAD_REQUEST,
     message: "The request took too long to arrive",
   },
 };
@@ -35,7 +35,7 @@ export function answerClientError(error: Error & { code?: string }, socket: Dupl
   }
   const refusal = REFUSALS[error.code ?? ""] ?? {
     status: 400,
-    code: GatewayErrorCode.BAD_REQUEST,
+    code: ErrorCode.BAD_REQUEST,
     message: "The request is not valid HTTP",
   };
   const body = JSON.stringify({

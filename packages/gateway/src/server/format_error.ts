@@ -1,6 +1,7 @@
 import { unwrapResolverError } from "@apollo/server/errors";
+import { ErrorCode } from "@padt/protocol";
 import type { GraphQLError, GraphQLFormattedError } from "graphql";
-import { armorCode, classify, GatewayErrorCode } from "../errors.js";
+import { armorCode, classify } from "../errors.js";
 
 /**
  * One error format for HTTP and WebSocket: engine and persistence errors keep their codes
@@ -25,13 +26,13 @@ export function formatError(
   const armored = armorCode(formatted.message);
   if (armored) return { ...formatted, extensions: { ...extensions, code: armored } };
   const code = extensions.code;
-  if (code === undefined || code === GatewayErrorCode.INTERNAL_SERVER_ERROR) {
+  if (code === undefined || code === ErrorCode.INTERNAL_SERVER_ERROR) {
     log?.(original);
     return {
       message: "Internal server error",
       ...(formatted.locations ? { locations: formatted.locations } : {}),
       ...(formatted.path ? { path: formatted.path } : {}),
-      extensions: { code: GatewayErrorCode.INTERNAL_SERVER_ERROR },
+      extensions: { code: ErrorCode.INTERNAL_SERVER_ERROR },
     };
   }
   return { ...formatted, extensions };

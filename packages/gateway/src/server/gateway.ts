@@ -5,16 +5,12 @@ import type { EngineClient } from "@padt/engine";
 import type { TaskRegistry } from "@padt/task-api";
 import { sql } from "drizzle-orm";
 import { ensureLocalKey } from "../auth.js";
-import { createBus } from "../bus.js";
 import { defaultConfig, type GatewayConfig, type Limits } from "../config.js";
 import { type ConnectOptions, connect } from "../db/connect.js";
 import type { DatabaseHandle } from "../db/database.js";
 import { migrate } from "../db/migrate.js";
-import { recoverInterrupted } from "../db/recover.js";
-import { GenerationRunner } from "../generation/runner.js";
 import type { Services } from "../graphql/context.js";
-import { resolvers, visualRefHelpers } from "../graphql/resolvers/index.js";
-import { buildSchema } from "../graphql/schema.js";
+import { servedSchema } from "../graphql/published_schema.js";
 import { ImageService } from "../images.js";
 import { loadTasks } from "../tasks.js";
 import { createApollo } from "./apollo.js";
@@ -26,6 +22,8 @@ import { createMetrics, type Metrics } from "./metrics.js";
 import { metricsAccess } from "./metrics_access.js";
 import { playgroundRoutes } from "./playground_route.js";
 import { watchTerminationSignals } from "./signals.js";
+import { wireTopology } from "./topology.js";
+import { startTracing } from "./tracing.js";
 import { attachWebSocket } from "./ws.js";
 
 export type GatewayConfigInput = Partial<Omit<GatewayConfig, "limits">> & {
@@ -85,6 +83,8 @@ export async function createGateway(
   const config = resolveConfig(options.config);
   const logger = options.logger ?? createLogger();
   const metrics = createMetrics();
+  const tracing = await startTracing();
+  if (tracing.enabled) logger.info("exporting traces over OTLP (OTEL_EXPORTER_OTLP_ENDPOINT)");
   const owned = !isHandle(options.database);
   const handle = isHandle(options.database)
     ? options.database
@@ -95,9 +95,6 @@ export async function createGateway(
             : { dataDir: join(config.dataDir, "db") }),
       );
   await migrate(handle);
-  const recovered = await recoverInterrupted(handle.db);
-  if (recovered.length > 0)
-    logger.warn({ count: recovered.length }, "marked interrupted generations");
   const embedded = !options.database && !config.databaseUrl;
   const localKey =
     (options.localKey ?? embedded)
@@ -111,17 +108,21 @@ export async function createGateway(
       : undefined;
 
   const tasks = options.tasks ?? (await loadTasks(config.tasks));
-  const bus = createBus();
-  const runner = new GenerationRunner({
-    db: handle.db,
+  // Recovery, the bus and who runs answers depend on the database and the role.
+  const topology = await wireTopology({
+    config,
+    handle,
+    url: isHandle(options.database)
+      ? config.databaseUrl
+      : options.database && "url" in options.database
+        ? options.database.url
+        : config.databaseUrl,
     engine: options.engine,
     tasks,
-    bus,
-    limits: config.limits,
-    cancelGraceMs: config.cancelGraceMs,
     metrics,
     logger,
   });
+  const { bus, runner } = topology;
   const services: Services = {
     db: handle.db,
     engine: options.engine,
@@ -131,7 +132,8 @@ export async function createGateway(
     images: new ImageService(options.engine, config.limits),
     limits: config.limits,
   };
-  const schema = buildSchema({ tasks, resolvers, helpers: visualRefHelpers });
+  // The same function writes schema.graphql (npm run schema), so the published file is this.
+  const schema = servedSchema(tasks);
   const apollo = createApollo({
     schema,
     services,
@@ -170,6 +172,7 @@ export async function createGateway(
     validationRules: queryProtection(config.limits, config.production).validationRules,
     logger,
     accepting: () => phase === "ready",
+    keyCheckMs: config.keyCheckMs,
   });
 
   let closing: Promise<void> | undefined;
@@ -178,6 +181,7 @@ export async function createGateway(
       phase = "draining";
       logger.info({ drainMs: config.drainMs }, "shutting down");
       await runner.drain(config.drainMs);
+      await topology.close();
       // Let subscribers of the generations that just ended deliver their last events.
       for (let waited = 0; bus.openMessageStreams > 0 && waited < 1000; waited += 20) {
         await new Promise((resolve) => setTimeout(resolve, 20));
@@ -194,6 +198,8 @@ export async function createGateway(
       });
       phase = "closed";
       if (owned) await handle.close();
+      // Last: the spans of the generations that drained above are exported.
+      await tracing.shutdown();
     })();
     return closing;
   };

@@ -1,6 +1,6 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
 import type { ApolloServer } from "@apollo/server";
-import { GatewayErrorCode } from "../errors.js";
+import { ErrorCode } from "@padt/protocol";
 import type { Context, Services } from "../graphql/context.js";
 import { handleGraphQL } from "./apollo.js";
 import { serveImage, uploadImage } from "./images_routes.js";
@@ -63,7 +63,7 @@ export function createRequestHandler(options: HttpOptions) {
         return sendError(
           res,
           503,
-          GatewayErrorCode.SHUTTING_DOWN,
+          ErrorCode.SHUTTING_DOWN,
           "The server is shutting down",
           {},
           {
@@ -82,7 +82,7 @@ export function createRequestHandler(options: HttpOptions) {
               return sendError(
                 res,
                 413,
-                GatewayErrorCode.BODY_TOO_LARGE,
+                ErrorCode.BODY_TOO_LARGE,
                 error.message,
                 { maxBytes: error.limit },
                 { connection: "close" },
@@ -102,13 +102,13 @@ export function createRequestHandler(options: HttpOptions) {
       return sendError(
         res,
         404,
-        "NOT_FOUND",
+        ErrorCode.NOT_FOUND,
         `Nothing at ${path}${path === "/" ? " (the playground is not part of this build)" : ""}`,
       );
     } catch (error) {
       logger.error({ err: error, path }, "request failed");
       if (!res.headersSent)
-        sendError(res, 500, GatewayErrorCode.INTERNAL_SERVER_ERROR, "Internal server error");
+        sendError(res, 500, ErrorCode.INTERNAL_SERVER_ERROR, "Internal server error");
       else res.destroy();
     }
   };

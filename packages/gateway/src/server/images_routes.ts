@@ -1,8 +1,8 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
-import { PadtErrorCode } from "@padt/engine";
+import { ErrorCode } from "@padt/protocol";
 import { authenticate } from "../auth.js";
 import { getImageWithData, type ImageMeta } from "../db/repos/images.js";
-import { classify, GatewayErrorCode } from "../errors.js";
+import { classify } from "../errors.js";
 import type { Services } from "../graphql/context.js";
 import { BodyTooLargeError, readBody, sendError, sendJson } from "./respond.js";
 
@@ -28,7 +28,7 @@ async function owner(services: Services, req: IncomingMessage, res: ServerRespon
     sendError(
       res,
       401,
-      GatewayErrorCode.UNAUTHENTICATED,
+      ErrorCode.UNAUTHENTICATED,
       "A valid API key is required: Authorization: Bearer <key>",
       {},
       { "www-authenticate": "Bearer" },
@@ -50,14 +50,14 @@ export async function serveImage(
   try {
     id = decodeURIComponent(rawId);
   } catch {
-    sendError(res, 400, GatewayErrorCode.BAD_REQUEST, "The image id is not valid percent-encoding");
+    sendError(res, 400, ErrorCode.BAD_REQUEST, "The image id is not valid percent-encoding");
     return;
   }
   const who = await owner(services, req, res);
   if (!who) return;
   const image = await getImageWithData(services.db, who.id, id);
   if (!image?.data) {
-    sendError(res, 404, "NOT_FOUND", "Image not found");
+    sendError(res, 404, ErrorCode.NOT_FOUND, "Image not found");
     return;
   }
   res.writeHead(200, {
@@ -73,7 +73,7 @@ export async function serveImage(
 }
 
 const IMAGE_ERROR_STATUS: Record<string, number> = {
-  [PadtErrorCode.IMAGE_TOO_LARGE]: 413,
+  [ErrorCode.IMAGE_TOO_LARGE]: 413,
 };
 
 /**
@@ -89,7 +89,7 @@ export async function uploadImage(services: Services, req: IncomingMessage, res:
     sendError(
       res,
       400,
-      GatewayErrorCode.CSRF_PREFLIGHT_REQUIRED,
+      ErrorCode.CSRF_PREFLIGHT_REQUIRED,
       "This request needs an Apollo-Require-Preflight header (CSRF prevention)",
     );
     req.resume();
@@ -106,7 +106,7 @@ export async function uploadImage(services: Services, req: IncomingMessage, res:
     sendError(
       res,
       415,
-      GatewayErrorCode.BAD_REQUEST,
+      ErrorCode.BAD_REQUEST,
       "Send the image as multipart/form-data, field `file`",
     );
     return;
@@ -116,14 +116,7 @@ export async function uploadImage(services: Services, req: IncomingMessage, res:
     body = await readBody(req, services.limits.bodyBytes);
   } catch (error) {
     if (error instanceof BodyTooLargeError) {
-      sendError(
-        res,
-        413,
-        GatewayErrorCode.BODY_TOO_LARGE,
-        error.message,
-        {},
-        { connection: "close" },
-      );
+      sendError(res, 413, ErrorCode.BODY_TOO_LARGE, error.message, {}, { connection: "close" });
       return;
     }
     throw error;
@@ -141,7 +134,7 @@ export async function uploadImage(services: Services, req: IncomingMessage, res:
     file = undefined;
   }
   if (!file) {
-    sendError(res, 400, GatewayErrorCode.BAD_REQUEST, "No file in the form (field `file`)");
+    sendError(res, 400, ErrorCode.BAD_REQUEST, "No file in the form (field `file`)");
     return;
   }
   try {

@@ -3,14 +3,15 @@
  * model's speed and when to hit hardest: with a token configured, its bearers (from
  * anywhere); without one, clients on this machine only.
  */
+
 import { createHash, timingSafeEqual } from "node:crypto";
 import type { IncomingMessage } from "node:http";
+import { ErrorCode } from "@padt/protocol";
 import { keyFromAuthorization } from "../auth.js";
-import { GatewayErrorCode } from "../errors.js";
 
 export interface MetricsRefusal {
   status: 401 | 403;
-  code: string;
+  code: ErrorCode;
   message: string;
 }
 
@@ -36,7 +37,7 @@ export function metricsAccess(
       if (given && timingSafeEqual(digest(given), expected)) return undefined;
       return {
         status: 401,
-        code: GatewayErrorCode.UNAUTHENTICATED,
+        code: ErrorCode.UNAUTHENTICATED,
         message: "/metrics needs Authorization: Bearer <the metrics token>",
       };
     };
@@ -46,7 +47,7 @@ export function metricsAccess(
       return undefined;
     return {
       status: 403,
-      code: GatewayErrorCode.METRICS_FORBIDDEN,
+      code: ErrorCode.METRICS_FORBIDDEN,
       message:
         "/metrics answers clients on this machine only; set a metrics token (PADT_METRICS_TOKEN) to read it from elsewhere",
     };

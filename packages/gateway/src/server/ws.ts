@@ -1,5 +1,6 @@
 import type { IncomingMessage, Server } from "node:http";
 import type { Duplex } from "node:stream";
+import { ErrorCode } from "@padt/protocol";
 import {
   type ExecutionArgs,
   GraphQLError,
@@ -11,16 +12,19 @@ import {
 } from "graphql";
 import { useServer } from "graphql-ws/use/ws";
 import { type WebSocket, WebSocketServer } from "ws";
-import { authenticate } from "../auth.js";
+import { authenticateKey } from "../auth.js";
 import type { Limits } from "../config.js";
 import type { Owner } from "../db/schema.js";
-import { GatewayErrorCode } from "../errors.js";
 import { createContext, type Services } from "../graphql/context.js";
 import { formatGraphQLError } from "./format_error.js";
+import { watchSocketKeys } from "./key_watch.js";
 import type { Logger } from "./logger.js";
 
 interface SocketState {
   owner?: Owner;
+  /** The key the socket was opened with, and the socket, once authenticated. */
+  keyId?: string;
+  socket?: WebSocket;
   operations: Set<string>;
 }
 
@@ -33,6 +37,11 @@ export const WsCloseCode = {
   SERVICE_RESTART: 1012,
   /** The key's owner already has `limits.socketsPerOwner` sockets open. */
   TOO_MANY_SOCKETS: 1013,
+  /**
+   * The socket's key was revoked or expired while it was open (graphql-ws's own
+   * "Unauthorized" code, which its client does not retry).
+   */
+  KEY_NOT_ACTIVE: 4401,
 } as const;
 
 export interface WsOptions {
@@ -46,6 +55,8 @@ export interface WsOptions {
   logger: Logger;
   /** False while shutting down: new connections are refused. */
   accepting: () => boolean;
+  /** How often the keys of open sockets are checked again (config.keyCheckMs). */
+  keyCheckMs: number;
 }
 
 /**
@@ -55,7 +66,8 @@ export interface WsOptions {
  * when parsing, graphql-armor's rules when validating, at most `subscriptionsPerSocket`
  * operations at a time on a socket and `subscriptionsPerOwner` on all of an owner's
  * sockets, at most `socketsPerOwner` sockets (close 1013), and ws's maxPayload. While the
- * server drains, a new socket is closed at once with 1012 (service restart).
+ * server drains, a new socket is closed at once with 1012 (service restart). A socket whose
+ * key is revoked or expires is closed with 4401 within `keyCheckMs` (key_watch.ts).
  */
 export function attachWebSocket(options: WsOptions) {
   const { services, limits, schema, logger } = options;
@@ -102,8 +114,9 @@ export function attachWebSocket(options: WsOptions) {
           restarting(ctx.extra.socket);
           return false;
         }
-        const owner = await authenticate(services.db, ctx.connectionParams?.authorization);
-        if (!owner) return false;
+        const identity = await authenticateKey(services.db, ctx.connectionParams?.authorization);
+        if (!identity) return false;
+        const { owner } = identity;
         const sockets = byOwner.get(owner.id) ?? new Set();
         if (sockets.size >= limits.socketsPerOwner) {
           ctx.extra.socket.close(
@@ -114,6 +127,8 @@ export function attachWebSocket(options: WsOptions) {
         }
         const state = stateOf(ctx.extra);
         state.owner = owner;
+        state.keyId = identity.keyId;
+        state.socket = ctx.extra.socket;
         sockets.add(state);
         byOwner.set(owner.id, sockets);
         return true;
@@ -130,13 +145,13 @@ export function attachWebSocket(options: WsOptions) {
         if (!state.owner)
           return [
             new GraphQLError("Not authenticated", {
-              extensions: { code: GatewayErrorCode.UNAUTHENTICATED },
+              extensions: { code: ErrorCode.UNAUTHENTICATED },
             }),
           ];
         if (state.operations.size >= limits.subscriptionsPerSocket) {
           return [
             new GraphQLError(`At most ${limits.subscriptionsPerSocket} operations per socket`, {
-              extensions: { code: GatewayErrorCode.TOO_MANY_SUBSCRIPTIONS },
+              extensions: { code: ErrorCode.TOO_MANY_SUBSCRIPTIONS },
             }),
           ];
         }
@@ -144,7 +159,7 @@ export function attachWebSocket(options: WsOptions) {
           return [
             new GraphQLError(
               `At most ${limits.subscriptionsPerOwner} operations at once per owner, on all its sockets`,
-              { extensions: { code: GatewayErrorCode.TOO_MANY_SUBSCRIPTIONS } },
+              { extensions: { code: ErrorCode.TOO_MANY_SUBSCRIPTIONS } },
             ),
           ];
         }
@@ -154,7 +169,7 @@ export function attachWebSocket(options: WsOptions) {
         } catch (error) {
           const message = error instanceof Error ? error.message : String(error);
           const code = /tokens/i.test(message)
-            ? GatewayErrorCode.QUERY_TOO_MANY_TOKENS
+            ? ErrorCode.QUERY_TOO_MANY_TOKENS
             : "GRAPHQL_PARSE_FAILED";
           return [new GraphQLError(message, { extensions: { code } })];
         }
@@ -192,10 +207,26 @@ export function attachWebSocket(options: WsOptions) {
     },
     wss,
   );
+  const keyWatch = watchSocketKeys({
+    db: services.db,
+    intervalMs: options.keyCheckMs,
+    logger,
+    *sockets() {
+      for (const states of byOwner.values())
+        for (const { keyId, socket } of states)
+          if (keyId && socket)
+            yield {
+              keyId,
+              close: () =>
+                socket.close(WsCloseCode.KEY_NOT_ACTIVE, "The API key was revoked or has expired"),
+            };
+    },
+  });
   return {
     wss,
     /** Closes every socket (1001 going away) and stops the server. */
     async close() {
+      await keyWatch.stop();
       options.server.off("upgrade", onUpgrade);
       await disposable.dispose();
       await new Promise<void>((resolve) => wss.close(() => resolve()));

@@ -33,7 +33,7 @@ export interface CliProcess {
 }
 
 /** Variables of the test runner and of the operator's shell that would change what `padt` does. */
-const STRIPPED = /^(NODE_ENV|VITEST.*|DATABASE_URL|PORT|HOST|PADT_.*|LOG_LEVEL)$/;
+const STRIPPED = /^(NODE_ENV|VITEST.*|DATABASE_URL|PORT|HOST|PADT_.*|LOG_LEVEL|OTEL_.*)$/;
 
 const running = new Set<ChildProcess>();
 

@@ -1,11 +1,6 @@
 import { fileURLToPath } from "node:url";
-import {
-  type EngineClient,
-  type GenerationEvent,
-  PadtEngine,
-  PadtError,
-  PadtErrorCode,
-} from "@padt/engine";
+import { type EngineClient, type GenerationEvent, PadtEngine } from "@padt/engine";
+import { ErrorCode, PadtError } from "@padt/protocol";
 
 /** The exporter's tiny bundle: real onnxruntime sessions, random weights. */
 export const TINY_BUNDLE = fileURLToPath(
@@ -94,13 +89,13 @@ export function scriptedEngine(scripts: Step[][]) {
     info: INFO,
     inspectImage,
     generate(turns, options) {
-      if (state.queueFull) throw new PadtError(PadtErrorCode.QUEUE_FULL, "full");
+      if (state.queueFull) throw new PadtError(ErrorCode.QUEUE_FULL, "full");
       calls.push({ turns, options });
       const script = scripts.shift() ?? [];
       const signal = options?.signal;
       return (async function* (): AsyncGenerator<GenerationEvent> {
         for (const step of script) {
-          if (signal?.aborted) throw new PadtError(PadtErrorCode.GENERATION_CANCELLED, "cancelled");
+          if (signal?.aborted) throw new PadtError(ErrorCode.GENERATION_CANCELLED, "cancelled");
           if (step.type === "wait") {
             await Promise.race([
               step.gate.promise,

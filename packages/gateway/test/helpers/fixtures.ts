@@ -1,4 +1,6 @@
-import { createOwner, createSession, type Database, putImage } from "../../src/index.js";
+import { putImage } from "../../src/db/repos/images.js";
+import { createSession } from "../../src/db/repos/sessions.js";
+import { createOwner, type Database } from "../../src/index.js";
 
 let counter = 0;
 

@@ -1,7 +1,9 @@
+import { print } from "graphql";
 import { useCallback, useEffect, useMemo, useRef, useState } from "react";
+import type { MessagePartInput } from "../gql/graphql.js";
 import { type ConnectionState, createPlaygroundClient, fetchImageUrl } from "../lib/client.js";
 import { describeError } from "../lib/errors.js";
-import { type StoredMessage, type Turn, titleOf, turnsFromMessages } from "../lib/history.js";
+import { type Turn, titleOf, turnsFromMessages } from "../lib/history.js";
 import { initialKey, isDeveloper, rememberKey } from "../lib/key.js";
 import {
   CREATE_SESSION,
@@ -68,7 +70,7 @@ export function App() {
     if (!client) return;
     const r = await client.urql.query(SESSIONS_QUERY, {}).toPromise();
     if (r.error) return setError(describeError(r.error));
-    setSessions(r.data.sessions.edges.map((e: { node: SessionItem }) => e.node));
+    setSessions(r.data?.sessions.edges.map((e) => e.node) ?? []);
   }, [client]);
 
   useEffect(() => {
@@ -77,7 +79,7 @@ export function App() {
       .query(START_QUERY, {})
       .toPromise()
       .then((r) => {
-        if (r.error) {
+        if (r.error || !r.data) {
           setConnected(false);
           return setError(describeError(r.error));
         }
@@ -153,7 +155,7 @@ export function App() {
         f: file.name || null,
       })
       .toPromise();
-    if (r.error) return setError(describeError(r.error));
+    if (r.error || !r.data) return setError(describeError(r.error));
     await showImage(r.data.uploadImage).catch((e: Error) => setError(e.message));
   };
 
@@ -173,9 +175,7 @@ export function App() {
     resetChat();
     const r = await client.urql.query(SESSION_MESSAGES, { s: id }).toPromise();
     if (r.error) return setError(describeError(r.error));
-    const messages = (r.data.session?.messages.edges ?? []).map(
-      (e: { node: StoredMessage }) => e.node,
-    );
+    const messages = (r.data?.session?.messages.edges ?? []).map((e) => e.node);
     const history = turnsFromMessages(messages);
     setTurns(history.turns);
     setActiveAnswer(history.turns.at(-1)?.assistantId ?? null);
@@ -217,11 +217,11 @@ export function App() {
         const c = await client.urql
           .mutation(CREATE_SESSION, { title: titleOf(draft.description) })
           .toPromise();
-        if (c.error) return setError(describeError(c.error));
-        sid = c.data.createSession.id as string;
+        if (c.error || !c.data) return setError(describeError(c.error));
+        sid = c.data.createSession.id;
         setSessionId(sid);
       }
-      const parts: Record<string, unknown>[] = [];
+      const parts: MessagePartInput[] = [];
       if (image) parts.push({ imageId: image.id });
       for (const a of attachments)
         parts.push({
@@ -239,15 +239,15 @@ export function App() {
         idempotencyKey: crypto.randomUUID(),
       };
       const r = await client.urql.mutation(SEND_MESSAGE, { input }).toPromise();
-      if (r.error) return setError(describeError(r.error));
-      const id = r.data.sendMessage.assistantMessage.id as string;
+      if (r.error || !r.data) return setError(describeError(r.error));
+      const id = r.data.sendMessage.assistantMessage.id;
       setTurns((t) => [
         ...t,
         {
           description: draft.description,
           assistantId: id,
           imageId: image?.id ?? null,
-          request: { query: SEND_MESSAGE, variables: { input } },
+          request: { query: print(SEND_MESSAGE), variables: { input } },
         },
       ]);
       setActiveAnswer(id);

@@ -1,8 +1,6 @@
-export interface SessionItem {
-  id: string;
-  title: string | null;
-  updatedAt: string;
-}
+import type { SessionsQuery } from "../gql/graphql.js";
+
+export type SessionItem = SessionsQuery["sessions"]["edges"][number]["node"];
 
 /** The chat list (a drawer on narrow screens): open, rename, delete, start a new one. */
 export function Sessions(props: {

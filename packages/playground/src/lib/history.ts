@@ -1,5 +1,6 @@
-import type { Segment, StreamState, StreamStatus } from "./stream.js";
-import type { ImageInfo, MessageError, VisualRef } from "./types.js";
+import type { SessionMessagesQuery } from "../gql/graphql.js";
+import type { Segment, StreamState } from "./stream.js";
+import type { ImageInfo, VisualRef } from "./types.js";
 
 /** What the user asked, in words: the task, its inputs, the regions marked. */
 export interface TurnDescription {
@@ -19,21 +20,10 @@ export interface Turn {
   request?: { query: string; variables: Record<string, unknown> };
 }
 
-type StoredPart =
-  | { __typename: "TextPart"; text: string }
-  | { __typename: "ImagePart"; image: ImageInfo }
-  | { __typename: "VisualRefPart"; ref: VisualRef };
-
-export interface StoredMessage {
-  id: string;
-  role: "USER" | "ASSISTANT";
-  status: StreamStatus;
-  task: string | null;
-  text: string;
-  lastSeq: number;
-  error: MessageError | null;
-  parts: StoredPart[];
-}
+/** A stored message as SESSION_MESSAGES (queries.ts) reads it. */
+export type StoredMessage = NonNullable<
+  SessionMessagesQuery["session"]
+>["messages"]["edges"][number]["node"];
 
 /** A session's stored messages as turns (finished answers are shown as stored) and its images. */
 export function turnsFromMessages(messages: StoredMessage[]): {

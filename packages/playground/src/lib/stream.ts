@@ -1,14 +1,9 @@
+import type { EventsSubscription, MessageStatus } from "../gql/graphql.js";
 import type { MessageError, TaskResult, Usage, VisualRef } from "./types.js";
 
 export type Segment = { kind: "text"; text: string } | { kind: "ref"; index: number };
 
-export type StreamStatus =
-  | "PENDING"
-  | "STREAMING"
-  | "COMPLETE"
-  | "FAILED"
-  | "CANCELLED"
-  | "INTERRUPTED";
+export type StreamStatus = MessageStatus;
 
 /** One assistant answer as it streams: text and chips in arrival order, refs by index. */
 export interface StreamState {
@@ -23,15 +18,8 @@ export interface StreamState {
   usage?: Usage | null;
 }
 
-export type MessageEvent =
-  | { __typename: "TextDelta"; seq: number; text: string }
-  | { __typename: "VisualRefStarted" | "VisualRefDecoded"; seq: number; ref: VisualRef }
-  | {
-      __typename: "MessageCompleted" | "MessageCancelled";
-      seq: number;
-      message: { status: StreamStatus };
-    }
-  | { __typename: "MessageFailed"; seq: number; error: MessageError };
+/** One messageEvents event, as the page's subscription (queries.ts) selects it. */
+export type MessageEvent = EventsSubscription["messageEvents"];
 
 export function emptyStream(messageId: string): StreamState {
   return {

@@ -1,79 +1,33 @@
-import type { RleMask } from "@padt/mask";
+// The page's data types are the generated results of its operations (queries.ts, ../gql), so
+// they cannot drift from the schema; only Attachment is the page's own.
+import type {
+  ImageFieldsFragment,
+  MessageQuery,
+  StartQuery,
+  VisualRefFieldsFragment,
+} from "../gql/graphql.js";
 
-export interface TaskInfo {
-  name: string;
-  description: string;
-  inputType: string | null;
-  resultType: string | null;
-  inputField: string | null;
-  /** Whether the loaded model was trained for it (the bundle's capabilities). */
-  supported: boolean;
-}
+/** A registered task; `supported`: whether the loaded model was trained for it. */
+export type TaskInfo = StartQuery["tasks"][number];
 
-export interface Box {
-  x: number;
-  y: number;
-  width: number;
-  height: number;
-}
+export type VisualRef = VisualRefFieldsFragment;
 
-export interface ImageInfo {
-  id: string;
-  width: number;
-  height: number;
-  gridWidth: number;
-  gridHeight: number;
-  url: string;
-}
+export type Box = NonNullable<VisualRef["box"]>;
 
-export interface VisualRef {
-  id: string;
-  index: number;
-  label: string | null;
-  patches: number[];
-  decoded: boolean;
-  score: number | null;
-  box: Box | null;
-  mask: RleMask | null;
-  image: { id: string };
-}
+export type ImageInfo = ImageFieldsFragment;
 
 /** A reference the user drew on the image, attached to the next message. */
 export type Attachment = { kind: "patches"; patches: number[] } | { kind: "box"; box: Box };
 
+type StoredAnswer = NonNullable<MessageQuery["message"]>;
+
 /** Token counts and timings of one answer, as the API reports them. */
-export interface Usage {
-  promptTokens: number;
-  completionTokens: number;
-  prefillMs: number;
-  decodeMs: number;
-  decoderMs: number;
-}
+export type Usage = NonNullable<StoredAnswer["usage"]>;
 
-export interface MessageError {
-  code: string;
-  message: string;
-}
+export type MessageError = NonNullable<StoredAnswer["error"]>;
 
-// Results as the fragments in queries.ts read them; unknown plugin results keep only __typename.
-export type TaskResult =
-  | { __typename: "TextResult"; text: string }
-  | {
-      __typename: "RecResult" | "ResResult";
-      expression: string;
-      ref: VisualRef | null;
-      issues: string[];
-    }
-  | {
-      __typename: "OvdResult";
-      detections: { label: string; score: number; ref: VisualRef }[];
-      unknownLabels: string[];
-      issues: string[];
-    }
-  | {
-      __typename: "RicResult";
-      caption: string;
-      phrases: { text: string; start: number; end: number; refs: VisualRef[] }[];
-      issues: string[];
-    }
-  | { __typename: string };
+/**
+ * An answer's typed result. A server with plugins beyond the shipped ones sends result types
+ * the published schema does not have: of those the page reads only __typename.
+ */
+export type TaskResult = NonNullable<StoredAnswer["result"]> | { __typename: string };

@@ -2,14 +2,8 @@ import { useEffect, useRef, useState } from "react";
 import type { PlaygroundClient } from "./client.js";
 import { describeError } from "./errors.js";
 import { MESSAGE_EVENTS, messageQuery } from "./queries.js";
-import {
-  applyEvent,
-  emptyStream,
-  isFinished,
-  type MessageEvent,
-  type StreamState,
-} from "./stream.js";
-import type { TaskInfo, TaskResult, Usage } from "./types.js";
+import { applyEvent, emptyStream, isFinished, type StreamState } from "./stream.js";
+import type { TaskInfo } from "./types.js";
 
 /**
  * Follows one assistant message over messageEvents. When the socket drops, it subscribes
@@ -39,7 +33,7 @@ export function useMessageStream(
         .subscription(MESSAGE_EVENTS, { m: messageId, after: live.current.lastSeq })
         .subscribe((result) => {
           if (result.error) return setStreamError(describeError(result.error));
-          const event = result.data?.messageEvents as MessageEvent | undefined;
+          const event = result.data?.messageEvents;
           if (!event) return;
           setStreamError(null);
           setState((s) => applyEvent(s, event));
@@ -74,8 +68,8 @@ export function useMessageStream(
       .then((r) => {
         if (cancelled) return;
         if (r.error) return setStreamError(describeError(r.error));
-        const result = r.data?.message?.result as TaskResult | null;
-        const usage = (r.data?.message?.usage as Usage | null) ?? null;
+        const result = r.data?.message?.result ?? null;
+        const usage = r.data?.message?.usage ?? null;
         setState((s) => ({ ...s, result, usage }));
       });
     return () => {

@@ -4,20 +4,22 @@
  * soon as it closes. Runs inside a model worker (every graph call blocks its thread).
  */
 import { rleEncode, rleToMask } from "@padt/mask";
-import type { TensorData } from "../../backend/ort.js";
-import { PadtError, PadtErrorCode } from "../../errors.js";
-import { resolveDecoding } from "../../generation/decoding.js";
-import { createSampler } from "../../generation/sampling.js";
 import type {
   ChatTurn,
   DecodedObject,
   FinishReason,
   GenerateOptions,
   GenerationEvent,
-} from "../../generation/types.js";
+  GenerationTimeline,
+} from "@padt/protocol";
+import { ErrorCode, PadtError } from "@padt/protocol";
+import type { TensorData } from "../../backend/ort.js";
+import { resolveDecoding } from "../../generation/decoding.js";
+import { createSampler } from "../../generation/sampling.js";
 import { type OpenObject, VrtTracker } from "../../generation/vrt_tracker.js";
 import { encodeChatPrompt } from "../../text/chat_template.js";
 import { StreamingDetokenizer } from "../../text/detokenizer.js";
+import type { TextTokenizer } from "../../text/tokenizer.js";
 import type { EncodedImage, PadtModel } from "./model.js";
 import { decodePositions, ropeIndex } from "./positions.js";
 import { boxToPixels, maskFromLogits } from "./postprocess.js";
@@ -50,6 +52,18 @@ function concat(parts: readonly Float32Array[]): Float32Array {
   return out;
 }
 
+const tokenCaches = new WeakMap<TextTokenizer, Map<number, string>>();
+
+/** Each id's text on its own, kept per tokenizer (a bundle's vocabulary does not change). */
+function tokenCache(tokenizer: TextTokenizer): Map<number, string> {
+  let cache = tokenCaches.get(tokenizer);
+  if (!cache) {
+    cache = new Map();
+    tokenCaches.set(tokenizer, cache);
+  }
+  return cache;
+}
+
 /** The prompt's ids; `units`: each image's merge units (its tokens and its VRT rows). */
 export function promptIds(
   model: Pick<PadtModel, "manifest" | "tokenizer" | "template">,
@@ -76,7 +90,7 @@ export async function* generatePadt(
   const maxNewTokens = options.maxNewTokens ?? manifest.generation.max_new_tokens;
   if (!Number.isInteger(maxNewTokens) || maxNewTokens < 1) {
     throw new PadtError(
-      PadtErrorCode.TASK_INPUT_INVALID,
+      ErrorCode.OPTIONS_INVALID,
       `maxNewTokens must be a positive integer (got ${maxNewTokens})`,
     );
   }
@@ -86,7 +100,7 @@ export async function* generatePadt(
   const ids = promptIds(model, turns, patchCounts);
   if (ids.length + maxNewTokens > limits.maxContextTokens) {
     throw new PadtError(
-      PadtErrorCode.PROMPT_TOO_LONG,
+      ErrorCode.PROMPT_TOO_LONG,
       `the prompt has ${ids.length} tokens; with ${maxNewTokens} new tokens that exceeds the ${limits.maxContextTokens}-token context`,
       { promptTokens: ids.length, maxNewTokens, maxContextTokens: limits.maxContextTokens },
     );
@@ -105,16 +119,25 @@ export async function* generatePadt(
   const bias = images.length > 0 ? vrtBias(patchCounts, images.length - 1) : new Float32Array(0);
 
   const started = performance.now();
-  const embeds = await model.embed(ids, prototypes);
-  const imageRows = concat(images.map((i) => i.encoded.embeds));
-  let row = 0;
-  for (let i = 0; i < ids.length; i++) {
-    if (ids[i] !== special.image_pad) continue;
-    embeds.set(imageRows.subarray(row * d, (row + 1) * d), i * d);
-    row++;
-  }
-  let out = await model.step(embeds, positions, ids.length, model.emptyPast(), prototypes, bias);
+  let out = await model.step(
+    {
+      ids: model.graphIds(ids, prototypes.length / d),
+      imageRows: concat(images.map((i) => i.encoded.embeds)),
+      positions: BigInt64Array.from(positions, (p) => BigInt(p)),
+      totalLength: ids.length,
+      prototypes,
+      vrtBias: bias,
+    },
+    model.emptyPast(),
+  );
   const prefillMs = performance.now() - started;
+  // Wall-clock times for traces: this thread's performance.now() has its own origin.
+  const wall = (t: number) => performance.timeOrigin + t;
+  const timeline: GenerationTimeline = {
+    prefill: { start: wall(started), end: wall(started + prefillMs) },
+    decode: { start: 0, end: 0 },
+    decoder: [],
+  };
   // The reference's rule, for imported checkpoints that ask for it: an object that starts the
   // answer takes every prompt row in place of its first VRT's state (docs/decisions.md).
   const prefillRows = manifest.first_vrt_features === "all_prompt_rows" ? out.hidden : null;
@@ -124,6 +147,7 @@ export async function* generatePadt(
   const stops = new Set(special.eos);
   const detokenizer = new StreamingDetokenizer(tokenizer, { vrtStart: V });
   const tracker = new VrtTracker({ textVocabSize: V, patchCounts });
+  const tokenTexts = tokenCache(tokenizer);
   // The hidden state that predicted each VRT: the decoder's features for its object.
   const vrtFeatures = new Map<number, Float32Array>();
   let decoderMs = 0;
@@ -131,8 +155,21 @@ export async function* generatePadt(
   const tokenIds: number[] = [];
   let cacheLength = ids.length;
   let past: TensorData[] = out.present;
+  const stepIds = new BigInt64Array(1);
+  const stepPositions = new BigInt64Array(3);
+  const noRows = new Float32Array(0);
+  // The tracker reads each token's own text (the reference's label rule), decoded once per id.
+  const tokenText = (id: number): string => {
+    let text = tokenTexts.get(id);
+    if (text === undefined) {
+      text = tokenizer.decode([id]);
+      tokenTexts.set(id, text);
+    }
+    return text;
+  };
   let finishReason: FinishReason = "length";
   const decodeStart = performance.now();
+  timeline.decode.start = wall(decodeStart);
 
   const decodeObject = async (object: OpenObject): Promise<DecodedObject> => {
     const t0 = performance.now();
@@ -150,7 +187,9 @@ export async function* generatePadt(
       { rows: 4 * h, cols: 4 * w },
       { height: image.height, width: image.width },
     );
-    decoderMs += performance.now() - t0;
+    const t1 = performance.now();
+    decoderMs += t1 - t0;
+    timeline.decoder.push({ object: object.index, start: wall(t0), end: wall(t1) });
     for (const s of object.steps) vrtFeatures.delete(s);
     return {
       index: object.index,
@@ -178,20 +217,28 @@ export async function* generatePadt(
     tokenIds.push(token);
     const isVrt = token >= V;
     if (isVrt) vrtFeatures.set(step, out.lastHidden);
-    for (const event of tracker.push(token, isVrt ? "" : tokenizer.decode([token]), step)) {
+    for (const event of tracker.push(token, isVrt ? "" : tokenText(token), step)) {
       if (event.type === "vrt") yield event;
       else yield { type: "object", object: await decodeObject(event.object) };
     }
     const text = detokenizer.push(token);
     if (text) yield { type: "text", text };
     if (generated >= maxNewTokens) break;
+    // The step's feeds are written in place: one id, three positions (no mask: the graph's
+    // attention takes lengths). Safe to reuse, each run has returned before the next is fed.
+    stepIds[0] = BigInt(token);
+    const position = decodePositions(cacheLength, ropeDelta);
+    for (let i = 0; i < 3; i++) stepPositions[i] = BigInt(position[i] as number);
     out = await model.step(
-      await model.embed([token], prototypes),
-      decodePositions(cacheLength, ropeDelta),
-      cacheLength + 1,
+      {
+        ids: stepIds,
+        imageRows: noRows,
+        positions: stepPositions,
+        totalLength: cacheLength + 1,
+        prototypes,
+        vrtBias: bias,
+      },
       past,
-      prototypes,
-      bias,
     );
     past = out.present;
     cacheLength++;
@@ -201,6 +248,8 @@ export async function* generatePadt(
   for (const event of tracker.finish()) {
     if (event.type === "close") yield { type: "object", object: await decodeObject(event.object) };
   }
+  const decodeEnd = performance.now();
+  timeline.decode.end = wall(decodeEnd);
   yield {
     type: "done",
     finishReason,
@@ -209,8 +258,9 @@ export async function* generatePadt(
       promptTokens: ids.length,
       completionTokens: generated,
       prefillMs,
-      decodeMs: performance.now() - decodeStart - decoderMs,
+      decodeMs: decodeEnd - decodeStart - decoderMs,
       decoderMs,
     },
+    timeline,
   };
 }

@@ -3,26 +3,18 @@
  * smart_resize, PIL bicubic, x/255, CLIP normalisation, the frame repeated to T=2, and
  * patches flattened to rows of 3*2*14*14 floats in merge-block order (PADT_MODEL.md 1).
  */
-import { PadtError, PadtErrorCode } from "../../errors.js";
 import { resizeRgb } from "../../image/resize.js";
 import type { RgbImage } from "../../image/types.js";
 import { LruCache } from "../../utils/lru.js";
 import {
   capLongSide,
   capLongSideSize,
-  checkAspectRatio,
   demoPreResize,
   demoPreResizeSizes,
   enlargeToMinSide,
   enlargeToMinSideSize,
 } from "./pre_resize.js";
-import { pythonRound } from "./python_math.js";
-
-export interface SmartResizeOptions {
-  readonly factor: number;
-  readonly minPixels: number;
-  readonly maxPixels: number;
-}
+import { type SmartResizeOptions, smartResize } from "./smart_resize.js";
 
 export interface ImageProcessorConfig extends SmartResizeOptions {
   readonly patchSize: number;
@@ -64,35 +56,6 @@ export interface PreprocessedImage {
   readonly resizedWidth: number;
   readonly originalHeight: number;
   readonly originalWidth: number;
-}
-
-/** transformers 4.50.3 `smart_resize`, with Python's round. Returns [height, width]. */
-export function smartResize(
-  height: number,
-  width: number,
-  options: SmartResizeOptions = QWEN2_5_VL_IMAGE_PROCESSOR,
-): [number, number] {
-  const { factor, minPixels, maxPixels } = options;
-  if (height < factor || width < factor) {
-    throw new PadtError(
-      PadtErrorCode.IMAGE_SHAPE_UNSUPPORTED,
-      `image is ${width}x${height}: both sides must be at least ${factor} px`,
-      { width, height },
-    );
-  }
-  checkAspectRatio(height, width);
-  let h = pythonRound(height / factor) * factor;
-  let w = pythonRound(width / factor) * factor;
-  if (h * w > maxPixels) {
-    const beta = Math.sqrt((height * width) / maxPixels);
-    h = Math.floor(height / beta / factor) * factor;
-    w = Math.floor(width / beta / factor) * factor;
-  } else if (h * w < minPixels) {
-    const beta = Math.sqrt(minPixels / (height * width));
-    h = Math.ceil((height * beta) / factor) * factor;
-    w = Math.ceil((width * beta) / factor) * factor;
-  }
-  return [h, w];
 }
 
 /**

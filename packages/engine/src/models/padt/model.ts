@@ -1,5 +1,5 @@
 /**
- * The bundle's five graphs behind typed methods (runs inside a model worker). Grid math
+ * The bundle's four graphs behind typed methods (runs inside a model worker). Grid math
  * comes from vision_grid / vision_rotary / positions; this file only feeds and reads tensors.
  */
 
@@ -49,6 +49,20 @@ export interface StepOutput {
   /** Final-norm hidden states of every position of the call [L, D]. */
   hidden: Float32Array;
   present: TensorData[];
+}
+
+export interface StepInput {
+  /** [L] graph ids (graphIds). */
+  ids: BigInt64Array;
+  /** [I, D] rows of the image placeholders among `ids`; empty in decode. */
+  imageRows: Float32Array;
+  /** [3, L] M-RoPE positions, axis-major. */
+  positions: BigInt64Array;
+  totalLength: number;
+  /** P of every image, concatenated [R, D]: the VRT ids' input rows and output rows. */
+  prototypes: Float32Array;
+  /** [R] 0 for the current image's patches, -inf elsewhere. */
+  vrtBias: Float32Array;
 }
 
 export interface DecodedBatch {
@@ -144,24 +158,20 @@ export class PadtModel {
   }
 
   /**
-   * [L, D] input embeddings for ids: text rows from the embed graph; VRT ids (>= V) take
-   * the prototype row they point at (`prototypes`: all images' P, concatenated).
+   * The LLM graph's ids for a prompt: text ids and VRT ids (V + prototype row) as they are;
+   * the i-th image placeholder becomes V + R + i, row i of the image rows fed beside it
+   * (R: the prototype rows). The graph embeds all three kinds itself (format version 2).
    */
-  async embed(ids: ArrayLike<number>, prototypes: Float32Array): Promise<Float32Array> {
+  graphIds(ids: ArrayLike<number>, prototypeRows: number): BigInt64Array {
     const V = this.manifest.llm.vocab_rows;
-    const d = this.hidden;
-    const textIds = BigInt64Array.from(Array.from(ids), (id) => BigInt(id >= V ? 0 : id));
-    const out = await this.sessions.embed.run({
-      input_ids: { type: "int64", dims: [1, ids.length], data: textIds },
-    });
-    const embeds = float32(out.inputs_embeds, "inputs_embeds");
+    const pad = this.manifest.special_tokens.image_pad;
+    const out = new BigInt64Array(ids.length);
+    let row = V + prototypeRows;
     for (let i = 0; i < ids.length; i++) {
       const id = ids[i] as number;
-      if (id < V) continue;
-      const r = id - V;
-      embeds.set(prototypes.subarray(r * d, (r + 1) * d), i * d);
+      out[i] = BigInt(id === pad ? row++ : id);
     }
-    return embeds;
+    return out;
   }
 
   /** An empty KV cache for prefill. */
@@ -177,27 +187,27 @@ export class PadtModel {
     );
   }
 
-  /** One LLM call: prefill (past empty) or decode; positions are [3, L] axis-major. */
-  async step(
-    embeds: Float32Array,
-    positions: Int32Array,
-    totalLength: number,
-    past: TensorData[],
-    prototypes: Float32Array,
-    vrtBias: Float32Array,
-  ): Promise<StepOutput> {
+  /**
+   * One LLM call, embedding included: prefill (past empty) or decode. `ids` from graphIds
+   * (a decode step: the sampled id itself), `imageRows` [I, D] the placeholders' rows (empty
+   * in decode), `positions` [3, L] axis-major, `totalLength` the cache length after the call.
+   */
+  async step(input: StepInput, past: TensorData[]): Promise<StepOutput> {
     const d = this.hidden;
-    const length = embeds.length / d;
+    const length = input.ids.length;
     const feeds: Record<string, TensorData> = {
-      inputs_embeds: { type: "float32", dims: [1, length, d], data: embeds },
-      position_ids: { type: "int64", dims: [3, 1, length], data: i64(positions) },
-      attention_mask: {
-        type: "int64",
-        dims: [1, totalLength],
-        data: new BigInt64Array(totalLength).fill(1n),
+      input_ids: { type: "int64", dims: [1, length], data: input.ids },
+      image_embeds: {
+        type: "float32",
+        dims: [input.imageRows.length / d, d],
+        data: input.imageRows,
       },
-      prototypes: { type: "float32", dims: [vrtBias.length, d], data: prototypes },
-      vrt_bias: { type: "float32", dims: [vrtBias.length], data: vrtBias },
+      position_ids: { type: "int64", dims: [3, 1, length], data: input.positions },
+      prototypes: { type: "float32", dims: [input.vrtBias.length, d], data: input.prototypes },
+      vrt_bias: { type: "float32", dims: [input.vrtBias.length], data: input.vrtBias },
+      // GroupQueryAttention's lengths: its causal mask needs no mask tensor.
+      seqlens_k: { type: "int32", dims: [1], data: Int32Array.of(input.totalLength - 1) },
+      total_sequence_length: { type: "int32", dims: [], data: Int32Array.of(input.totalLength) },
     };
     for (let i = 0; i < this.manifest.llm.num_layers; i++) {
       feeds[`past_key_values.${i}.key`] = past[2 * i] as TensorData;
@@ -211,7 +221,7 @@ export class PadtModel {
     const hidden = float32(out.hidden_states, "hidden_states");
     return {
       logits: float32(out.logits, "logits"),
-      lastHidden: hidden.slice((length - 1) * d, length * d),
+      lastHidden: hidden.subarray((length - 1) * d, length * d),
       hidden,
       present,
     };

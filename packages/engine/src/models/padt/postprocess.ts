@@ -1,4 +1,4 @@
-import type { Box } from "../../generation/types.js";
+import type { Box } from "@padt/protocol";
 
 /**
  * The decoder's (cx, cy, w, h) in [0, 1] of the resized image to a box in original pixels,

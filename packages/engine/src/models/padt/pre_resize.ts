@@ -19,41 +19,17 @@
  * processor's own 12.8 MP bound is about 30,000 patches and tens of GB. A larger image is
  * resized down to the cap (LANCZOS, the pre-resize filter), then processed as any other.
  */
-import { PadtError, PadtErrorCode } from "../../errors.js";
+import { ErrorCode, PadtError } from "@padt/protocol";
 import { resizeRgb } from "../../image/resize.js";
 import type { RgbImage } from "../../image/types.js";
-import { pythonRound } from "./python_math.js";
+import { checkAspectRatio, QWEN_VL_UTILS_RESIZE, smartResize } from "./smart_resize.js";
 
+/** The smallest side the processor takes, in px (one 28-px cell). */
 const FACTOR = 28;
-const UTILS_MIN_PIXELS = 4 * 28 * 28;
-const UTILS_MAX_PIXELS = 16384 * 28 * 28;
-const MAX_RATIO = 200;
-
-export function checkAspectRatio(height: number, width: number): void {
-  if (Math.max(height, width) / Math.min(height, width) > MAX_RATIO) {
-    throw new PadtError(
-      PadtErrorCode.IMAGE_SHAPE_UNSUPPORTED,
-      `image is ${width}x${height}: the aspect ratio must not exceed ${MAX_RATIO}`,
-      { width, height },
-    );
-  }
-}
 
 /** qwen_vl_utils.vision_process.smart_resize with its default bounds. Returns [height, width]. */
 export function qwenVlUtilsSmartResize(height: number, width: number): [number, number] {
-  checkAspectRatio(height, width);
-  let h = Math.max(FACTOR, pythonRound(height / FACTOR) * FACTOR);
-  let w = Math.max(FACTOR, pythonRound(width / FACTOR) * FACTOR);
-  if (h * w > UTILS_MAX_PIXELS) {
-    const beta = Math.sqrt((height * width) / UTILS_MAX_PIXELS);
-    h = Math.floor(height / beta / FACTOR) * FACTOR;
-    w = Math.floor(width / beta / FACTOR) * FACTOR;
-  } else if (h * w < UTILS_MIN_PIXELS) {
-    const beta = Math.sqrt(UTILS_MIN_PIXELS / (height * width));
-    h = Math.ceil((height * beta) / FACTOR) * FACTOR;
-    w = Math.ceil((width * beta) / FACTOR) * FACTOR;
-  }
-  return [h, w];
+  return smartResize(height, width, QWEN_VL_UTILS_RESIZE);
 }
 
 /** Sizes [height, width] after the demo's two resizes, without touching pixels. */
@@ -68,7 +44,7 @@ export function demoPreResizeSizes(
   const final: [number, number] = [Math.trunc(h * scale), Math.trunc(w * scale)];
   if (final[0] < 1 || final[1] < 1) {
     throw new PadtError(
-      PadtErrorCode.IMAGE_SHAPE_UNSUPPORTED,
+      ErrorCode.IMAGE_SHAPE_UNSUPPORTED,
       `image is too thin to resize to ${longSide} px`,
     );
   }

@@ -3,8 +3,9 @@
  * template, the images' token counts from their headers, the references' VRT ids), so what is
  * kept is exactly what fits; images are sized without decoding them.
  */
+
+import type { ChatTurn } from "@padt/protocol";
 import { type ContextFit, fitContext } from "../../generation/fit_context.js";
-import type { ChatTurn } from "../../generation/types.js";
 import { readImageHeader } from "../../image/header.js";
 import { promptIds } from "./generate.js";
 import { type ImageProcessorConfig, modelInputSize } from "./image_processing.js";

@@ -9,10 +9,12 @@
  * killed with SIGKILL leaves a file that blocks no one. It is advisory and local: processes
  * on another machine or in another pid namespace sharing the directory are not seen.
  */
+
 import { randomUUID } from "node:crypto";
 import { linkSync, readFileSync, unlinkSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { DbError, DbErrorCode } from "../errors.js";
+import { ErrorCode } from "@padt/protocol";
+import { DbError } from "../errors.js";
 
 export const LOCK_FILE = "padt.lock";
 
@@ -100,7 +102,7 @@ function createExclusive(path: string, content: string): boolean {
 function lockedError(dir: string, path: string, holder: Holder): DbError {
   const self = holder.pid === process.pid ? " (this process)" : "";
   return new DbError(
-    DbErrorCode.DATA_DIR_LOCKED,
+    ErrorCode.DATA_DIR_LOCKED,
     `the PGlite data directory ${dir} is in use by process ${holder.pid}${self} since ${holder.since}; ` +
       `one process at a time may open it: stop that process first (if it is not running, remove ${path})`,
   );
@@ -144,7 +146,7 @@ export function lockDataDir(dir: string): DirLock {
   }
   const found = readHolder(path)?.holder;
   if (found) throw lockedError(dir, path, found);
-  throw new DbError(DbErrorCode.DATA_DIR_LOCKED, `could not lock ${dir}: ${path} keeps changing`);
+  throw new DbError(ErrorCode.DATA_DIR_LOCKED, `could not lock ${dir}: ${path} keeps changing`);
 }
 
 function removeIf(path: string, nonce: string): void {

@@ -1,6 +1,7 @@
+import { ErrorCode } from "@padt/protocol";
 import { and, eq, sql } from "drizzle-orm";
 import type { Database } from "../database.js";
-import { DbError, DbErrorCode } from "../errors.js";
+import { DbError } from "../errors.js";
 import { canonicalJson, sha256Hex } from "../hash.js";
 import { isUuid } from "../ids.js";
 import {
@@ -54,7 +55,7 @@ async function replay(
 ): Promise<Exchange> {
   if (user.inputHash !== hash) {
     throw new DbError(
-      DbErrorCode.IDEMPOTENCY_CONFLICT,
+      ErrorCode.IDEMPOTENCY_CONFLICT,
       "This idempotency key was used for a different request",
     );
   }
@@ -78,7 +79,7 @@ export async function insertExchange(
   ownerId: string,
   input: ExchangeInput,
 ): Promise<Exchange> {
-  if (!isUuid(input.sessionId)) throw new DbError(DbErrorCode.NOT_FOUND, "Session not found");
+  if (!isUuid(input.sessionId)) throw new DbError(ErrorCode.NOT_FOUND, "Session not found");
   const key = input.idempotencyKey ?? null;
   const hash = inputHash(input);
   return db.transaction(async (tx) => {
@@ -98,7 +99,7 @@ export async function insertExchange(
       .set({ updatedAt: sql`now()` })
       .where(and(eq(sessions.id, input.sessionId), eq(sessions.ownerId, ownerId)))
       .returning({ id: sessions.id });
-    if (!session) throw new DbError(DbErrorCode.NOT_FOUND, "Session not found");
+    if (!session) throw new DbError(ErrorCode.NOT_FOUND, "Session not found");
 
     const task = input.task ?? null;
     const [userMessage] = await tx

@@ -1,6 +1,7 @@
+import { ErrorCode } from "@padt/protocol";
 import { and, asc, eq, inArray } from "drizzle-orm";
 import type { Database } from "../database.js";
-import { DbError, DbErrorCode } from "../errors.js";
+import { DbError } from "../errors.js";
 import { isUuid } from "../ids.js";
 import { type Page, type PageArgs, paginate } from "../pagination.js";
 import { type Message, type MessageStatus, messages } from "../schema.js";
@@ -81,7 +82,7 @@ export async function listMessages(
 
 /** Throws NOT_FOUND for an id that cannot name a message, before it reaches SQL. */
 export function assertMessageId(id: string): void {
-  if (!isUuid(id)) throw new DbError(DbErrorCode.NOT_FOUND, "Message not found");
+  if (!isUuid(id)) throw new DbError(ErrorCode.NOT_FOUND, "Message not found");
 }
 
 /**
@@ -95,9 +96,9 @@ export async function refuseChange(
   change: string,
 ): Promise<never> {
   const message = await getMessage(db, ownerId, id);
-  if (!message) throw new DbError(DbErrorCode.NOT_FOUND, "Message not found");
+  if (!message) throw new DbError(ErrorCode.NOT_FOUND, "Message not found");
   throw new DbError(
-    DbErrorCode.INVALID_STATE,
+    ErrorCode.INVALID_STATE,
     `Cannot ${change} a message that is ${message.status}`,
   );
 }

@@ -1,6 +1,7 @@
+import { ErrorCode } from "@padt/protocol";
 import { and, asc, eq, inArray } from "drizzle-orm";
 import type { Database } from "../database.js";
-import { DbError, DbErrorCode, pgErrorOf } from "../errors.js";
+import { DbError, pgErrorOf } from "../errors.js";
 import { isUuid } from "../ids.js";
 import {
   type Box,
@@ -78,7 +79,7 @@ export async function insertParts(
 ): Promise<MessagePart[]> {
   if (parts.length === 0) return [];
   if (parts.some((p) => p.kind !== "text" && !isUuid(p.imageId))) {
-    throw new DbError(DbErrorCode.NOT_FOUND, "Image not found");
+    throw new DbError(ErrorCode.NOT_FOUND, "Image not found");
   }
   try {
     return await db
@@ -88,7 +89,7 @@ export async function insertParts(
   } catch (error) {
     const pg = pgErrorOf(error);
     if (pg?.code === "23503" && pg.constraint === "message_parts_image_fk") {
-      throw new DbError(DbErrorCode.NOT_FOUND, "Image not found", { cause: error });
+      throw new DbError(ErrorCode.NOT_FOUND, "Image not found", { cause: error });
     }
     throw error;
   }

@@ -1,6 +1,7 @@
+import { ErrorCode } from "@padt/protocol";
 import { and, eq, inArray, sql } from "drizzle-orm";
 import type { Database } from "../database.js";
-import { DbError, DbErrorCode } from "../errors.js";
+import { DbError } from "../errors.js";
 import { isUuid } from "../ids.js";
 import { type Page, type PageArgs, paginate } from "../pagination.js";
 import { type Session, sessions } from "../schema.js";
@@ -54,7 +55,7 @@ export async function renameSession(
     .set({ title, updatedAt: new Date() })
     .where(mine(ownerId, id))
     .returning();
-  if (!session) throw new DbError(DbErrorCode.NOT_FOUND, "Session not found");
+  if (!session) throw new DbError(ErrorCode.NOT_FOUND, "Session not found");
   return session;
 }
 

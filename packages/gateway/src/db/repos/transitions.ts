@@ -9,6 +9,7 @@ import {
   messages,
 } from "../schema.js";
 import { insertEvent } from "./events.js";
+import { leaseFrom } from "./leases.js";
 import { assertMessageId, refuseChange, UNFINISHED_STATUSES } from "./messages.js";
 import { insertParts, type PartInput } from "./parts.js";
 
@@ -20,19 +21,20 @@ const unfinished = (ownerId: string, id: string) =>
   );
 
 /**
- * pending -> streaming, when the engine starts on it. `leaseUntil` tells recovery on other
- * replicas that this process is running it (nothing renews one yet: scale-out's job queue will).
+ * pending -> streaming, when the engine starts on it. The lease (an instant, or a duration in
+ * ms from the database's clock, so workers' clocks do not matter) tells recovery on other
+ * replicas that this process is running it; its holder renews it (db/repos/leases.ts).
  */
 export async function markStreaming(
   db: Database,
   ownerId: string,
   id: string,
-  leaseUntil: Date | null = null,
+  lease: Date | number | null = null,
 ): Promise<Message> {
   assertMessageId(id);
   const [message] = await db
     .update(messages)
-    .set({ status: "streaming", leaseUntil })
+    .set({ status: "streaming", leaseUntil: typeof lease === "number" ? leaseFrom(lease) : lease })
     .where(and(eq(messages.id, id), eq(messages.ownerId, ownerId), eq(messages.status, "pending")))
     .returning();
   return message ?? refuseChange(db, ownerId, id, "start");

@@ -1,6 +1,7 @@
+import { ErrorCode } from "@padt/protocol";
 import type { RefPayload } from "../../conversation/events.js";
 import { visualRefId } from "../../conversation/refs.js";
-import { DbError, DbErrorCode } from "../../db/errors.js";
+import { DbError } from "../../db/errors.js";
 import { partBox, partMask } from "../../db/repos/parts.js";
 import type { MessagePart } from "../../db/schema.js";
 import type { Context } from "../context.js";
@@ -37,7 +38,7 @@ async function data(parent: RefParent, ctx: Context): Promise<RefPayload> {
   if (parent.data) return parent.data;
   const refs = await ctx.loaders.refsByMessageId.load(parent.messageId);
   const part = refs.find((p) => p.refIndex === parent.index);
-  if (!part) throw new DbError(DbErrorCode.NOT_FOUND, "Visual reference not found");
+  if (!part) throw new DbError(ErrorCode.NOT_FOUND, "Visual reference not found");
   return refFromPart(part).data!;
 }
 
@@ -54,7 +55,7 @@ export const visualRefResolvers = {
     label: async (p: RefParent, _: unknown, ctx: Context) => (await data(p, ctx)).label,
     image: async (p: RefParent, _: unknown, ctx: Context) => {
       const image = await ctx.loaders.imageById.load((await data(p, ctx)).imageId);
-      if (!image) throw new DbError(DbErrorCode.NOT_FOUND, "Image not found");
+      if (!image) throw new DbError(ErrorCode.NOT_FOUND, "Image not found");
       return image;
     },
     patches: async (p: RefParent, _: unknown, ctx: Context) => (await data(p, ctx)).patches,

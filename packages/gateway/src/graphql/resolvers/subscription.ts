@@ -1,10 +1,11 @@
+import { ErrorCode } from "@padt/protocol";
 import type { SessionEventPayload } from "../../bus.js";
 import {
   type EventPayloads,
   isTerminalEvent,
   MESSAGE_EVENT_TYPES,
 } from "../../conversation/events.js";
-import { DbError, DbErrorCode } from "../../db/errors.js";
+import { DbError } from "../../db/errors.js";
 import { listEvents } from "../../db/repos/events.js";
 import { getMessage, isFinished } from "../../db/repos/messages.js";
 import { getSession } from "../../db/repos/sessions.js";
@@ -49,7 +50,7 @@ export async function messageEventStream(
   const { db, bus, runner } = ctx.services;
   const ownerId = ctx.owner.id;
   const message = await getMessage(db, ownerId, messageId);
-  if (!message) throw new DbError(DbErrorCode.NOT_FOUND, "Message not found");
+  if (!message) throw new DbError(ErrorCode.NOT_FOUND, "Message not found");
   const live = new LiveQueue(bus.messages, message.id);
   runner.subscriberJoined(message.id);
   bus.openMessageStreams += 1;
@@ -105,7 +106,7 @@ export async function sessionEventStream(
   sessionId: string,
 ): Promise<AsyncIterableIterator<SessionEventPayload>> {
   const session = await getSession(ctx.services.db, ctx.owner.id, sessionId);
-  if (!session) throw new DbError(DbErrorCode.NOT_FOUND, "Session not found");
+  if (!session) throw new DbError(ErrorCode.NOT_FOUND, "Session not found");
   const live = new LiveQueue(ctx.services.bus.sessions, session.id);
   async function* events(): AsyncGenerator<SessionEventPayload, void, undefined> {
     while (!live.closed) {
@@ -118,7 +119,7 @@ export async function sessionEventStream(
 
 async function messageOf(e: StreamEvent, ctx: Context) {
   const message = (await ctx.loaders.messageById.load(e.messageId)) ?? e.known;
-  if (!message) throw new DbError(DbErrorCode.NOT_FOUND, "Message not found");
+  if (!message) throw new DbError(ErrorCode.NOT_FOUND, "Message not found");
   return message;
 }
 
@@ -158,7 +159,7 @@ export const subscriptionResolvers = {
     error: (e: MessageEvent) =>
       e.type === "interrupted"
         ? {
-            code: "INTERRUPTED",
+            code: ErrorCode.INTERRUPTED,
             message: "The server stopped while this answer was being generated",
           }
         : (e.payload as EventPayloads["failed"]).error,
@@ -184,7 +185,7 @@ export const subscriptionResolvers = {
   SessionRenamed: {
     session: async (p: { sessionId: string }, _: unknown, ctx: Context) => {
       const s = await ctx.loaders.sessionById.load(p.sessionId);
-      if (!s) throw new DbError(DbErrorCode.NOT_FOUND, "Session not found");
+      if (!s) throw new DbError(ErrorCode.NOT_FOUND, "Session not found");
       return s;
     },
   },
@@ -192,6 +193,6 @@ export const subscriptionResolvers = {
 
 async function loadMessage(id: string, ctx: Context) {
   const m = await ctx.loaders.messageById.load(id);
-  if (!m) throw new DbError(DbErrorCode.NOT_FOUND, "Message not found");
+  if (!m) throw new DbError(ErrorCode.NOT_FOUND, "Message not found");
   return m;
 }

@@ -1,5 +1,6 @@
+import { ErrorCode } from "@padt/protocol";
 import { GraphQLScalarType, Kind } from "graphql";
-import { DbError, DbErrorCode } from "../../db/errors.js";
+import { DbError } from "../../db/errors.js";
 import type { PageArgs } from "../../db/pagination.js";
 import type { ImageMeta } from "../../db/repos/images.js";
 import { listMessages } from "../../db/repos/messages.js";
@@ -85,7 +86,7 @@ export const typeResolvers = {
   ImagePart: {
     image: async (p: { imageId: string }, _: unknown, ctx: Context) => {
       const image = await ctx.loaders.imageById.load(p.imageId);
-      if (!image) throw new DbError(DbErrorCode.NOT_FOUND, "Image not found");
+      if (!image) throw new DbError(ErrorCode.NOT_FOUND, "Image not found");
       return image;
     },
   },
@@ -96,7 +97,7 @@ export const typeResolvers = {
   Message: {
     session: async (m: Message, _: unknown, ctx: Context) => {
       const session = await ctx.loaders.sessionById.load(m.sessionId);
-      if (!session) throw new DbError(DbErrorCode.NOT_FOUND, "Session not found");
+      if (!session) throw new DbError(ErrorCode.NOT_FOUND, "Session not found");
       return session;
     },
     role: (m: Message) => m.role.toUpperCase(),

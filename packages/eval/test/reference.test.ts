@@ -1,13 +1,14 @@
 /**
- * `padt eval` reports the PyTorch reference's RIC and rounding definitions through a port of
- * tools/padt/train/metrics.py; this checks the port against the Python itself (tools/.venv).
+ * @padt/eval reports the PyTorch reference's RIC and rounding definitions through a port of
+ * tools/padt/train/metrics.py (src/reference.ts); this checks the port against the Python
+ * itself (tools/.venv).
  */
 import { execFileSync } from "node:child_process";
 import { existsSync } from "node:fs";
 import { join } from "node:path";
-import type { AnswerSegment, Box } from "@padt/engine";
+import type { AnswerSegment, Box } from "@padt/protocol";
 import { describe, expect, it } from "vitest";
-import { groundedPhrases, matchOneToOne, roundHalfEven } from "../src/commands/eval_reference.js";
+import { groundedPhrases, matchOneToOne, roundHalfEven } from "../src/reference.js";
 
 const root = new URL("../../../", import.meta.url).pathname;
 const python = join(root, "tools/.venv/bin/python");

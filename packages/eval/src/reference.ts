@@ -1,10 +1,11 @@
 /**
- * Definitions of tools/padt/train/metrics.py that @padt/eval does not have, ported line for
- * line so `padt eval` can report the PyTorch reference's numbers under its own names.
+ * Definitions of tools/padt/train/metrics.py that the rest of @padt/eval does not share, ported
+ * line for line so `padt eval` reports the PyTorch reference's numbers under its own names
+ * (the model card's numbers are these).
  */
-import type { AnswerSegment, Box } from "@padt/engine";
-import { boxIou } from "@padt/eval";
 import type { BboxXywh } from "@padt/mask";
+import type { AnswerSegment, Box } from "@padt/protocol";
+import { boxIou } from "./box.js";
 
 /** Python's round(): half to even. The reference rounds predicted boxes with it (round_box). */
 export function roundHalfEven(v: number): number {
@@ -21,12 +22,6 @@ export function roundBox(b: Box): Box {
   return { x, y, width, height };
 }
 
-export const toBox = ([x, y, width, height]: readonly number[]): Box => ({
-  x: x!,
-  y: y!,
-  width: width!,
-  height: height!,
-});
 export const toXywh = (b: Box): BboxXywh => [b.x, b.y, b.width, b.height];
 
 /**
