@@ -16,7 +16,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { connect, createApiKey, createOwner, migrate } from "@padt/gateway";
 import { counts, failedCount, loadRow, markdownTable, runClients } from "./lib/load_clients.mjs";
-import { root, startServe } from "./lib/processes.mjs";
+import { killStarted, root, startServe } from "./lib/processes.mjs";
 
 const env = process.env;
 const setting = (name, fallback) => {
@@ -33,17 +33,15 @@ const timeoutS = setting("BENCH_TIMEOUT_S", 400);
 const bundle = env.BENCH_BUNDLE ?? join(root, "tests/fixtures/padt-tiny-random");
 const databaseUrl = env.TEST_DATABASE_URL ?? env.DATABASE_URL;
 
-let server;
 const scratch = mkdtempSync(join(tmpdir(), "padt-load-"));
-const cleanup = () => {
-  server?.child.kill("SIGKILL");
+const cleanup = async () => {
+  await killStarted();
   rmSync(scratch, { recursive: true, force: true });
 };
 // Bounded: past the time limit everything stops, with an error.
 setTimeout(() => {
   console.error(`load bench: gave up after ${timeoutS} s`);
-  cleanup();
-  process.exit(1);
+  void cleanup().then(() => process.exit(1));
 }, timeoutS * 1000).unref();
 
 // Keys first (PGlite admits one process per directory, so before the server starts).
@@ -61,12 +59,11 @@ const args = ["--data-dir", dataDir, "--model", bundle];
 if (databaseUrl) args.push("--database-url", databaseUrl);
 let stats;
 try {
-  server = await startServe(args);
+  const server = await startServe(args);
   stats = await runClients({ urls: [server.url], keys, seconds, inflight, tokens, hangMs });
   await server.stop();
-  server = undefined;
 } finally {
-  cleanup();
+  await cleanup();
 }
 
 const failed = failedCount(stats);

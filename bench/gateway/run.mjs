@@ -21,7 +21,7 @@ import { connect, createApiKey, createLogger, createOwner, startGateway } from "
 import { recTask } from "@padt/tasks-rec";
 import { createClient } from "graphql-ws";
 import WebSocket from "ws";
-import { startServe, startWorker } from "./lib/processes.mjs";
+import { killStarted, startServe, startWorker, stopStarted } from "./lib/processes.mjs";
 
 const root = fileURLToPath(new URL("../..", import.meta.url));
 const bundle = process.env.BENCH_BUNDLE ?? join(root, "tests/fixtures/padt-tiny-random");
@@ -39,13 +39,10 @@ const CONVERSATION_TIMEOUT_MS = 120_000;
 for (const n of [...clientCounts, perClient, tokens, threads, timeoutS])
   if (!Number.isInteger(n) || n < 1) throw new Error(`bad BENCH_* setting: ${n}`);
 
-// Child processes of the topology, killed on the way out whatever happens.
-const children = [];
 // The run stops by itself: a watchdog ends the process if something hangs.
 setTimeout(() => {
   console.error(`gateway bench: gave up after ${timeoutS} s`);
-  for (const c of children) c.child.kill("SIGKILL");
-  process.exit(1);
+  void killStarted().then(() => process.exit(1));
 }, timeoutS * 1000).unref();
 
 const imageBytes = new Uint8Array(readFileSync(imagePath));
@@ -205,10 +202,7 @@ try {
     const shared = ["--database-url", databaseUrl, "--model", bundle];
     const serve = startServe(["--role", "gateway", "--data-dir", scratch, ...shared]);
     const worker = startWorker([...shared, "--threads", String(threads), "--workers", "1"]);
-    const started = await Promise.allSettled([serve, worker]);
-    for (const s of started) if (s.status === "fulfilled") children.push(s.value);
-    for (const s of started) if (s.status === "rejected") throw s.reason;
-    const url = (await serve).url;
+    const [{ url }] = await Promise.all([serve, worker]);
     topology = { url, sockets: socketsFor(url) };
   }
   // Warm-up: graphs, caches and connections, not timed.
@@ -230,7 +224,7 @@ try {
 } finally {
   await Promise.all(sockets.map((s) => s.dispose()));
   await Promise.all((topology?.sockets ?? []).map((s) => s.dispose()));
-  await Promise.all(children.map((c) => c.stop()));
+  await stopStarted();
   await gateway.close();
   await handle.close();
   await engine.close();

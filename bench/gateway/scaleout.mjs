@@ -13,8 +13,9 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { connect, createApiKey, createOwner, migrate } from "@padt/gateway";
+import { cores, machineCpuS, processCpuS } from "./lib/cpu.mjs";
 import { counts, failedCount, loadRow, markdownTable, runClients } from "./lib/load_clients.mjs";
-import { root, startServe, startWorker } from "./lib/processes.mjs";
+import { killStarted, root, startServe, startWorker, stopStarted } from "./lib/processes.mjs";
 
 const env = process.env;
 const setting = (name, fallback) => {
@@ -37,23 +38,13 @@ const databaseUrl = env.TEST_DATABASE_URL ?? env.DATABASE_URL;
 if (!databaseUrl) throw new Error("the topology needs PostgreSQL: set DATABASE_URL");
 
 const scratch = mkdtempSync(join(tmpdir(), "padt-scaleout-"));
-const running = new Set();
-const killAll = async () => {
-  await Promise.all([...running].map((p) => p.kill()));
-  running.clear();
-};
 // Bounded: past the time limit every process it started is killed, and the run fails.
 setTimeout(async () => {
   console.error(`scale-out bench: gave up after ${timeoutS} s`);
-  await killAll();
+  await killStarted();
   rmSync(scratch, { recursive: true, force: true });
   process.exit(1);
 }, timeoutS * 1000).unref();
-const track = async (starting) => {
-  const proc = await starting;
-  running.add(proc);
-  return proc;
-};
 
 const handle = await connect({ url: databaseUrl });
 await migrate(handle);
@@ -69,18 +60,31 @@ async function runTopology(workers) {
   try {
     const replicas = await Promise.all(
       Array.from({ length: gateways }, () =>
-        track(startServe(["--role", "gateway", "--data-dir", join(scratch, "data"), ...shared])),
+        startServe(["--role", "gateway", "--data-dir", join(scratch, "data"), ...shared]),
       ),
     );
-    await Promise.all(
-      Array.from({ length: workers }, () => track(startWorker([...shared, "--threads", "1"]))),
+    const workerProcs = await Promise.all(
+      Array.from({ length: workers }, () => startWorker([...shared, "--threads", "1"])),
     );
     const urls = replicas.map((r) => r.url);
-    return await runClients({ urls, keys, seconds, inflight, tokens, hangMs });
+    const cpuOf = (procs) => procs.reduce((s, p) => s + processCpuS(p.child.pid), 0);
+    const before = { gw: cpuOf(replicas), wk: cpuOf(workerProcs), me: process.cpuUsage() };
+    const machine = machineCpuS();
+    const stats = await runClients({ urls, keys, seconds, inflight, tokens, hangMs });
+    const after = machineCpuS();
+    const me = process.cpuUsage(before.me);
+    // Core-seconds per part over the run; the rest of the busy time is PostgreSQL and others.
+    const cpu = {
+      gateways: cpuOf(replicas) - before.gw,
+      workers: cpuOf(workerProcs) - before.wk,
+      clients: (me.user + me.system) / 1e6,
+      busy: after.busy - machine.busy,
+      capacity: after.total - machine.total,
+    };
+    return { ...stats, cpu };
   } finally {
     // Graceful stop (drain), so the next run starts on a quiet database.
-    await Promise.all([...running].map((p) => p.stop()));
-    running.clear();
+    await stopStarted();
   }
 }
 
@@ -88,7 +92,7 @@ const results = [];
 try {
   for (const workers of workerCounts) results.push({ workers, stats: await runTopology(workers) });
 } finally {
-  await killAll();
+  await killStarted();
   rmSync(scratch, { recursive: true, force: true });
 }
 
@@ -113,6 +117,28 @@ const rows = results.map(({ workers, stats }) => {
   };
 });
 console.log(markdownTable([rows[0].header, ...rows.map((r) => r.values)]));
+console.log("");
+const c1 = (x) => (Number.isFinite(x) ? x.toFixed(0) : "-");
+console.log(
+  markdownTable([
+    [
+      "workers",
+      `machine busy (of ${cores()} cores)`,
+      "gateways (core-s)",
+      "workers (core-s)",
+      "bench clients (core-s)",
+      "rest: PostgreSQL, others (core-s)",
+    ],
+    ...results.map(({ workers, stats: { cpu } }) => [
+      workers,
+      `${c1((100 * cpu.busy) / cpu.capacity)} %`,
+      c1(cpu.gateways),
+      c1(cpu.workers),
+      c1(cpu.clients),
+      c1(cpu.busy - cpu.gateways - cpu.workers - cpu.clients),
+    ]),
+  ]),
+);
 let bad = 0;
 for (const { workers, stats } of results) {
   bad += failedCount(stats) + stats.hangs;

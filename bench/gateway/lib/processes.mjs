@@ -17,6 +17,19 @@ export const childEnv = (extra = {}) => ({
   ...extra,
 });
 
+/** Every child still running, from its spawn on (so a start that fails half-way leaks none). */
+const live = new Set();
+
+/** SIGTERM every child started here that is still running (they drain), and wait for them. */
+export async function stopStarted() {
+  await Promise.all([...live].map((p) => p.stop()));
+}
+
+/** SIGKILL every child started here that is still running, and wait for them. */
+export async function killStarted() {
+  await Promise.all([...live].map((p) => p.kill()));
+}
+
 /**
  * `padt <args>`; `ready` resolves with the first match of `readyLine` in its output (or
  * rejects when it exits first). `stop()` sends SIGTERM and waits; `kill()` is SIGKILL.
@@ -39,7 +52,7 @@ export function startPadt(args, { env = childEnv(), readyLine } = {}) {
     child.once("exit", (code) => reject(new Error(`padt ${args[0]} exited (${code}):\n${log}`)));
   });
   const alive = () => child.exitCode === null && child.signalCode === null;
-  return {
+  const proc = {
     child,
     ready,
     log: () => log,
@@ -52,6 +65,9 @@ export function startPadt(args, { env = childEnv(), readyLine } = {}) {
       await exited;
     },
   };
+  live.add(proc);
+  void exited.then(() => live.delete(proc));
+  return proc;
 }
 
 export const GATEWAY_LINE = /gateway on (http:\/\/\S+)\/graphql/;
