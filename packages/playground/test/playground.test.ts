@@ -3,9 +3,7 @@
  * real gateway (serving the built page at "/"), a real database and the real engine on the
  * tiny bundle, whose REC answer for this image and expression points at one object.
  */
-import { existsSync, mkdirSync, mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { mkdirSync } from "node:fs";
 import { PadtEngine } from "@padt/engine";
 import {
   connect,
@@ -17,17 +15,20 @@ import {
 } from "@padt/gateway";
 import { rleDecodeRowMajor, rleFromMask } from "@padt/mask";
 import { availableDatabaseKinds, createTestDatabase, type TestDatabase } from "@padt/testkit";
-import { type BrowserContext, chromium } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import {
+  type Browser,
+  CHROMIUM,
+  ensureBuilt,
+  haveChromium,
+  launch,
+  root,
+} from "./helpers/browser.js";
 
-const CHROMIUM = "/usr/bin/chromium";
-const root = new URL("../../../", import.meta.url).pathname;
 const fixtures = `${root}tests/fixtures/`;
 const imagePath = `${fixtures}padt-tiny-random.images/rec_200x150_0.png`;
-const playgroundDir = new URL("../", import.meta.url).pathname;
 const screenshot = `${root}test-artifacts/playground-rec.png`;
 
-const haveChromium = existsSync(CHROMIUM);
 if (!haveChromium && !process.env.CI)
   console.warn(
     `playground browser test skipped: ${CHROMIUM} not found (apt-get install chromium); CI always runs it`,
@@ -38,14 +39,10 @@ describe.runIf(haveChromium || process.env.CI)("playground in Chromium", () => {
   let db: TestDatabase;
   let gateway: Gateway;
   let key: string;
-  let context: BrowserContext;
-  let profile: string;
+  let browser: Browser;
 
   beforeAll(async () => {
-    if (!existsSync(`${playgroundDir}dist/index.html`)) {
-      const { build } = await import("vite");
-      await build({ configFile: `${playgroundDir}vite.config.ts`, logLevel: "warn" });
-    }
+    await ensureBuilt();
     engine = await PadtEngine.load({ bundle: `${fixtures}padt-tiny-random`, threads: 1 });
     db = await createTestDatabase(availableDatabaseKinds()[0]!);
     const handle = await connect(db.kind === "postgres" ? { url: db.url } : { pglite: db.client });
@@ -59,30 +56,17 @@ describe.runIf(haveChromium || process.env.CI)("playground in Chromium", () => {
       host: "127.0.0.1",
     });
     key = (await createApiKey(handle.db, (await createOwner(handle.db, "browser")).id)).key;
-    profile = mkdtempSync(join(tmpdir(), "padt-chromium-"));
-    context = await chromium.launchPersistentContext(profile, {
-      executablePath: CHROMIUM,
-      headless: true,
-      args: [
-        "--no-sandbox",
-        "--disable-gpu",
-        "--disable-background-networking",
-        "--disable-component-update",
-        "--no-first-run",
-      ],
-      viewport: { width: 1280, height: 800 },
-    });
+    browser = await launch();
   });
   afterAll(async () => {
-    await context?.close();
-    if (profile) rmSync(profile, { recursive: true, force: true });
+    await browser?.close();
     await gateway?.close();
     await db?.drop();
     await engine?.close();
   });
 
   it("runs REC on an uploaded image and draws the box where the API says", async () => {
-    const page = context.pages()[0] ?? (await context.newPage());
+    const page = browser.context.pages()[0] ?? (await browser.context.newPage());
     const pageErrors: string[] = [];
     page.on("pageerror", (e) => pageErrors.push(e.message));
     page.on("console", (m) => {

@@ -5,10 +5,9 @@ import { connect } from "../db/connect.js";
 import { migrate } from "../db/migrate.js";
 import { recoverInterrupted } from "../db/recover.js";
 import { sweepExpiredLeases } from "../generation/lease_sweep.js";
-import { GenerationRunner } from "../generation/runner.js";
 import { createNotifyBus } from "../notify_bus.js";
 import type { Logger } from "../server/logger.js";
-import { presenceHeartbeatMs, RoleError } from "../server/topology.js";
+import { createLocalRunner, RoleError } from "../server/topology.js";
 import { startTracing } from "../server/tracing.js";
 import { loadTasks } from "../tasks.js";
 import { consumeGenerationJobs, installQueue } from "./graphile.js";
@@ -60,15 +59,13 @@ export async function startWorker(options: WorkerOptions): Promise<Worker> {
   const tasks = options.tasks ?? (await loadTasks(config.tasks));
   const bus = createNotifyBus(url, logger);
   await bus.ready;
-  const runner = new GenerationRunner({
-    db: handle.db,
+  const runner = createLocalRunner({
+    config,
+    handle,
     engine,
     tasks,
     bus,
-    limits: config.limits,
-    cancelGraceMs: config.cancelGraceMs,
-    leaseMs: config.leaseMs,
-    presenceHeartbeatMs: presenceHeartbeatMs(config.leaseMs),
+    leased: true,
     ...(logger ? { logger } : {}),
   });
   const sweep = sweepExpiredLeases({

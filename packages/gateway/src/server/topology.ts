@@ -37,6 +37,33 @@ export function presenceHeartbeatMs(leaseMs: number): number {
   return Math.max(100, Math.min(5000, Math.floor(leaseMs / 3)));
 }
 
+/**
+ * The runner that generates here (`--role all`, and `padt worker`): on PostgreSQL its answers
+ * hold leases and its replica announces its subscribers.
+ */
+export function createLocalRunner(
+  options: Pick<TopologyOptions, "handle" | "engine" | "tasks" | "metrics" | "logger"> & {
+    config: Pick<GatewayConfig, "limits" | "cancelGraceMs" | "leaseMs">;
+    bus: Bus;
+    leased: boolean;
+  },
+): GenerationRunner {
+  const { config, handle, engine, tasks, bus, leased, metrics, logger } = options;
+  return new GenerationRunner({
+    db: handle.db,
+    engine,
+    tasks,
+    bus,
+    limits: config.limits,
+    cancelGraceMs: config.cancelGraceMs,
+    ...(leased
+      ? { leaseMs: config.leaseMs, presenceHeartbeatMs: presenceHeartbeatMs(config.leaseMs) }
+      : {}),
+    ...(metrics ? { metrics } : {}),
+    ...(logger ? { logger } : {}),
+  });
+}
+
 /** A role that cannot run on this database (gateway on embedded PGlite, say). */
 export class RoleError extends Error {
   override name = "RoleError";
@@ -52,7 +79,7 @@ export class RoleError extends Error {
  * `--role gateway` puts them on the durable job queue for `padt worker`.
  */
 export async function wireTopology(options: TopologyOptions): Promise<Topology> {
-  const { config, handle, url, engine, tasks, metrics, logger } = options;
+  const { config, handle, url, engine, logger } = options;
   const shared = handle.kind === "postgres";
   if (config.role !== "all" && !(shared && url)) {
     throw new RoleError(
@@ -84,19 +111,7 @@ export async function wireTopology(options: TopologyOptions): Promise<Topology> 
       limits: config.limits,
     });
   } else {
-    runner = new GenerationRunner({
-      db: handle.db,
-      engine,
-      tasks,
-      bus,
-      limits: config.limits,
-      cancelGraceMs: config.cancelGraceMs,
-      ...(shared
-        ? { leaseMs: config.leaseMs, presenceHeartbeatMs: presenceHeartbeatMs(config.leaseMs) }
-        : {}),
-      ...(metrics ? { metrics } : {}),
-      ...(logger ? { logger } : {}),
-    });
+    runner = createLocalRunner({ ...options, bus, leased: shared });
   }
   return {
     bus,
