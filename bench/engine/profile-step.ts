@@ -66,8 +66,9 @@ const feeds: Record<string, ort.Tensor> = {
   input_ids: new ort.Tensor("int64", BigInt64Array.of(5n), [1, 1]),
   image_embeds: new ort.Tensor("float32", new Float32Array(0), [0, d]),
   position_ids: new ort.Tensor("int64", BigInt64Array.from([T, T, T].map(BigInt)), [3, 1, 1]),
-  prototypes: new ort.Tensor("float32", prototypes, [protoRows, d]),
-  vrt_bias: new ort.Tensor("float32", bias, [protoRows]),
+  // Format 3: per-sequence prototypes and bias (a batch of one here).
+  prototypes: new ort.Tensor("float32", prototypes, [1, protoRows, d]),
+  vrt_bias: new ort.Tensor("float32", bias, [1, protoRows]),
   seqlens_k: new ort.Tensor("int32", Int32Array.of(T), [1]),
   total_sequence_length: new ort.Tensor("int32", Int32Array.of(T + 1), []),
 };

@@ -19,16 +19,12 @@ import { join } from "node:path";
 import { createInterface } from "node:readline";
 import { fileURLToPath } from "node:url";
 import { PadtEngine } from "@padt/engine";
+import { setting } from "../lib/settings.mjs";
 
 const root = fileURLToPath(new URL("../..", import.meta.url));
 const python = join(root, "tools/.venv/bin/python");
 const env = process.env;
 const bundle = env.BENCH_BUNDLE ?? join(root, "models/padt-tiny-shapes");
-const setting = (name, fallback) => {
-  const n = Number(env[name] ?? fallback);
-  if (!Number.isInteger(n) || n < 1) throw new Error(`${name} must be a positive integer`);
-  return n;
-};
 const threads = setting("BENCH_THREADS", 1);
 const tokens = setting("BENCH_TOKENS", 64);
 const imageCount = setting("BENCH_IMAGES", 6);

@@ -15,15 +15,11 @@ import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { connect, createApiKey, createOwner, migrate } from "@padt/gateway";
+import { setting } from "../lib/settings.mjs";
 import { counts, failedCount, loadRow, markdownTable, runClients } from "./lib/load_clients.mjs";
 import { killStarted, root, startServe } from "./lib/processes.mjs";
 
 const env = process.env;
-const setting = (name, fallback) => {
-  const n = Number(env[name] ?? fallback);
-  if (!Number.isInteger(n) || n < 1) throw new Error(`${name} must be a positive integer`);
-  return n;
-};
 const clients = setting("BENCH_LOAD_CLIENTS", 32);
 const seconds = setting("BENCH_LOAD_SECONDS", 60);
 const inflight = setting("BENCH_LOAD_INFLIGHT", 3);

@@ -13,16 +13,12 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { connect, createApiKey, createOwner, migrate } from "@padt/gateway";
+import { setting } from "../lib/settings.mjs";
 import { cores, machineCpuS, processCpuS } from "./lib/cpu.mjs";
 import { counts, failedCount, loadRow, markdownTable, runClients } from "./lib/load_clients.mjs";
 import { killStarted, root, startServe, startWorker, stopStarted } from "./lib/processes.mjs";
 
 const env = process.env;
-const setting = (name, fallback) => {
-  const n = Number(env[name] ?? fallback);
-  if (!Number.isInteger(n) || n < 1) throw new Error(`${name} must be a positive integer`);
-  return n;
-};
 const workerCounts = (env.BENCH_WORKERS ?? "1,2").split(",").map(Number);
 if (!workerCounts.every((n) => Number.isInteger(n) && n >= 1))
   throw new Error("BENCH_WORKERS must be positive integers, comma-separated");

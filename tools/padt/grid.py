@@ -93,8 +93,10 @@ class VisionInputs:
     reverse_index: np.ndarray  # [U] int64, inverse permutation
     cu_window_seqlens: np.ndarray  # [W+1] int64, patch rows, empty windows removed
     cu_seqlens: np.ndarray  # [I+1] int64, patch rows per image
-    window_segments: np.ndarray  # [N] int64, window id of each (window-ordered) patch row
+    window_segments: np.ndarray  # [N] int64, window id of each row (format 3's graph input)
     full_segments: np.ndarray  # [N] int64, image id of each patch row
+    window_slots: np.ndarray  # [W, Lw] int64, patch row in each window slot, -1 = padding
+    window_rows: np.ndarray  # [N] int64, flat slot (w * Lw + j) of each patch row
     cos: np.ndarray  # [N, head_dim] float32, window order
     sin: np.ndarray  # [N, head_dim] float32, window order
 
@@ -120,11 +122,27 @@ def segments_from_cu(cu: np.ndarray) -> np.ndarray:
     return np.repeat(np.arange(lengths.shape[0], dtype=np.int64), lengths)
 
 
+def window_slots(cu: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Windows as a padded batch: ``slots`` [W, Lw] holds the (window-ordered) patch rows of
+    window w left-aligned, -1 after its end (Lw: the longest window; edge windows are
+    shorter); ``rows`` [N] is the flat slot of each row, to put the batch back in row order.
+    The vision graph attends within each window of this batch instead of over all rows."""
+    lengths = np.diff(cu)
+    width = int(lengths.max()) if lengths.shape[0] else 0
+    slots = np.full((lengths.shape[0], width), -1, dtype=np.int64)
+    rows = np.empty(int(cu[-1]), dtype=np.int64)
+    for w, (start, length) in enumerate(zip(cu[:-1], lengths, strict=True)):
+        slots[w, :length] = np.arange(start, start + length)
+        rows[start : start + length] = w * width + np.arange(length)
+    return slots, rows
+
+
 def block_mask(segments: np.ndarray, dtype=np.float32) -> np.ndarray:
     """Dense additive mask [N, N]: 0 inside a segment, dtype's min elsewhere.
 
-    The vision graph builds the same mask itself from the segment ids; this is
-    for tests and for engines that prefer to feed masks."""
+    The vision graph builds the same mask itself from ``full_segments`` (its windowed
+    blocks attend per window since format 4, see window_slots); this is for tests and for
+    engines that prefer to feed masks."""
     same = segments[:, None] == segments[None, :]
     return np.where(same, 0.0, np.finfo(dtype).min).astype(dtype)
 
@@ -180,6 +198,7 @@ def vision_inputs(
     emb = np.concatenate([rot, rot], axis=1)
     cu_w = cu_window_seqlens(grids, window_size, patch, merge)
     cu_f = np.concatenate([[0], np.cumsum([gh * gw for gh, gw in grids])]).astype(np.int64)
+    slots, rows = window_slots(cu_w)
     return VisionInputs(
         window_index=widx,
         reverse_index=inverse_index(widx),
@@ -187,6 +206,8 @@ def vision_inputs(
         cu_seqlens=cu_f,
         window_segments=segments_from_cu(cu_w),
         full_segments=np.concatenate(full_parts),
+        window_slots=slots,
+        window_rows=rows,
         cos=np.cos(emb).astype(np.float32),
         sin=np.sin(emb).astype(np.float32),
     )

@@ -105,7 +105,8 @@ class OrtPadt:
                     ),
                     "window_index": vi.window_index,
                     "reverse_index": vi.reverse_index,
-                    "window_segments": vi.window_segments,
+                    "window_slots": vi.window_slots,
+                    "window_rows": vi.window_rows,
                     "full_segments": vi.full_segments,
                     "cos": vi.cos,
                     "sin": vi.sin,
@@ -148,15 +149,16 @@ class OrtPadt:
             "input_ids": ids,
             "image_embeds": image_rows.astype(np.float32),
             "position_ids": positions.reshape(3, 1, -1).astype(np.int64),
-            "prototypes": prototypes.astype(np.float32),
-            "vrt_bias": vrt_bias.astype(np.float32),
+            "prototypes": prototypes.astype(np.float32)[None],
+            "vrt_bias": vrt_bias.astype(np.float32)[None],
             "seqlens_k": np.array([total_len - 1], np.int32),
             "total_sequence_length": np.array(total_len, np.int32),
         }
         for i in range(self.llm_cfg["num_layers"]):
             feeds[f"past_key_values.{i}.key"] = past[2 * i]
             feeds[f"past_key_values.{i}.value"] = past[2 * i + 1]
-        logits, hidden, *present = self.sessions["llm"].run(None, feeds)
+        layers = 2 * self.llm_cfg["num_layers"]
+        logits, hidden, *present = self.sessions["llm"].run(None, feeds)[: 2 + layers]
         return logits[0, -1], hidden, present
 
     def generate(

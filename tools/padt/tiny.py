@@ -20,23 +20,11 @@ from .checkpoint import save_padt
 from .config import MaskPlacement, PadtConfig
 from .modeling import PadtForConditionalGeneration
 from .processing import make_processor
-from .tokenizer_build import build_tiny_tokenizer
+from .tokenizer_build import CONFIG_ID_TOKENS, build_tiny_tokenizer
 
 # Embedding rows are padded past the tokenizer's length, as Qwen's are (151936 > 151665),
 # so code that confuses "tokenizer length" with V fails on the tiny model too.
 ROW_MULTIPLE = 64
-
-
-_ID_TOKENS = {
-    "bos_token_id": "<|endoftext|>",
-    "eos_token_id": "<|im_end|>",
-    "pad_token_id": "<|endoftext|>",
-    "image_token_id": "<|image_pad|>",
-    "video_token_id": "<|video_pad|>",
-    "vision_start_token_id": "<|vision_start|>",
-    "vision_end_token_id": "<|vision_end|>",
-    "vision_token_id": "<|vision_pad|>",
-}
 
 
 def _padded_rows(tokens: int) -> int:
@@ -50,7 +38,7 @@ def make_tiny_config(
     padt_mask_placement: MaskPlacement = "window",
 ) -> PadtConfig:
     tok = tokenizer if tokenizer is not None else build_tiny_tokenizer()
-    ids = {name: tok.convert_tokens_to_ids(name) for name in _ID_TOKENS.values()}
+    ids = {name: tok.convert_tokens_to_ids(name) for name in CONFIG_ID_TOKENS.values()}
     return PadtConfig(
         vocab_size=_padded_rows(len(tok)),
         hidden_size=64,
@@ -91,7 +79,7 @@ def make_tiny_config(
         padt_mask_placement=padt_mask_placement,
         architectures=["PadtForConditionalGeneration"],
         torch_dtype="float32",
-        **{attr: ids[name] for attr, name in _ID_TOKENS.items()},
+        **{attr: ids[name] for attr, name in CONFIG_ID_TOKENS.items()},
     )
 
 

@@ -16,6 +16,19 @@ from tokenizers import pre_tokenizers as pre
 from transformers import PreTrainedTokenizerFast
 from transformers.models.qwen2.tokenization_qwen2_fast import Qwen2TokenizerFast
 
+# The PadtConfig token-id fields and the Qwen special token each names (every model the
+# tools build reads its ids from its tokenizer by these names).
+CONFIG_ID_TOKENS = {
+    "bos_token_id": "<|endoftext|>",
+    "eos_token_id": "<|im_end|>",
+    "pad_token_id": "<|endoftext|>",
+    "image_token_id": "<|image_pad|>",
+    "video_token_id": "<|video_pad|>",
+    "vision_start_token_id": "<|vision_start|>",
+    "vision_end_token_id": "<|vision_end|>",
+    "vision_token_id": "<|vision_pad|>",
+}
+
 # Qwen2's pre-tokenizer split pattern.
 QWEN2_SPLIT_PATTERN = (
     r"(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\r\n\p{L}\p{N}]?\p{L}+|\p{N}|"

@@ -91,6 +91,16 @@ def make_images() -> None:
     exif[0x0112] = 6
     save("exif6_320x240.jpg", Image.fromarray(scene(320, 240, 8)), quality=90, exif=exif.tobytes())
     save("cmyk_200x160.jpg", Image.fromarray(scene(200, 160, 9)).convert("CMYK"), quality=90)
+    # Aspect 1:3 and 3:1, and odd sides that every path enlarges (the 644 pre-resize, the
+    # 28 px minimum): the resampler's border windows and uneven tap counts.
+    save("rgb_60x180.png", Image.fromarray(scene(60, 180, 10)))
+    save("rgb_180x60.jpg", Image.fromarray(scene(180, 60, 11)), quality=90)
+    save("rgb_29x31.png", Image.fromarray(scene(29, 31, 12)))
+    # Stored 150 x 50 (3:1); orientation 8 ("rotate 90 degrees counter-clockwise to display")
+    # shows it 50 x 150 (1:3).
+    exif8 = Image.Exif()
+    exif8[0x0112] = 8
+    save("exif8_150x50.jpg", Image.fromarray(scene(150, 50, 13)), quality=90, exif=exif8.tobytes())
 
 
 def load_rgb(path: Path) -> Image.Image:

@@ -54,7 +54,7 @@ def test_manifest_contents():
     bundle = tiny_bundle()
     manifest = json.loads((bundle / "padt.json").read_text())
     model, tokenizer, _ = reference()
-    assert manifest["format_version"] == 2
+    assert manifest["format_version"] == 4
     assert manifest["llm"]["vocab_rows"] == model.text_vocab_rows
     tokens = manifest["special_tokens"]
     for key, text in (("im_start", "<|im_start|>"), ("image_pad", "<|image_pad|>")):

@@ -67,7 +67,8 @@ def test_vision_graph_several_images_in_one_run(model, bundle):
             "pixel_values": pixels.numpy(),
             "window_index": vi.window_index,
             "reverse_index": vi.reverse_index,
-            "window_segments": vi.window_segments,
+            "window_slots": vi.window_slots,
+            "window_rows": vi.window_rows,
             "full_segments": vi.full_segments,
             "cos": vi.cos,
             "sin": vi.sin,
@@ -113,6 +114,37 @@ def test_llm_graph_is_fused(bundle):
     assert readers == {"GroupQueryAttention"}
     names = {i.name for i in proto.graph.input}
     assert "attention_mask" not in names and "inputs_embeds" not in names
+
+
+def test_llm_layers_are_fused(bundle):
+    """Per layer: q|k|v concatenated feeding GroupQueryAttention packed (no key/value inputs;
+    no Concat of weights, which onnxruntime would fold into a second copy of them),
+    both norms with their residual add as SkipSimplifiedLayerNormalization (the final norm
+    too), and the M-RoPE tables built once for all layers (one Cos, one Sin)."""
+    import onnx
+
+    proto = onnx.load(str(bundle.dir / "llm.onnx"), load_external_data=False)
+    layers = bundle.llm_cfg["num_layers"]
+    ops = [n.op_type for n in proto.graph.node]
+    gqa = [n for n in proto.graph.node if n.op_type == "GroupQueryAttention"]
+    assert all(n.input[1] == "" and n.input[2] == "" for n in gqa)
+    assert ops.count("SkipSimplifiedLayerNormalization") == 2 * layers
+    assert ops.count("Cos") == 1 and ops.count("Sin") == 1
+    producers = {o: n for n in proto.graph.node for o in n.output}
+    reshape = [producers[n.input[0]] for n in gqa]
+    assert all(n.op_type == "Reshape" for n in reshape)
+    weights = {i.name for i in proto.graph.initializer}
+    assert not [n for n in proto.graph.node if n.op_type == "Concat" and set(n.input) <= weights]
+
+
+def test_vision_graph_is_fused(bundle):
+    """The patch Conv3d is a MatMul, and each block's attention one MultiHeadAttention."""
+    import onnx
+
+    proto = onnx.load(str(bundle.dir / "vision.onnx"), load_external_data=False)
+    ops = [n.op_type for n in proto.graph.node]
+    assert "Conv" not in ops and "Softmax" not in ops
+    assert ops.count("MultiHeadAttention") == bundle.manifest["vision"]["depth"]
 
 
 def _prompt(bundle, grids, vrts=()):

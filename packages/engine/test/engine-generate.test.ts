@@ -74,7 +74,11 @@ describe("PadtEngine on the tiny random bundle", () => {
 
   it("refuses work beyond the queue with QUEUE_FULL, at once", async () => {
     const turns = ask(image("rgb_200x150.png"), "Please describe this image.");
-    const running = [0, 1, 2, 3].map(() => collect(engine.generate(turns, { maxNewTokens: 4 })));
+    // Every slot (workers x their batch) busy and the queue full: the next call is refused.
+    const { slots, maxQueue } = engine.stats();
+    const running = Array.from({ length: slots + maxQueue }, () =>
+      collect(engine.generate(turns, { maxNewTokens: 4 })),
+    );
     let error: unknown;
     try {
       engine.generate(turns, { maxNewTokens: 4 });

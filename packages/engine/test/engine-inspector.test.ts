@@ -11,7 +11,7 @@ describe("ModelInspector", () => {
   it("describes the model and gives an upload the grid the engine gives it, running nothing", async () => {
     const inspector = await ModelInspector.load({ bundle });
     expect(inspector.info).toMatchObject({ name: "padt-tiny-random", executionProvider: "cpu" });
-    expect(inspector.stats()).toEqual({ workers: 0, busy: 0, queued: 0, maxQueue: 0 });
+    expect(inspector.stats()).toEqual({ workers: 0, slots: 0, busy: 0, queued: 0, maxQueue: 0 });
     // The same grid engine-generate.test.ts reads from the loaded engine for this image.
     expect(await inspector.inspectImage(image("rgb_200x150.png"))).toMatchObject({
       width: 200,

@@ -2,6 +2,7 @@ import { ErrorCode, isPadtError } from "@padt/protocol";
 import sharp from "sharp";
 import { describe, expect, it } from "vitest";
 import { decodeImage, readImageHeader } from "../src/image/decode.js";
+import { jpegComponentCount } from "../src/image/header.js";
 import { fixtureBytes, fixtures, sha256 } from "./image-fixtures.js";
 import { encodePng, exifWithOrientation } from "./image-png.js";
 
@@ -211,5 +212,16 @@ describe("decodeImage refuses bad input", () => {
     await expect(
       decodeImage(fixtureBytes("rgb_200x150.png"), { maxPixels: 30_000 }),
     ).resolves.toBeDefined();
+  });
+});
+
+describe("jpegComponentCount", () => {
+  it("reads the frame header's component count, and null where it cannot", () => {
+    expect(jpegComponentCount(fixtureBytes("cmyk_200x160.jpg"))).toBe(4);
+    expect(jpegComponentCount(fixtureBytes("rgb_448x336.jpg"))).toBe(3);
+    // After an EXIF block, too.
+    expect(jpegComponentCount(fixtureBytes("exif6_320x240.jpg"))).toBe(3);
+    expect(jpegComponentCount(fixtureBytes("rgb_200x150.png"))).toBeNull();
+    expect(jpegComponentCount(fixtureBytes("rgb_448x336.jpg").subarray(0, 40))).toBeNull();
   });
 });

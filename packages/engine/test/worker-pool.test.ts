@@ -6,7 +6,9 @@ import type { BusyEvent, BusyRequest } from "./fixtures/busy-worker.js";
 
 const entry = new URL("./fixtures/busy-worker.ts", import.meta.url);
 const pools: WorkerPool<BusyRequest, BusyEvent>[] = [];
-async function startPool(options: { size?: number; maxQueue?: number; workerData?: unknown } = {}) {
+async function startPool(
+  options: { size?: number; perWorker?: number; maxQueue?: number; workerData?: unknown } = {},
+) {
   const pool = await WorkerPool.start<BusyRequest, BusyEvent>({ entry, ...options });
   pools.push(pool);
   return pool;
@@ -52,6 +54,26 @@ describe("WorkerPool", () => {
     expect(pool.stats()).toMatchObject({ workers: 1, busy: 1, queued: 1, maxQueue: 1 });
     await Promise.all([running, queued]);
     expect(pool.stats()).toMatchObject({ busy: 0, queued: 0 });
+  });
+
+  it("runs up to perWorker jobs on one worker at once, interleaved, each with its own events", async () => {
+    const pool = await startPool({ size: 1, perWorker: 3, maxQueue: 0 });
+    const order: number[] = [];
+    const jobs = [0, 1, 2].map(async (job) => {
+      const events: BusyEvent[] = [];
+      for await (const e of pool.run({ steps: 3, stepMs: 2 })) {
+        order.push(job);
+        events.push(e);
+      }
+      return events;
+    });
+    // All three are running (none queued: a queue of 0 would have refused a fourth).
+    expect(pool.stats()).toMatchObject({ workers: 1, slots: 3, busy: 3, queued: 0 });
+    expect(() => pool.run({ steps: 1, stepMs: 1 })).toThrow(/queue is full/);
+    for (const events of await Promise.all(jobs))
+      expect(events).toEqual([0, 1, 2].map((step) => ({ step, thread: "worker" })));
+    // Interleaved: the first job's steps did not all come before the others' first.
+    expect(order.slice(0, 3).sort()).not.toEqual([0, 0, 0]);
   });
 
   it("cancels a running job between steps through its AbortSignal", async () => {

@@ -1,7 +1,13 @@
 import { chmod, mkdir, readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import type { Database } from "./db/database.js";
-import { createApiKey, findApiKey, findOwnerByApiKey, touchApiKey } from "./db/repos/api_keys.js";
+import {
+  createApiKey,
+  findApiKey,
+  findOwnerByApiKey,
+  issuedTo,
+  touchApiKey,
+} from "./db/repos/api_keys.js";
 import { createOwner } from "./db/repos/owners.js";
 import type { Owner } from "./db/schema.js";
 
@@ -54,7 +60,9 @@ export const LOCAL_KEY_FILE = "local-api-key";
  * Embedded mode: the first start creates a "local" owner with a key, prints it once, and
  * writes it to `<dataDir>/local-api-key` (mode 0600) so that the `padt` CLI and the
  * playground on localhost can read it. The database keeps only its hash. Later starts find
- * the file and a key that still works, and do nothing.
+ * the file and a key that still works, and do nothing. A revoked or expired local key is
+ * replaced by a new key for the same owner: the sessions stay theirs (a new owner would
+ * orphan them), and the old key stays refused.
  */
 export async function ensureLocalKey(
   db: Database,
@@ -67,7 +75,7 @@ export async function ensureLocalKey(
     () => undefined,
   );
   if (existing && (await findOwnerByApiKey(db, existing))) return { key: existing, created: false };
-  const owner = await createOwner(db, "local");
+  const owner = (existing && (await issuedTo(db, existing))) || (await createOwner(db, "local"));
   const { key } = await createApiKey(db, owner.id);
   await mkdir(dataDir, { recursive: true });
   await writeFile(file, `${key}\n`, { mode: 0o600 });

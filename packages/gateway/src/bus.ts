@@ -19,6 +19,18 @@ export interface PresenceNotice {
 }
 
 /**
+ * A gateway replica's line of refused sends changed (queue/queued_generations.ts): the place
+ * promised to a requester, or (no `frees`) its place is gone. Times are ms since the epoch.
+ */
+export interface LineNotice {
+  from: string;
+  ownerId: string;
+  sessionId: string;
+  frees?: number;
+  back?: number;
+}
+
+/**
  * Wake-ups for subscriptions, by topic = message id (payload: the new last seq) or session
  * id. Only ids and numbers travel here (what LISTEN/NOTIFY could carry across replicas);
  * subscribers read the events themselves from the database. `stops` reaches the process
@@ -29,6 +41,8 @@ export interface Bus {
   sessions: Topic<SessionEventPayload>;
   stops: Topic<StopSignal>;
   presence: Topic<PresenceNotice>;
+  /** The replicas' lines of refused sends, so that all of them keep the places promised. */
+  line: Topic<LineNotice>;
   /** messageEvents streams open now (shutdown lets them deliver their last events). */
   openMessageStreams: number;
 }
@@ -40,6 +54,7 @@ export function createBus(): Bus {
     sessions: new PubSub<SessionEventPayload>(),
     stops: new PubSub<StopSignal>(),
     presence: new PubSub<PresenceNotice>(),
+    line: new PubSub<LineNotice>(),
     openMessageStreams: 0,
   };
 }

@@ -54,6 +54,8 @@ export interface GatewayConfig {
   threads?: number;
   /** Engine worker threads, each with its own copy of the model; unset: 1. */
   workers?: number;
+  /** Answers each engine worker runs at once, decode steps batched; unset: the engine's (8). */
+  batch?: number;
   /** Bundle checks at load: full (hashes), size, or auto (hashes up to 1 GiB); unset: auto. */
   verify?: BundleCheck;
   /**
@@ -89,6 +91,12 @@ export interface GatewayConfig {
    * loopback clients only (and not requests relayed by a proxy, which carry X-Forwarded-For).
    */
   metricsToken?: string;
+  /**
+   * `padt worker` only: the port of its own small HTTP server with /metrics (same access rule
+   * as the gateway's) and /healthz, on `host`. Unset: no server. A gateway serves /metrics on
+   * its own port.
+   */
+  metricsPort?: number;
 }
 
 export const SERVE_ROLES = ["all", "gateway"] as const;
@@ -225,9 +233,11 @@ export function loadConfig(
       provider: { type: "string" },
       threads: { type: "string" },
       workers: { type: "string" },
+      batch: { type: "string" },
       verify: { type: "string" },
       task: { type: "string", multiple: true },
       role: { type: "string" },
+      "metrics-port": { type: "string" },
     },
     strict: true,
     allowPositionals: false,
@@ -245,6 +255,7 @@ export function loadConfig(
   if (env.PADT_PROVIDER) fromEnv.provider = env.PADT_PROVIDER;
   if (env.PADT_THREADS) fromEnv.threads = positiveInt("PADT_THREADS", env.PADT_THREADS);
   if (env.PADT_WORKERS) fromEnv.workers = positiveInt("PADT_WORKERS", env.PADT_WORKERS);
+  if (env.PADT_BATCH) fromEnv.batch = atLeast("PADT_BATCH", env.PADT_BATCH, 1);
   if (env.PADT_VERIFY) fromEnv.verify = bundleCheck("PADT_VERIFY", env.PADT_VERIFY);
   if (env.PADT_DRAIN_MS) fromEnv.drainMs = positiveInt("PADT_DRAIN_MS", env.PADT_DRAIN_MS);
   if (env.PADT_CANCEL_GRACE_MS)
@@ -257,6 +268,8 @@ export function loadConfig(
   if (env.PADT_LEASE_MS) fromEnv.leaseMs = atLeast("PADT_LEASE_MS", env.PADT_LEASE_MS, 100);
   if (env.NODE_ENV === "production") fromEnv.production = true;
   if (env.PADT_METRICS_TOKEN) fromEnv.metricsToken = env.PADT_METRICS_TOKEN;
+  if (env.PADT_METRICS_PORT)
+    fromEnv.metricsPort = positiveInt("PADT_METRICS_PORT", env.PADT_METRICS_PORT);
   for (const [key, name] of Object.entries(LIMIT_ENV)) {
     if (env[name]) (fromEnv.limits as Record<string, number>)[key] = positiveInt(name, env[name]);
   }
@@ -275,7 +288,10 @@ export function loadConfig(
   if (values.provider) config.provider = values.provider;
   if (values.threads) config.threads = positiveInt("--threads", values.threads);
   if (values.workers) config.workers = positiveInt("--workers", values.workers);
+  if (values.batch) config.batch = atLeast("--batch", values.batch, 1);
   if (values.verify) config.verify = bundleCheck("--verify", values.verify);
+  if (values["metrics-port"])
+    config.metricsPort = positiveInt("--metrics-port", values["metrics-port"]);
   config.role = values.role ? serveRole("--role", values.role) : serveRole("role", config.role);
   config.dataDir = resolve(config.dataDir);
   return config;

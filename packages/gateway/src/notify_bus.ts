@@ -1,6 +1,6 @@
 import { randomUUID } from "node:crypto";
 import pg from "pg";
-import type { Bus, PresenceNotice, SessionEventPayload, StopSignal } from "./bus.js";
+import type { Bus, LineNotice, PresenceNotice, SessionEventPayload, StopSignal } from "./bus.js";
 import { PubSub, type Topic } from "./pubsub.js";
 import type { Logger } from "./server/logger.js";
 
@@ -10,7 +10,7 @@ export const BUS_CHANNEL = "padt_bus";
 const MAX_PAYLOAD_BYTES = 7900;
 const RECONNECT_MS = 500;
 
-type Kind = "m" | "s" | "x" | "p";
+type Kind = "m" | "s" | "x" | "p" | "l";
 interface Wire {
   /** The publishing process: it delivered locally already and skips its own echo. */
   o: string;
@@ -42,6 +42,7 @@ export function createNotifyBus(url: string, logger?: Logger): NotifyBus {
     s: new PubSub<SessionEventPayload>(),
     x: new PubSub<StopSignal>(),
     p: new PubSub<PresenceNotice>(),
+    l: new PubSub<LineNotice>(),
   };
   /** Message topics with listeners here, and how many: the ones woken after a reconnect. */
   const listened = new Map<string, number>();
@@ -64,7 +65,8 @@ export function createNotifyBus(url: string, logger?: Logger): NotifyBus {
         c.on("notification", (n) => {
           if (n.channel !== BUS_CHANNEL || !n.payload) return;
           const wire = JSON.parse(n.payload) as Wire;
-          if (wire.o !== origin) deliver(wire.k, wire.t, wire.p);
+          // A kind this version does not know comes from a newer replica: not for us.
+          if (wire.o !== origin && wire.k in local) deliver(wire.k, wire.t, wire.p);
         });
         c.on("end", () => {
           if (client === c) client = undefined;
@@ -130,6 +132,7 @@ export function createNotifyBus(url: string, logger?: Logger): NotifyBus {
     sessions: topic<SessionEventPayload>("s"),
     stops: topic<StopSignal>("x"),
     presence: topic<PresenceNotice>("p"),
+    line: topic<LineNotice>("l"),
     openMessageStreams: 0,
     ready,
     async close() {

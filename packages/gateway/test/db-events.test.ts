@@ -1,13 +1,12 @@
 import { ErrorCode } from "@padt/protocol";
 import { availableDatabaseKinds } from "@padt/testkit";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { appendEvent, listEvents } from "../src/db/repos/events.js";
-import { insertExchange } from "../src/db/repos/exchange.js";
+import { appendEvent, appendEvents, listEvents } from "../src/db/repos/events.js";
 import { getMessage } from "../src/db/repos/messages.js";
 import { deleteSession } from "../src/db/repos/sessions.js";
-import { finishMessage, markStreaming } from "../src/db/repos/transitions.js";
+import { finishMessage } from "../src/db/repos/transitions.js";
 import { type OpenDatabase, openDatabase } from "./helpers/database.js";
-import { newOwner, newSession } from "./helpers/fixtures.js";
+import { newOwner, newStreamingAnswer } from "./helpers/fixtures.js";
 
 describe.each(availableDatabaseKinds())("message events on %s", (kind) => {
   let t: OpenDatabase;
@@ -16,16 +15,7 @@ describe.each(availableDatabaseKinds())("message events on %s", (kind) => {
   });
   afterAll(() => t?.close());
 
-  async function streaming() {
-    const owner = await newOwner(t.db);
-    const session = await newSession(t.db, owner.id);
-    const ex = await insertExchange(t.db, owner.id, {
-      sessionId: session.id,
-      parts: [{ kind: "text", text: "hello" }],
-    });
-    await markStreaming(t.db, owner.id, ex.assistantMessage.id);
-    return { owner, session, id: ex.assistantMessage.id };
-  }
+  const streaming = () => newStreamingAnswer(t.db);
 
   it("lets the event loop run between the appends of a writer that never pauses", async () => {
     // PGlite answers as a microtask; without a yield per statement a tight loop of appends
@@ -59,6 +49,73 @@ describe.each(availableDatabaseKinds())("message events on %s", (kind) => {
     expect((await getMessage(t.db, owner.id, id))?.lastSeq).toBe(n);
     const done = await finishMessage(t.db, owner.id, id, { status: "complete", parts: [] });
     expect(done.event.seq).toBe(n + 1);
+  });
+
+  it("stores a batch under consecutive seqs, in order, in one statement", async () => {
+    const { owner, id } = await streaming();
+    await appendEvent(t.db, owner.id, id, { type: "text_delta", payload: { text: "a" } });
+    const batch = await appendEvents(t.db, owner.id, id, [
+      { type: "text_delta", payload: { text: "b" } },
+      { type: "visual_ref_started", payload: { ref: { index: 0 } } },
+      { type: "text_delta", payload: { text: "c" } },
+    ]);
+    expect(batch.map((e) => [e.seq, e.type, e.payload])).toEqual([
+      [2, "text_delta", { text: "b" }],
+      [3, "visual_ref_started", { ref: { index: 0 } }],
+      [4, "text_delta", { text: "c" }],
+    ]);
+    expect(batch.every((e) => e.createdAt instanceof Date && e.messageId === id)).toBe(true);
+    expect((await getMessage(t.db, owner.id, id))?.lastSeq).toBe(4);
+    expect(await appendEvents(t.db, owner.id, id, [])).toEqual([]);
+    // A subscriber resuming in the middle of the batch gets its rest: no gap, no repeat.
+    expect((await listEvents(t.db, owner.id, id, { afterSeq: 2 })).map((e) => e.seq)).toEqual([
+      3, 4,
+    ]);
+  });
+
+  it("keeps each of concurrent batches contiguous, with no gap or repeat between them", async () => {
+    const { owner, id } = await streaming();
+    const sizes = [3, 1, 5, 2, 4, 1, 3];
+    const batches = await Promise.all(
+      sizes.map((size, b) =>
+        appendEvents(
+          t.db,
+          owner.id,
+          id,
+          Array.from({ length: size }, (_, i) => ({
+            type: "text_delta" as const,
+            payload: { text: `${b}.${i}` },
+          })),
+        ),
+      ),
+    );
+    for (const [b, rows] of batches.entries()) {
+      expect(rows.map((r) => (r.payload as { text: string }).text)).toEqual(
+        Array.from({ length: sizes[b]! }, (_, i) => `${b}.${i}`),
+      );
+      expect(rows.map((r) => r.seq - rows[0]!.seq)).toEqual(rows.map((_, i) => i));
+    }
+    const total = sizes.reduce((a, b) => a + b, 0);
+    expect(
+      batches
+        .flat()
+        .map((r) => r.seq)
+        .sort((a, b) => a - b),
+    ).toEqual(Array.from({ length: total }, (_, i) => i + 1));
+    expect((await listEvents(t.db, owner.id, id)).length).toBe(total);
+  });
+
+  it("refuses a whole batch once the message has ended, writing none of it", async () => {
+    const { owner, id } = await streaming();
+    await finishMessage(t.db, owner.id, id, { status: "cancelled" });
+    await expect(
+      appendEvents(t.db, owner.id, id, [
+        { type: "text_delta", payload: { text: "late" } },
+        { type: "text_delta", payload: { text: "later" } },
+      ]),
+    ).rejects.toMatchObject({ code: ErrorCode.INVALID_STATE });
+    expect((await listEvents(t.db, owner.id, id)).map((e) => e.type)).toEqual(["cancelled"]);
+    expect((await getMessage(t.db, owner.id, id))?.lastSeq).toBe(1);
   });
 
   it("replays the events after a given seq, in order", async () => {

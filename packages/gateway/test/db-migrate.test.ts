@@ -52,6 +52,7 @@ describe.each(availableDatabaseKinds())("migrations on %s", (kind) => {
       "messages",
       "owners",
       "sessions",
+      "workers",
     ]);
     expect(await appliedCount(t.db)).toBe(journal.entries.length);
   });

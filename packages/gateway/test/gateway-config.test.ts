@@ -31,6 +31,13 @@ describe("configuration", () => {
     expect(config.tasks).toEqual([...SHIPPED_TASKS, "@padt/tasks-count"]);
   });
 
+  it("takes padt worker's metrics port from --metrics-port or PADT_METRICS_PORT (unset: none)", () => {
+    expect(loadConfig([], {})).not.toHaveProperty("metricsPort");
+    expect(loadConfig([], { PADT_METRICS_PORT: "9464" }).metricsPort).toBe(9464);
+    expect(loadConfig(["--metrics-port", "0"], { PADT_METRICS_PORT: "9464" }).metricsPort).toBe(0);
+    expect(() => loadConfig(["--metrics-port", "x"], {})).toThrow(/--metrics-port/);
+  });
+
   it("takes the engine's threads and workers from flags or the environment", () => {
     expect(loadConfig([], {})).not.toHaveProperty("threads");
     expect(loadConfig([], { PADT_THREADS: "3", PADT_WORKERS: "2" })).toMatchObject({
@@ -39,6 +46,13 @@ describe("configuration", () => {
     });
     expect(loadConfig(["--threads", "1"], { PADT_THREADS: "3" }).threads).toBe(1);
     expect(() => loadConfig(["--workers", "-1"], {})).toThrow(/--workers/);
+  });
+
+  it("takes each engine worker's batch of answers from --batch or PADT_BATCH", () => {
+    expect(loadConfig([], {})).not.toHaveProperty("batch");
+    expect(loadConfig([], { PADT_BATCH: "4" }).batch).toBe(4);
+    expect(loadConfig(["--batch", "2"], { PADT_BATCH: "4" }).batch).toBe(2);
+    expect(() => loadConfig(["--batch", "0"], {})).toThrow(/--batch must be at least 1/);
   });
 
   it("takes the bundle check from --verify or PADT_VERIFY, refusing unknown ones", () => {

@@ -64,6 +64,24 @@ describe("retry hints", () => {
     expect(line.admits(who("newcomer"), 1, q, 191)).toBe(true);
   });
 
+  it("keeps a place another replica promised (told over the bus) until it is dropped there", () => {
+    const here = new RetryLine();
+    const there = new RetryLine();
+    const q = queue({ meanMs: 200, inService: [0] });
+    expect(there.refuse(who("early"), q, 0)).toBe(290);
+    const place = there.placeOf(who("early"));
+    expect(place).toEqual({ frees: 200, back: 290 });
+    here.hold(who("early"), place!.frees, place!.back);
+    // The place freed at 190 ms is kept here too: a newcomer on this replica waits its turn,
+    // and the client promised it is admitted here as well as there.
+    expect(here.admits(who("newcomer"), 1, q, 190)).toBe(false);
+    expect(here.admits(who("early"), 1, q, 190)).toBe(true);
+    // Admitted on the other replica: dropped here, so the newcomer gets the place.
+    here.drop(who("early"));
+    expect(here.placeOf(who("early"))).toBeUndefined();
+    expect(here.admits(who("newcomer"), 1, q, 191)).toBe(true);
+  });
+
   it("admits a client back on its promise over the queue's length, by a bounded slack", () => {
     const line = new RetryLine();
     const q = queue();

@@ -390,7 +390,7 @@ describe.each(availableDatabaseKinds())("generation runner and messageEvents on 
     const { send, events, scripted } = await setup(gates.map(script));
     // The engine's queue holds nothing: before the fix the runner handed over every accepted
     // job at once, and the engine refused those it had no room for (QUEUE_FULL, FAILED).
-    scripted.state.stats = { workers: 1, busy: 0, queued: 0, maxQueue: 0 };
+    scripted.state.stats = { workers: 1, slots: 1, busy: 0, queued: 0, maxQueue: 0 };
     const sent = [await send(), await send(), await send()];
     for (const s of sent) s.start();
     const streams = sent.map((s) => events(s.messageId));

@@ -5,12 +5,13 @@
  * long as asked). Fan-out between replicas is LISTEN/NOTIFY; answers go through the job queue.
  */
 import { availableDatabaseKinds } from "@padt/testkit";
-import { eq } from "drizzle-orm";
+import { eq, sql } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { messages } from "../src/db/schema.js";
 import { killLeftovers } from "./helpers/cli-process.js";
 import type { GqlBody } from "./helpers/server.js";
 import {
+  eventually,
   type Replica,
   startTopology,
   TEST_GRACE_MS,
@@ -51,20 +52,6 @@ async function message(gateway: Replica, id: string) {
     lastSeq: number;
     error?: { code: string } | null;
   };
-}
-
-/** Polls until `check` holds, for at most `ms` (a bound on waiting, not a speed assertion). */
-async function eventually<T>(
-  read: () => Promise<T>,
-  check: (v: T) => boolean,
-  ms: number,
-): Promise<T> {
-  const until = Date.now() + ms;
-  for (;;) {
-    const value = await read();
-    if (check(value) || Date.now() > until) return value;
-    await new Promise((r) => setTimeout(r, 100));
-  }
 }
 
 /** Which worker claimed the job of `messageId` (each logs "job claimed" with the message id). */
@@ -167,6 +154,16 @@ describe.skipIf(!postgres)("2 gateways + 2 workers on one PostgreSQL", () => {
       error: { code: "INTERRUPTED" },
     });
     expect(ended.text).toBe(text);
+    // Its graphile job went with it (graphile alone keeps a dead worker's job locked 4 hours).
+    const handle = await topology.db();
+    try {
+      const jobs = await handle.db.execute(
+        sql`SELECT key FROM graphile_worker.jobs WHERE key = ${id}`,
+      );
+      expect((jobs as unknown as { rows: unknown[] }).rows).toEqual([]);
+    } finally {
+      await handle.close();
+    }
 
     const next = await send(b, 20);
     const survivor = topology.workers.find((w) => w !== victim);

@@ -58,6 +58,21 @@ describe.each(availableDatabaseKinds())("gateway API over HTTP and WebSocket on 
   const session = async (key: string, title = "chat") =>
     (await s.gql(CREATE, { t: title }, key)).body.data.createSession as { id: string };
 
+  it("model.serving in --role all is this process: one worker, the engine's capacity, its provider", async () => {
+    const r = await s.gql(
+      "{ model { executionProvider serving { workers capacity inFlight executionProviders } } }",
+      {},
+      a.key,
+    );
+    expect(r.body.errors).toBeUndefined();
+    expect(r.body.data.model.serving).toEqual({
+      workers: 1,
+      capacity: engine.stats().slots,
+      inFlight: 0,
+      executionProviders: [r.body.data.model.executionProvider],
+    });
+  });
+
   async function counts() {
     const [m] = await s.t.db.select({ n: count() }).from(schema.messages);
     const [i] = await s.t.db.select({ n: count() }).from(schema.images);

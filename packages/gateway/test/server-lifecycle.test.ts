@@ -59,6 +59,28 @@ describe.each(availableDatabaseKinds())("server lifecycle on %s", (kind) => {
     expect(rows.every((r) => r.keyHash !== first.key)).toBe(true);
   });
 
+  it("embedded mode: a revoked local key is replaced by a new key for the same owner", async () => {
+    const { mkdtemp, readFile } = await import("node:fs/promises");
+    const { tmpdir } = await import("node:os");
+    const { join } = await import("node:path");
+    const { ensureLocalKey } = await import("../src/auth.js");
+    const { findApiKey, findOwnerByApiKey, revokeApiKey } = await import(
+      "../src/db/repos/api_keys.js"
+    );
+    const dir = await mkdtemp(join(tmpdir(), "padt-key-"));
+    const printed: string[] = [];
+    const first = await ensureLocalKey(s.t.db, dir, (l) => printed.push(l));
+    const found = await findApiKey(s.t.db, first.key);
+    await revokeApiKey(s.t.db, found!.apiKey.id);
+    const second = await ensureLocalKey(s.t.db, dir, (l) => printed.push(l));
+    expect(second.created).toBe(true);
+    expect(second.key).not.toBe(first.key);
+    expect((await readFile(join(dir, "local-api-key"), "utf8")).trim()).toBe(second.key);
+    expect((await findOwnerByApiKey(s.t.db, second.key))?.id).toBe(found!.owner.id);
+    expect(await findOwnerByApiKey(s.t.db, first.key)).toBeUndefined();
+    expect(printed).toHaveLength(2);
+  });
+
   it("serves GET queries when the request carries a preflight header", async () => {
     const res = await fetch(`${s.url}/graphql?query=${encodeURIComponent("{ viewer { id } }")}`, {
       headers: { authorization: `Bearer ${key}`, "apollo-require-preflight": "1" },

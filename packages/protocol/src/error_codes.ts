@@ -128,6 +128,13 @@ export const ERROR_CATALOGUE = {
     message:
       "`sendMessage` when this process holds `limits.queueLength` generations (queued or running), or when the free places are kept for clients refused earlier whose turn it is; `extensions.retryAfterMs` says when to retry (from the measured service time and the place in line). Nothing is written. An accepted answer never ends with this code: it waits in the gateway's queue until the engine has a worker for it",
   },
+  MODEL_UNAVAILABLE: {
+    layer: "engine",
+    status: 200,
+    retryable: true,
+    message:
+      "`sendMessage` on a `--role gateway` replica when no `padt worker` for the model has sent a heartbeat within `PADT_LEASE_MS` (none started, or all stopped or died); `extensions.model` names it and `extensions.retryAfterMs` says when to look again. Nothing is written. A worker whose heartbeat is that recent still counts, so a send while one restarts is queued",
+  },
   GENERATION_CANCELLED: {
     layer: "engine",
     status: null,

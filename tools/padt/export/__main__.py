@@ -1,5 +1,6 @@
 """Command line: python -m padt.export export <checkpoint_dir> <bundle_dir> [--dtype fp32|fp16]
-[--max-long-side PX] [--first-vrt-features last_prompt_row|all_prompt_rows]."""
+[--max-long-side PX] [--first-vrt-features last_prompt_row|all_prompt_rows]
+[--quantize int8|int4 [--quant-block-size N] [--quant-accuracy-level 0-4]]."""
 
 from __future__ import annotations
 
@@ -10,6 +11,13 @@ from ..checkpoint import CheckpointError
 from ..config import FIRST_VRT_FEATURES
 from .bundle import DTYPES, BundleDirError, export_bundle
 from .manifest import ManifestSettingError
+from .quantize import (
+    ACCURACY_LEVELS,
+    DEFAULT_ACCURACY_LEVEL,
+    DEFAULT_BLOCK_SIZE,
+    QuantizeError,
+    QuantizeSettings,
+)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -34,7 +42,29 @@ def main(argv: list[str] | None = None) -> int:
         "(last_prompt_row, ours, the default) or every prompt row (all_prompt_rows, the "
         "reference's; for imported checkpoints)",
     )
+    export.add_argument(
+        "--quantize",
+        choices=("int8", "int4"),
+        help="weight-only quantisation of the LLM's weight MatMuls (MatMulNBits)",
+    )
+    export.add_argument(
+        "--quant-block-size",
+        type=int,
+        default=DEFAULT_BLOCK_SIZE,
+        help=f"weights per scale along K, a power of two >= 16 (default {DEFAULT_BLOCK_SIZE})",
+    )
+    export.add_argument(
+        "--quant-accuracy-level",
+        type=int,
+        choices=ACCURACY_LEVELS,
+        default=DEFAULT_ACCURACY_LEVEL,
+        help="MatMulNBits accuracy_level: 0 computes in float, 4 (default) in int8",
+    )
     args = parser.parse_args(argv)
+    quantize = None
+    if args.quantize:
+        bits = int(args.quantize.removeprefix("int"))
+        quantize = QuantizeSettings(bits, args.quant_block_size, args.quant_accuracy_level)
     try:
         result = export_bundle(
             args.checkpoint_dir,
@@ -44,8 +74,9 @@ def main(argv: list[str] | None = None) -> int:
             args.name,
             args.max_long_side,
             args.first_vrt_features,
+            quantize,
         )
-    except (CheckpointError, BundleDirError, ManifestSettingError) as exc:
+    except (CheckpointError, BundleDirError, ManifestSettingError, QuantizeError) as exc:
         print(f"error: {type(exc).__name__}: {exc}", file=sys.stderr)
         return 2
     width = max(len(f["path"]) for f in result.files)

@@ -16,6 +16,7 @@ import shutil
 import time
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import torch
 
@@ -24,6 +25,9 @@ from ..config import FIRST_VRT_FEATURES
 from . import manifest, writer
 from .generation import generation_settings
 from .specs import GRAPHS
+
+if TYPE_CHECKING:
+    from .quantize import QuantizeSettings
 
 DTYPES = {"fp32": torch.float32, "fp16": torch.float16}
 # The vision tower, prototype projection and decoder stay float32 in fp16 bundles: the
@@ -85,13 +89,15 @@ def export_bundle(
     model_name: str | None = None,
     max_long_side: int | None = None,
     first_vrt_features: str | None = None,
+    quantize: QuantizeSettings | None = None,
 ) -> ExportResult:
     """Export ``checkpoint_dir`` to ``bundle_dir`` (see docs/bundle-format.md); the model's
     name (what clients see) defaults to the checkpoint directory's. ``max_long_side``: the
     largest image long side the engine feeds the vision tower (default: the checkpoint
     config's ``padt_max_long_side``, else 644, the PaDT demo's). ``first_vrt_features``
     overrides the config's ``padt_first_vrt_features`` ("all_prompt_rows": the reference's
-    rule, for imported checkpoints; docs/decisions.md)."""
+    rule, for imported checkpoints; docs/decisions.md). ``quantize``: weight-only
+    quantisation of the LLM graph's MatMuls, a post-pass on the written bundle (quantize.py)."""
     if dtype not in DTYPES:
         raise ValueError(f"dtype must be one of {sorted(DTYPES)}")
     start = time.monotonic()
@@ -101,6 +107,8 @@ def export_bundle(
     # written, so bf16 goes straight to fp32 (vision) or fp16 (LLM), never through each other.
     # Raises CheckpointError (padt.checkpoint) for anything that is not a PaDT checkpoint.
     _check_dir(bundle_dir, checkpoint_dir, force)
+    if quantize is not None:
+        quantize.check()  # raises QuantizeError before the model load
     manifest.image_processor(checkpoint_dir, None, max_long_side)  # bad settings fail first
     generation = generation_settings(checkpoint_dir)
     if first_vrt_features is not None and first_vrt_features not in FIRST_VRT_FEATURES:
@@ -159,4 +167,9 @@ def export_bundle(
         "graphs": graphs,
     }
     manifest.write(bundle_dir, doc)
+    if quantize is not None:
+        from .quantize import quantize_bundle
+
+        del model, parts, wrapper  # free the checkpoint before the pass reads the weights
+        doc = quantize_bundle(bundle_dir, quantize)
     return ExportResult(bundle_dir, doc["files"], time.monotonic() - start)

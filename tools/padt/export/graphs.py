@@ -11,44 +11,92 @@ Boundary dtypes: every float input and output is float32, except the KV cache
 
 from __future__ import annotations
 
-import math
-
 import torch
 from torch import Tensor, nn
-from transformers.models.qwen2_5_vl.modeling_qwen2_5_vl import apply_rotary_pos_emb_vision
 
-from .attention import attention_layer, mrope_tables, rotate_half_matrix
+from .attention import (
+    KeyPaddedAttention,
+    MultiHeadAttention,
+    add_and_norm,
+    attention_layer,
+    mrope_rotary,
+    rotate_half_matrix,
+)
 
 
 def segment_mask(segments: Tensor, dtype: torch.dtype) -> Tensor:
-    """Additive [N, N] mask: 0 where two rows share a segment id, dtype's min elsewhere."""
+    """Additive [1, 1, N, N] mask (MultiHeadAttention's attention bias): 0 where two rows
+    share a segment id, dtype's min elsewhere."""
     same = segments.unsqueeze(1) == segments.unsqueeze(0)
     zero = torch.zeros((), dtype=dtype)
-    return torch.where(same, zero, torch.full((), torch.finfo(dtype).min, dtype=dtype))
+    mask = torch.where(same, zero, torch.full((), torch.finfo(dtype).min, dtype=dtype))
+    return mask.reshape(1, 1, *mask.shape)
 
 
-def _vision_attention(attn: nn.Module, x: Tensor, cos: Tensor, sin: Tensor, mask: Tensor) -> Tensor:
-    """transformers' eager vision attention with the block mask given as a tensor."""
+def _vision_qkv(
+    attn: nn.Module, x: Tensor, rotary: tuple[Tensor, Tensor], rotate: Tensor
+) -> Tensor:
+    """[N, 3 (q|k|v), heads, hd]: q, k and v rotated together (``rotary``: vision_rotary's
+    tables, identity on v)."""
     n, dim = x.shape
-    heads = attn.num_heads
-    q, k, v = attn.qkv(x).reshape(n, 3, heads, dim // heads).permute(1, 0, 2, 3).unbind(0)
-    q, k = apply_rotary_pos_emb_vision(q, k, cos, sin)
-    q, k, v = (t.transpose(0, 1) for t in (q, k, v))
-    scores = torch.matmul(q, k.transpose(1, 2)) / math.sqrt(dim // heads) + mask
-    weights = torch.softmax(scores, dim=-1, dtype=torch.float32).to(q.dtype)
-    out = torch.matmul(weights, v).transpose(0, 1).reshape(n, dim)
-    return attn.proj(out)
+    cos, sin = rotary
+    qkv = attn.qkv(x).reshape(n, 3, attn.num_heads, dim // attn.num_heads)
+    return qkv * cos + torch.matmul(qkv, rotate) * sin
+
+
+def _full_attention(
+    attn: nn.Module, x: Tensor, rotary: tuple[Tensor, Tensor], rotate: Tensor, mask: Tensor
+) -> Tensor:
+    """transformers' eager vision attention over all rows, images kept apart by ``mask``."""
+    n, dim = x.shape
+    qkv = _vision_qkv(attn, x, rotary, rotate)
+    q, k, v = (t.reshape(1, n, dim) for t in qkv.split(1, dim=1))
+    return attn.proj(MultiHeadAttention.apply(q, k, v, mask, attn.num_heads).reshape(n, dim))
+
+
+def _window_attention(
+    attn: nn.Module,
+    x: Tensor,
+    rotary: tuple[Tensor, Tensor],
+    rotate: Tensor,
+    slots: Tensor,
+    rows: Tensor,
+    key_mask: Tensor,
+) -> Tensor:
+    """The same attention within each window only: the rows gathered into a padded batch
+    of windows [W, Lw] (``slots``; padding keys masked by ``key_mask``), attended per window and
+    put back in row order (``rows``). A block mask over all rows would cost N / Lw times
+    the work (16x on a 448 px image with 112 px windows)."""
+    n, dim = x.shape
+    windows, width = slots.shape
+    qkv = _vision_qkv(attn, x, rotary, rotate)
+    batch = qkv.reshape(n, 3 * dim)[slots.clamp(min=0)].reshape(windows, width, 3, dim)
+    q, k, v = (t.reshape(windows, width, dim) for t in batch.split(1, dim=2))
+    out = KeyPaddedAttention.apply(q, k, v, key_mask, attn.num_heads)
+    out = out.reshape(windows * width, dim)
+    return attn.proj(out[rows])
+
+
+def vision_rotary(cos: Tensor, sin: Tensor) -> tuple[Tensor, Tensor]:
+    """The vision graph's cos/sin inputs [N, hd] for rows of [N, 3 (q|k|v), heads, hd],
+    once for all blocks: 1 and 0 on v, which passes unrotated (v * 1 + rot(v) * 0 == v)."""
+    rotated = torch.tensor([1.0, 1.0, 0.0]).reshape(1, 3, 1, 1)
+    cos, sin = cos[:, None, None, :], sin[:, None, None, :]
+    return cos * rotated + (1.0 - rotated), sin * rotated
 
 
 class VisionGraph(nn.Module):
     """Patch rows -> merger output E (raster merge order) and pre-merger hidden states
-    (window order). One or several images; rows of image i carry full_segments == i."""
+    (window order). One or several images; rows of image i carry full_segments == i.
+    Windowed blocks attend per window (format 4: ``window_slots`` / ``window_rows``, from
+    padt.grid.window_slots), full-attention blocks over each image."""
 
     input_names = (
         "pixel_values",
         "window_index",
         "reverse_index",
-        "window_segments",
+        "window_slots",
+        "window_rows",
         "full_segments",
         "cos",
         "sin",
@@ -66,21 +114,33 @@ class VisionGraph(nn.Module):
         pixel_values: Tensor,
         window_index: Tensor,
         reverse_index: Tensor,
-        window_segments: Tensor,
+        window_slots: Tensor,
+        window_rows: Tensor,
         full_segments: Tensor,
         cos: Tensor,
         sin: Tensor,
     ) -> tuple[Tensor, Tensor]:
         visual = self.padt.visual
         dtype = visual.patch_embed.proj.weight.dtype
-        x = visual.patch_embed(pixel_values.to(dtype))
+        # The patch Conv3d (stride = kernel) is one MatMul of the patch rows by its weight
+        # flattened in the rows' (channel, time, y, x) order: onnxruntime's Conv took 8x longer.
+        embed = visual.patch_embed.proj.weight
+        x = torch.nn.functional.linear(pixel_values.to(dtype), embed.reshape(embed.shape[0], -1))
         n, dim = x.shape
         x = x.reshape(-1, self.unit, dim)[window_index].reshape(n, dim)
-        window_mask = segment_mask(window_segments, dtype)
+        key_mask = (window_slots >= 0).to(torch.int32)
         full_mask = segment_mask(full_segments, dtype)
+        rotary = vision_rotary(cos, sin)
+        vision = self.padt.config.vision_config
+        rotate = rotate_half_matrix(vision.hidden_size // vision.num_heads, dtype)
         for i, block in enumerate(visual.blocks):
-            mask = full_mask if i in self.full_blocks else window_mask
-            x = x + _vision_attention(block.attn, block.norm1(x), cos, sin, mask)
+            h = block.norm1(x)
+            if i in self.full_blocks:
+                x = x + _full_attention(block.attn, h, rotary, rotate, full_mask)
+            else:
+                x = x + _window_attention(
+                    block.attn, h, rotary, rotate, window_slots, window_rows, key_mask
+                )
             x = x + block.mlp(block.norm2(x))
         embeds = visual.merger(x)[reverse_index]
         return embeds.float(), x.float()
@@ -104,16 +164,23 @@ class LlmGraph(nn.Module):
     """Qwen2.5-VL LLM with a KV cache and its input embedding; serves prefill (L tokens,
     empty past) and decode in one session run (docs/bundle-format.md, "llm").
 
-    ``input_ids`` [B, L] index three tables: ids < V are text rows of the token embedding,
-    V + r is prototype row r (a visual reference token), V + R + i is row i of
-    ``image_embeds`` (an image placeholder; R = prototype rows). Attention is onnxruntime's
-    GroupQueryAttention (attention.py): ``seqlens_k`` [B] (total length - 1, int32) and
-    ``total_sequence_length`` (int32 scalar) replace an attention mask; the cache is
-    [B, kv_heads, S, head_dim] and may be one preallocated buffer bound as past and present.
+    Batched (format 3): B sequences decode in one run, each with its own prototypes and
+    cache length; prefill runs one sequence (B = 1) and is the only call with image rows.
+    ``input_ids`` [B, L] index three tables per sequence: ids < V are text rows of the token
+    embedding, V + r is row r of that sequence's ``prototypes`` [B, P, D] (a visual
+    reference token), V + P + i is row i of ``image_embeds`` [I, D] (an image placeholder).
+    Attention is onnxruntime's GroupQueryAttention (attention.py): ``seqlens_k`` [B] (each
+    sequence's total length - 1, int32) and ``total_sequence_length`` (int32 scalar, the
+    longest) replace an attention mask; the cache is [B, kv_heads, S, head_dim] with each
+    sequence's rows right-padded to S, and may be one preallocated buffer bound as past and
+    present.
 
-    Outputs: logits of the last position over [text rows ; VRT rows] (VRT logit j =
-    h . P[j] + vrt_bias[j]) so that argmax is directly the token id; the final-norm
-    hidden states of every position; the present keys/values of every layer.
+    Outputs (``appended`` since format 3): logits [B, 1, V + P] of each sequence's last position over [text rows ; VRT rows]
+    (VRT logit j = h . P[b, j] + vrt_bias[b, j]; padding rows carry -inf in vrt_bias, so a
+    sequence never sees another's image) so that argmax is directly the token id; the
+    final-norm hidden states [B, L, D] of every position; the present keys/values of every
+    layer; and the rows of those this call appended ([B, kv_heads, L, head_dim] per layer, each
+    sequence's at its own length: appended_index).
     """
 
     def __init__(self, padt: nn.Module) -> None:
@@ -138,8 +205,11 @@ class LlmGraph(nn.Module):
 
     @property
     def output_names(self) -> tuple[str, ...]:
-        return ("logits", "hidden_states") + tuple(
-            f"present.{i}.{kv}" for i in range(self.num_layers) for kv in ("key", "value")
+        layers = [(i, kv) for i in range(self.num_layers) for kv in ("key", "value")]
+        return (
+            ("logits", "hidden_states")
+            + tuple(f"present.{i}.{kv}" for i, kv in layers)
+            + tuple(f"appended.{i}.{kv}" for i, kv in layers)
         )
 
     def embed(self, input_ids: Tensor, image_embeds: Tensor, prototypes: Tensor) -> Tensor:
@@ -149,12 +219,20 @@ class LlmGraph(nn.Module):
         vocab = self.padt.text_vocab_rows
         is_text = input_ids < vocab
         text = lm.embed_tokens(torch.where(is_text, input_ids, torch.zeros_like(input_ids)))
-        # One zero row after the others: text positions gather it, so the table is never
-        # empty (a text-only prompt has no prototypes and no image rows).
-        zero = torch.zeros(1, prototypes.shape[1], dtype=prototypes.dtype)
-        extra = torch.cat([prototypes, image_embeds, zero]).to(dtype)
-        spare = torch.full_like(input_ids, extra.shape[0] - 1)
-        other = extra[torch.where(is_text, spare, input_ids - vocab)]
+        # Per sequence: its prototypes, the image rows (B = 1 when there are any), and one zero
+        # row that text positions gather, so the table is never empty (a text-only prompt has
+        # no prototypes and no image rows).
+        batch, _, width = prototypes.shape
+        rows = image_embeds.unsqueeze(0).expand(batch, -1, -1)
+        zero = torch.zeros(1, 1, width, dtype=prototypes.dtype).expand(batch, 1, width)
+        extra = torch.cat([prototypes, rows, zero], dim=1).to(dtype)
+        per_sequence = extra.shape[1]
+        spare = torch.full_like(input_ids, per_sequence - 1)
+        local = torch.where(is_text, spare, input_ids - vocab)
+        # Flattened to one table, sequence b's rows offset by b * rows: one Gather, no
+        # [B, L, D] index (GatherElements would need one).
+        first_row = (torch.cumsum(torch.ones_like(input_ids[:, :1]), 0) - 1) * per_sequence
+        other = extra.reshape(-1, width)[local + first_row]
         return torch.where(is_text.unsqueeze(-1), text.to(dtype), other)
 
     def forward(
@@ -171,16 +249,23 @@ class LlmGraph(nn.Module):
         lm = self.padt.model
         text_weight = self.padt.text_output_weight()
         hidden = self.embed(input_ids, image_embeds, prototypes)
-        cos, sin = lm.rotary_emb(hidden, position_ids)
-        rotary = mrope_tables(cos, sin, self.padt.config.rope_scaling["mrope_section"])
-        rotate = rotate_half_matrix(lm.layers[0].self_attn.head_dim, hidden.dtype)
-        sizes = (input_ids.shape[0], input_ids.shape[1])
+        attn = lm.layers[0].self_attn
+        rotary = mrope_rotary(
+            lm.rotary_emb,
+            position_ids,
+            self.padt.config.rope_scaling["mrope_section"],
+            attn.num_heads,
+            attn.num_key_value_heads,
+            hidden.dtype,
+        )
+        rotate = rotate_half_matrix(attn.head_dim, hidden.dtype)
         present: list[Tensor] = []
+        pending = None
         for i, layer in enumerate(lm.layers):
-            hidden, key, value = attention_layer(
+            hidden, pending, key, value = attention_layer(
                 layer,
                 hidden,
-                sizes,
+                pending,
                 rotary,
                 rotate,
                 past[2 * i],
@@ -189,12 +274,27 @@ class LlmGraph(nn.Module):
                 total_sequence_length,
             )
             present += [key, value]
-        hidden = lm.norm(hidden)
+        hidden, _ = add_and_norm(lm.norm, hidden, pending)
         last = hidden[:, -1:, :]
         text_logits = torch.matmul(last, text_weight.t()).float()
-        vrt_logits = torch.matmul(last.float(), prototypes.t()) + vrt_bias
+        vrt_logits = torch.matmul(last.float(), prototypes.transpose(1, 2)) + vrt_bias.unsqueeze(1)
         logits = torch.cat([text_logits, vrt_logits], dim=-1)
-        return (logits, hidden.float(), *present)
+        index = appended_index(present[0], seqlens_k, input_ids)
+        appended = [torch.gather(p, 2, index) for p in present]
+        return (logits, hidden.float(), *present, *appended)
+
+
+def appended_index(present: Tensor, seqlens_k: Tensor, input_ids: Tensor) -> Tensor:
+    """Where the rows this call appended to each sequence's cache are in ``present``
+    ([B, kv_heads, L, head_dim], for torch.gather on dim 2; one index for every layer): rows
+    seqlens_k[b] - L + 1 .. seqlens_k[b] of sequence b (its own length, whatever the longest).
+    A caller that keeps the cache itself fetches these rows (``appended``) instead of
+    ``present``: onnxruntime-node copies every fetched output into a new array, and the whole
+    cache per step is what batched decode cannot afford."""
+    step = torch.cumsum(torch.ones_like(input_ids), 1)  # [B, L]: 1 .. L
+    rows = seqlens_k.unsqueeze(1).to(torch.int64) + step - input_ids.shape[1]
+    _, heads, _, head_dim = present.shape
+    return rows.unsqueeze(1).unsqueeze(-1).expand(-1, heads, -1, head_dim)
 
 
 class DecoderGraph(nn.Module):

@@ -29,7 +29,8 @@ from ..checkpoint import TIED_KEY, save_padt
 from ..config import PadtConfig
 from ..modeling import PadtForConditionalGeneration
 from ..processing import QWEN_IMAGE_SETTINGS, make_processor
-from ..train.shapes_model import CONFIG_ID_TOKENS, PRE_RESIZE_KEY
+from ..tokenizer_build import CONFIG_ID_TOKENS
+from ..train.shapes_model import PRE_RESIZE_KEY
 from .generation import TRANSFORMERS_DEFAULTS
 from .manifest import CAPABILITIES_KEY, MAX_LONG_SIDE_KEY
 

@@ -9,7 +9,10 @@ from typing import Any
 
 import onnx
 
-FORMAT_VERSION = 2  # 2: embedding inside the LLM graph, fused attention (no embed graph)
+# 2: embedding inside the LLM graph, fused attention (no embed graph); 3: batched decode (per-
+# sequence prototypes [B, P, D] and vrt_bias [B, P], logits [B, 1, V + P]); 4: windowed vision
+# blocks attend per window (window_slots / window_rows replace window_segments)
+FORMAT_VERSION = 4
 MANIFEST = "padt.json"
 DEFAULT_LONG_SIDE = 644
 # The largest long side the vision tower takes: the engine resizes larger images down to it,

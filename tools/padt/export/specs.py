@@ -28,7 +28,8 @@ def vision_args(padt) -> tuple[tuple, dict]:
             for a in (
                 vi.window_index,
                 vi.reverse_index,
-                vi.window_segments,
+                vi.window_slots,
+                vi.window_rows,
                 vi.full_segments,
                 vi.cos,
                 vi.sin,
@@ -39,7 +40,8 @@ def vision_args(padt) -> tuple[tuple, dict]:
         "pixel_values": {0: "patches"},
         "window_index": {0: "units"},
         "reverse_index": {0: "units"},
-        "window_segments": {0: "patches"},
+        "window_slots": {0: "windows", 1: "window_length"},
+        "window_rows": {0: "patches"},
         "full_segments": {0: "patches"},
         "cos": {0: "patches"},
         "sin": {0: "patches"},
@@ -57,7 +59,8 @@ def prototype_args(padt) -> tuple[tuple, dict]:
 def llm_args(padt, dtype: torch.dtype) -> tuple[tuple, dict]:
     cfg = padt.config
     head_dim = cfg.hidden_size // cfg.num_attention_heads
-    batch, past, new, protos, image_rows = 1, 3, 5, 7, 6
+    # Batch 2 so that nothing is specialised to one sequence (the engine decodes several).
+    batch, past, new, protos, image_rows = 2, 3, 5, 7, 6
     kv = [
         torch.zeros(batch, cfg.num_key_value_heads, past, head_dim, dtype=dtype)
         for _ in range(2 * cfg.num_hidden_layers)
@@ -65,13 +68,13 @@ def llm_args(padt, dtype: torch.dtype) -> tuple[tuple, dict]:
     positions = torch.arange(past, past + new).view(1, 1, -1).expand(3, batch, new).contiguous()
     vocab = padt.text_vocab_rows
     # Text, a prototype row and an image row: every branch of the in-graph embedding.
-    ids = torch.tensor([[1, vocab + 2, vocab + protos + 1, 3, 4]], dtype=torch.int64)
+    ids = torch.tensor([[1, vocab + 2, vocab + protos + 1, 3, 4]] * batch, dtype=torch.int64)
     args = (
         ids,
         torch.zeros(image_rows, cfg.hidden_size),
         positions,
-        torch.zeros(protos, cfg.hidden_size),
-        torch.zeros(protos),
+        torch.zeros(batch, protos, cfg.hidden_size),
+        torch.zeros(batch, protos),
         torch.full((batch,), past + new - 1, dtype=torch.int32),
         torch.tensor(past + new, dtype=torch.int32),
         *kv,
@@ -80,8 +83,8 @@ def llm_args(padt, dtype: torch.dtype) -> tuple[tuple, dict]:
         "input_ids": {0: "batch", 1: "seq"},
         "image_embeds": {0: "image_rows"},
         "position_ids": {1: "batch", 2: "seq"},
-        "prototypes": {0: "vrt_rows"},
-        "vrt_bias": {0: "vrt_rows"},
+        "prototypes": {0: "batch", 1: "vrt_rows"},
+        "vrt_bias": {0: "batch", 1: "vrt_rows"},
         "seqlens_k": {0: "batch"},
         "logits": {0: "batch", 2: "vocab_total"},
         "hidden_states": {0: "batch", 1: "seq"},
@@ -90,6 +93,7 @@ def llm_args(padt, dtype: torch.dtype) -> tuple[tuple, dict]:
         for name in ("key", "value"):
             axes[f"past_key_values.{i}.{name}"] = {0: "batch", 2: "past"}
             axes[f"present.{i}.{name}"] = {0: "batch", 2: "present"}
+            axes[f"appended.{i}.{name}"] = {0: "batch", 2: "seq"}
     return args, axes
 
 

@@ -37,22 +37,12 @@ from ..config import PadtConfig
 from ..export.manifest import CAPABILITIES_KEY, MAX_LONG_SIDE_KEY
 from ..modeling import PadtForConditionalGeneration
 from ..shapes.vocab import MAX_SIDE
-from ..tokenizer_build import qwen_tokenizer, train_qwen_style_bpe
+from ..tokenizer_build import CONFIG_ID_TOKENS, qwen_tokenizer, train_qwen_style_bpe
 
 ROW_MULTIPLE = 64
 SHAPES_ROPE_THETA = 100.0
 VIS_NORM_INIT = 0.1
 PRE_RESIZE_KEY = "padt_pre_resize_long_side"
-CONFIG_ID_TOKENS = {
-    "bos_token_id": "<|endoftext|>",
-    "eos_token_id": "<|im_end|>",
-    "pad_token_id": "<|endoftext|>",
-    "image_token_id": "<|image_pad|>",
-    "video_token_id": "<|video_pad|>",
-    "vision_start_token_id": "<|vision_start|>",
-    "vision_end_token_id": "<|vision_end|>",
-    "vision_token_id": "<|vision_pad|>",
-}
 
 
 def shapes_corpus(images: int = 400, seed: int = 0) -> list[str]:

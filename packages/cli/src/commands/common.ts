@@ -45,6 +45,7 @@ export function engineOptions(config: GatewayConfig): EngineOptions {
     fallback: "cpu",
     ...(config.threads ? { threads: config.threads } : {}),
     ...(config.workers ? { workers: config.workers } : {}),
+    ...(config.batch ? { maxBatch: config.batch } : {}),
     ...(config.verify ? { verify: config.verify } : {}),
     imageLimits: { maxBytes: config.limits.imageBytes, maxPixels: config.limits.imagePixels },
   };

@@ -14,7 +14,8 @@ import {
 import { engineOptions, type Io, UsageError } from "./common.js";
 
 export const WORKER_USAGE = `  padt worker --database-url URL [--model DIR] [--provider cpu|cuda|webgpu] [--threads N]
-             [--workers N] [--verify full|size|auto] [--task MODULE]... [--config FILE]`;
+             [--workers N] [--batch N] [--verify full|size|auto] [--task MODULE]... [--config FILE]
+             [--metrics-port N [--host ADDR]]`;
 
 export async function worker(argv: string[], io: Io): Promise<number> {
   const config = loadConfig(argv);
@@ -35,6 +36,7 @@ export async function worker(argv: string[], io: Io): Promise<number> {
     io.out(
       `PaDT Studio worker for model ${running.model} (${engine.info.executionProvider}, ${engine.stats().workers} engine workers)`,
     );
+    if (running.metricsUrl) io.out(`metrics on ${running.metricsUrl}/metrics`);
     const signal = await signals.received;
     io.err(`${signal}: draining (up to ${config.drainMs} ms)`);
     await running.close();

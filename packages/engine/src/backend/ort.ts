@@ -61,7 +61,14 @@ export interface ModelSession {
   readonly fallbackReason?: string;
   readonly inputNames: readonly string[];
   readonly outputNames: readonly string[];
-  run(feeds: Record<string, TensorData>): Promise<Record<string, TensorData>>;
+  /**
+   * `outputs`: the outputs to return (default all). onnxruntime-node copies each returned
+   * output into a new array, so a caller that needs few of a large graph's outputs names them.
+   */
+  run(
+    feeds: Record<string, TensorData>,
+    outputs?: readonly string[],
+  ): Promise<Record<string, TensorData>>;
   release(): Promise<void>;
 }
 
@@ -152,10 +159,10 @@ export async function openSession(
     ...(fallbackReason ? { fallbackReason } : {}),
     inputNames: session.inputNames,
     outputNames: session.outputNames,
-    async run(feeds) {
+    async run(feeds, outputs) {
       const input: Record<string, ort.Tensor> = {};
       for (const [name, tensor] of Object.entries(feeds)) input[name] = toOrt(tensor);
-      const output = await session.run(input);
+      const output = await (outputs ? session.run(input, outputs) : session.run(input));
       const result: Record<string, TensorData> = {};
       for (const [name, tensor] of Object.entries(output)) result[name] = fromOrt(tensor);
       return result;

@@ -1,9 +1,12 @@
 import { z } from "zod";
 
 /**
- * padt.json, format version 2 (docs/bundle-format.md): the LLM graph embeds its own input
- * ids and uses fused attention; version 1 had a separate embed graph and is not loaded (it
- * would need a second decode path; re-export the checkpoint). Unknown keys are kept.
+ * padt.json, format version 4 (docs/bundle-format.md): the LLM graph embeds its own input
+ * ids, uses fused attention and decodes a batch of sequences, each with its own prototypes
+ * (version 2 took one sequence's; version 1 had a separate embed graph); the vision graph
+ * attends per window (version 3 took a block mask's window_segments instead). Older versions are
+ * not loaded (each would need a second decode path; `padt.export.refresh` re-exports them
+ * from their own weights). Unknown keys are kept.
  */
 const tensorSpec = z.object({
   name: z.string(),
@@ -15,12 +18,24 @@ const positiveInt = z.number().int().positive();
 
 export const manifestSchema = z.object({
   format: z.literal("padt-bundle"),
-  format_version: z.literal(2, {
-    error: "expected 2 (re-export version 1 bundles with the current exporter, tools/padt/export)",
+  format_version: z.literal(4, {
+    error:
+      "expected 4 (re-export older bundles with the current exporter: cd tools && .venv/bin/python -m padt.export.refresh <bundle dir>)",
   }),
   model: z.object({ name: z.string().min(1) }),
   dtype: z.enum(["fp32", "fp16"]),
   kv_dtype: z.enum(["float32", "float16"]),
+  // Weight-only quantisation of the LLM graph's weight MatMuls (the exporter's --quantize):
+  // MatMulNBits blocks; activations and the KV cache keep `dtype`. Absent: none.
+  quantization: z
+    .object({
+      method: z.literal("MatMulNBits"),
+      bits: z.union([z.literal(4), z.literal(8)]),
+      block_size: positiveInt,
+      accuracy_level: z.number().int().min(0).max(4),
+      graphs: z.array(z.string()),
+    })
+    .optional(),
   vision: z.object({
     depth: positiveInt,
     hidden_size: positiveInt,

@@ -11,6 +11,9 @@ import { checkWorkerMemory } from "./capacity.js";
 import { describeModel, inspectForModel } from "./model_view.js";
 import type { PadtJob, PadtWorkerData, PadtWorkerInfo } from "./worker_data.js";
 
+/** Generations per worker: 8 concurrent answers on one worker is issue 17's target. */
+export const DEFAULT_MAX_BATCH = 8;
+
 export interface EngineOptions {
   /** Directory of a PaDT bundle (padt.json and the graphs). */
   bundle: string;
@@ -22,6 +25,8 @@ export interface EngineOptions {
   threads?: number;
   /** Model workers, each with its own copy of the graphs. Default 1; more than fit in memory are refused. */
   workers?: number;
+  /** Generations each worker runs at once, their decode steps batched into one LLM call. Default 8. */
+  maxBatch?: number;
   /** Generations that may wait for a worker. Default 16. */
   maxQueue?: number;
   /** Checks at load: "full" hashes every file, "size" only compares sizes; default "auto" (full up to 1 GiB). */
@@ -79,6 +84,7 @@ export class PadtEngine implements EngineClient {
       entry,
       workerData,
       size: options.workers ?? 1,
+      perWorker: options.maxBatch ?? DEFAULT_MAX_BATCH,
       maxQueue: options.maxQueue ?? 16,
     });
     const worker = pool.workerInfo as PadtWorkerInfo;

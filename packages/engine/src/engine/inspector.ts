@@ -47,7 +47,7 @@ export class ModelInspector implements EngineClient {
   }
 
   stats(): PoolStats {
-    return { workers: 0, busy: 0, queued: 0, maxQueue: 0 };
+    return { workers: 0, slots: 0, busy: 0, queued: 0, maxQueue: 0 };
   }
 
   async close(): Promise<void> {}

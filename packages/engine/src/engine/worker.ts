@@ -1,4 +1,5 @@
-// A model worker: loads the bundle's graphs once, then runs generations one at a time.
+// A model worker: loads the bundle's graphs once, then runs up to maxBatch generations at a
+// time, their decode steps batched into one LLM call each (step_scheduler.ts).
 import { createHash } from "node:crypto";
 import type { GenerationEvent } from "@padt/protocol";
 import { ErrorCode, PadtError } from "@padt/protocol";
@@ -6,6 +7,7 @@ import { decodeImage, readImageHeader } from "../image/decode.js";
 import { type ConversationImage, generatePadt } from "../models/padt/generate.js";
 import { PreprocessCache } from "../models/padt/image_processing.js";
 import { type EncodedImage, PadtModel } from "../models/padt/model.js";
+import { StepScheduler } from "../models/padt/step_scheduler.js";
 import { imageUnits, trimToContext } from "../models/padt/trim_history.js";
 import { serveJobs, workerInput } from "../runtime/serve.js";
 import { LruCache } from "../utils/lru.js";
@@ -16,6 +18,7 @@ const data = workerInput<PadtWorkerData>();
 
 serveJobs<PadtJob, GenerationEvent>(async () => {
   const model = await PadtModel.open(data.bundle, data.manifest, data.session);
+  const scheduler = new StepScheduler(model);
   const overrides = bundleProcessorConfig(data.manifest, data.longSide);
   const pixels = new PreprocessCache(data.cacheBytes / 2);
   const vision = new LruCache<string, EncodedImage>({
@@ -85,6 +88,7 @@ serveJobs<PadtJob, GenerationEvent>(async () => {
         job.options,
         { maxContextTokens: data.maxContextTokens },
         context,
+        scheduler,
       )) {
         if (event.type === "vrt") context.emit({ ...event, image: original(event.image) });
         else if (event.type === "object")

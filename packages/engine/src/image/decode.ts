@@ -5,7 +5,7 @@
 import { createHash } from "node:crypto";
 import { ErrorCode, PadtError } from "@padt/protocol";
 import sharp from "sharp";
-import { readImageHeader } from "./header.js";
+import { jpegComponentCount, readImageHeader } from "./header.js";
 import { cmykToRgb, flattenOnWhite } from "./pixels.js";
 import {
   DEFAULT_IMAGE_LIMITS,
@@ -40,7 +40,7 @@ export async function decodeImage(
 ): Promise<DecodedImage> {
   const { header, maxPixels } = checkLimits(bytes, limits);
   const pixels = header.storedWidth * header.storedHeight;
-  const rgb = await decodePixels(bytes, maxPixels);
+  const rgb = await decodePixels(bytes, maxPixels, mayBeCmyk(bytes, header.format));
   if (rgb.width * rgb.height !== pixels) {
     // The header lied (or we misread it): refuse rather than trust either size. Only the
     // pixel count is compared, so that a disagreement on orientation (several EXIF blocks)
@@ -149,7 +149,17 @@ function decodeError(error: unknown, maxPixels: number): PadtError {
   );
 }
 
-async function decodePixels(bytes: Uint8Array, maxPixels: number) {
+/**
+ * Only a JPEG with four components decodes as CMYK in libvips; anything else skips the
+ * metadata pass that asks (a libvips pipeline of its own, a tenth of a small image's decode).
+ */
+function mayBeCmyk(bytes: Uint8Array, format: ImageFormat): boolean {
+  if (format !== "jpeg") return false;
+  const components = jpegComponentCount(bytes);
+  return components === null || components === 4;
+}
+
+async function decodePixels(bytes: Uint8Array, maxPixels: number, mayBeCmyk: boolean) {
   const open = () =>
     sharp(bytes, {
       limitInputPixels: maxPixels,
@@ -160,8 +170,7 @@ async function decodePixels(bytes: Uint8Array, maxPixels: number) {
       pages: 1,
     });
   try {
-    const meta = await open().metadata();
-    if (meta.space === "cmyk") {
+    if (mayBeCmyk && (await open().metadata()).space === "cmyk") {
       // Ask for the CMYK bytes themselves and convert them the way Pillow does.
       const { data, info } = await open()
         .pipelineColourspace("cmyk")

@@ -103,7 +103,8 @@ function isStartOfFrame(marker: number): boolean {
   return marker >= 0xc0 && marker <= 0xcf && marker !== 0xc4 && marker !== 0xc8 && marker !== 0xcc;
 }
 
-function jpegHeader(bytes: Uint8Array, view: DataView) {
+/** The offset of the JPEG's frame header (SOFn marker) and the EXIF orientation before it. */
+function jpegFrame(bytes: Uint8Array, view: DataView): { at: number; orientation: number } {
   let orientation = 1;
   let at = 2;
   while (at + 4 <= bytes.length) {
@@ -119,18 +120,34 @@ function jpegHeader(bytes: Uint8Array, view: DataView) {
     }
     if (marker === 0xd9 || marker === 0xda) break; // EOI or scan data before any frame
     const length = view.getUint16(at + 2);
-    if (isStartOfFrame(marker)) {
-      const height = view.getUint16(at + 5);
-      const width = view.getUint16(at + 7);
-      if (height === 0) throw failed("JPEG with its height in a DNL marker is not supported");
-      return { width, height, orientation };
-    }
+    if (isStartOfFrame(marker)) return { at, orientation };
     if (marker === 0xe1 && ascii(bytes, at + 4, at + 10) === "Exif\0\0" && orientation === 1) {
       orientation = exifOrientation(bytes.subarray(at + 10, at + 2 + length));
     }
     at += 2 + length;
   }
   throw failed("truncated or corrupt JPEG: no frame header");
+}
+
+function jpegHeader(bytes: Uint8Array, view: DataView) {
+  const { at, orientation } = jpegFrame(bytes, view);
+  const height = view.getUint16(at + 5);
+  const width = view.getUint16(at + 7);
+  if (height === 0) throw failed("JPEG with its height in a DNL marker is not supported");
+  return { width, height, orientation };
+}
+
+/**
+ * The number of colour components in a JPEG's frame header (1 grey, 3 YCbCr/RGB, 4 CMYK/YCCK),
+ * or null when the header cannot say: lets the decoder pick its path without a metadata pass.
+ */
+export function jpegComponentCount(bytes: Uint8Array): number | null {
+  try {
+    const { at } = jpegFrame(bytes, new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength));
+    return at + 9 < bytes.length ? bytes[at + 9]! : null;
+  } catch {
+    return null;
+  }
 }
 
 function webpHeader(bytes: Uint8Array, view: DataView) {

@@ -9,14 +9,19 @@ export interface WorkerPoolOptions {
   entry: URL;
   /** Passed to every worker; read it there with `workerInput()`. */
   workerData?: unknown;
-  /** Worker threads, each running one job at a time. Default 1. */
+  /** Worker threads. Default 1. */
   size?: number;
+  /** Jobs each worker runs at once (the engine's worker batches their decode steps). Default 1. */
+  perWorker?: number;
   /** Jobs allowed to wait for a worker; one more is refused with QUEUE_FULL. Default 16. */
   maxQueue?: number;
 }
 
 export interface PoolStats {
   workers: number;
+  /** Jobs that may run at once: workers x jobs per worker. */
+  slots: number;
+  /** Jobs running. */
   busy: number;
   queued: number;
   maxQueue: number;
@@ -32,7 +37,7 @@ interface Job<Req, Ev> {
 
 interface Slot<Req, Ev> {
   worker: Worker;
-  job?: Job<Req, Ev>;
+  jobs: Map<number, Job<Req, Ev>>;
 }
 
 /**
@@ -44,12 +49,14 @@ export class WorkerPool<Req, Ev> {
   readonly #slots: Slot<Req, Ev>[] = [];
   readonly #queue: Job<Req, Ev>[] = [];
   readonly #maxQueue: number;
+  readonly #perWorker: number;
   #nextId = 1;
   #closed = false;
   #info: unknown;
 
   private constructor(private readonly options: WorkerPoolOptions) {
     this.#maxQueue = options.maxQueue ?? 16;
+    this.#perWorker = Math.max(1, options.perWorker ?? 1);
   }
 
   static async start<Req, Ev>(options: WorkerPoolOptions): Promise<WorkerPool<Req, Ev>> {
@@ -71,7 +78,8 @@ export class WorkerPool<Req, Ev> {
   stats(): PoolStats {
     return {
       workers: this.#slots.length,
-      busy: this.#slots.filter((s) => s.job).length,
+      slots: this.#slots.length * this.#perWorker,
+      busy: this.#slots.reduce((n, s) => n + s.jobs.size, 0),
       queued: this.#queue.length,
       maxQueue: this.#maxQueue,
     };
@@ -81,7 +89,7 @@ export class WorkerPool<Req, Ev> {
   run(request: Req, signal?: AbortSignal): AsyncIterableIterator<Ev> {
     if (this.#closed) throw new PadtError(ErrorCode.QUEUE_FULL, "the engine is shutting down");
     signal?.throwIfAborted();
-    const idle = this.#slots.some((s) => !s.job);
+    const idle = this.#slots.some((s) => s.jobs.size < this.#perWorker);
     if (!idle && this.#queue.length >= this.#maxQueue) {
       throw new PadtError(
         ErrorCode.QUEUE_FULL,
@@ -116,7 +124,7 @@ export class WorkerPool<Req, Ev> {
     }
     await Promise.all(
       this.#slots.map(async (slot) => {
-        while (slot.job) await new Promise((r) => setTimeout(r, 10));
+        while (slot.jobs.size > 0) await new Promise((r) => setTimeout(r, 10));
         await slot.worker.terminate();
       }),
     );
@@ -136,12 +144,15 @@ export class WorkerPool<Req, Ev> {
     Atomics.store(job.cancel, 0, 1);
   }
 
+  /** Each queued job to the least loaded worker with room (jobs spread before they batch). */
   #dispatch(): void {
-    for (const slot of this.#slots) {
-      if (slot.job) continue;
-      const job = this.#queue.shift();
-      if (!job) return;
-      slot.job = job;
+    while (this.#queue.length > 0) {
+      let slot: Slot<Req, Ev> | undefined;
+      for (const s of this.#slots)
+        if (s.jobs.size < this.#perWorker && (!slot || s.jobs.size < slot.jobs.size)) slot = s;
+      if (!slot) return;
+      const job = this.#queue.shift() as Job<Req, Ev>;
+      slot.jobs.set(job.id, job);
       const message: ToWorker<Req> = {
         type: "job",
         id: job.id,
@@ -152,13 +163,16 @@ export class WorkerPool<Req, Ev> {
     }
   }
 
-  #finish(slot: Slot<Req, Ev>, error?: Error): void {
-    const job = slot.job;
-    if (!job) return;
-    slot.job = undefined;
-    job.detach();
-    if (error) job.channel.fail(error);
-    else job.channel.end();
+  /** Ends one job (`id`), or every job of the worker (it crashed or exited). */
+  #finish(slot: Slot<Req, Ev>, id: number | undefined, error?: Error): void {
+    const jobs = id === undefined ? [...slot.jobs.values()] : [slot.jobs.get(id)];
+    for (const job of jobs) {
+      if (!job) continue;
+      slot.jobs.delete(job.id);
+      job.detach();
+      if (error) job.channel.fail(error);
+      else job.channel.end();
+    }
     if (!this.#closed) this.#dispatch();
   }
 
@@ -170,7 +184,7 @@ export class WorkerPool<Req, Ev> {
     const worker = new Worker(script, {
       workerData: { entry: entry.href, data: this.options.workerData },
     });
-    const slot: Slot<Req, Ev> = { worker };
+    const slot: Slot<Req, Ev> = { worker, jobs: new Map() };
     return new Promise((resolve, reject) => {
       let ready = false;
       worker.on("message", (message: FromWorker<Ev>) => {
@@ -186,15 +200,16 @@ export class WorkerPool<Req, Ev> {
             reject(deserializeError(message.error));
             void worker.terminate();
             return;
-          case "events":
-            if (slot.job?.id === message.id)
-              for (const e of message.events) slot.job.channel.push(e);
+          case "events": {
+            const job = slot.jobs.get(message.id);
+            if (job) for (const e of message.events) job.channel.push(e);
             return;
+          }
           case "end":
-            this.#finish(slot);
+            this.#finish(slot, message.id);
             return;
           case "error":
-            this.#finish(slot, deserializeError(message.error));
+            this.#finish(slot, message.id, deserializeError(message.error));
             return;
           default:
             message satisfies never;
@@ -202,13 +217,13 @@ export class WorkerPool<Req, Ev> {
       });
       worker.on("error", (error) => {
         if (!ready) reject(error);
-        this.#finish(slot, error);
+        this.#finish(slot, undefined, error);
       });
       worker.on("exit", (code) => {
         const index = this.#slots.indexOf(slot);
         if (index >= 0) this.#slots.splice(index, 1);
         if (!ready) return;
-        this.#finish(slot, new Error(`model worker exited with code ${code}`));
+        this.#finish(slot, undefined, new Error(`model worker exited with code ${code}`));
         // A crashed worker is replaced so the pool keeps its size.
         if (!this.#closed) this.#spawn().catch(() => {});
       });

@@ -26,7 +26,8 @@ export function workerInput<T>(): T {
 
 /**
  * Runs inside a worker thread: builds the handler once (loading models), then runs the jobs
- * the pool sends, one at a time, streaming their events back.
+ * the pool sends, streaming their events back; several run at once when the pool sends them
+ * (its `perWorker`), interleaved at their awaits.
  */
 export function serveJobs<Req, Ev>(
   init: () => Promise<JobHandler<Req, Ev> | WorkerSetup<Req, Ev>>,

@@ -294,6 +294,32 @@ export const messageEvents = pgTable(
   (t) => [primaryKey({ name: "message_events_pkey", columns: [t.messageId, t.seq] })],
 );
 
+/**
+ * The `padt worker` processes on this database, as each advertises itself (queue/registry.ts):
+ * its model, capacity (engine workers x answers per worker), the answers it runs now (message
+ * id -> when it claimed it, on the database's clock, ms since the epoch), its measured mean
+ * service time and a heartbeat. A gateway replica admits a model's sends only while a worker
+ * for it is live, and feeds its retry hints from these rows.
+ */
+export const workers = pgTable(
+  "workers",
+  {
+    id: uuid("id").primaryKey(),
+    model: text("model").notNull(),
+    capacity: integer("capacity").notNull(),
+    executionProvider: text("execution_provider").notNull(),
+    running: jsonb("running").$type<Record<string, number>>().default({}).notNull(),
+    /** Mean ms from claim to finish of its answers (exponentially weighted); null: none yet. */
+    serviceMs: doublePrecision("service_ms"),
+    completed: integer("completed").default(0).notNull(),
+    startedAt: timestamp("started_at", { withTimezone: true, precision: 3 }).defaultNow().notNull(),
+    heartbeatAt: timestamp("heartbeat_at", { withTimezone: true, precision: 3 })
+      .defaultNow()
+      .notNull(),
+  },
+  (t) => [index("workers_model_heartbeat_idx").on(t.model, t.heartbeatAt)],
+);
+
 /** Event types (listed in conversation/events.ts); text, not a pg enum, so a new one needs no migration. */
 export type { MessageEventType };
 
@@ -307,6 +333,7 @@ export type MessageRole = Message["role"];
 export type MessagePart = typeof messageParts.$inferSelect;
 export type NewMessagePart = typeof messageParts.$inferInsert;
 export type MessageEvent = typeof messageEvents.$inferSelect;
+export type WorkerRow = typeof workers.$inferSelect;
 
 /** Engine shapes that parts are built from (re-exported for the repositories). */
 export type { Box, RleMask };

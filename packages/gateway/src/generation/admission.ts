@@ -15,7 +15,7 @@ export interface AdmissionOptions {
   limits: Pick<Limits, "generationsPerOwner" | "queueLength">;
   /** The runner's started jobs (in service or waiting for a worker). */
   running: ReadonlyMap<string, Running>;
-  /** The engine's worker count. */
+  /** Answers the engine runs at once (workers x each worker's batch). */
   workers: () => number;
   /** Called after the count of held places changed. */
   changed: () => void;

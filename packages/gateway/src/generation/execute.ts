@@ -66,13 +66,21 @@ export async function executeJob(deps: ExecuteDeps, running: Running): Promise<v
   try {
     running.slot = await trace.span("padt.queue.wait", () => deps.acquire(signal));
     deps.onSlot();
-    await trace.span("padt.db.mark_streaming", () =>
-      markStreaming(db, ownerId, messageId, deps.leaseMs ?? null),
-    );
+    // Both at once (the history leaves this answer out either way): one round trip less
+    // before the engine starts, on a pool. Both settle before an error is thrown, so nothing
+    // of this start is still running while the answer is finished.
+    const [marked, loaded] = await Promise.allSettled([
+      trace.span("padt.db.mark_streaming", () =>
+        markStreaming(db, ownerId, messageId, deps.leaseMs ?? null),
+      ),
+      trace.span("padt.conversation.load", async () =>
+        buildConversation(db, ownerId, await loadHistory(db, ownerId, job.sessionId), tasks),
+      ),
+    ]);
+    if (marked.status === "rejected") throw marked.reason;
     bus.sessions.publish(job.sessionId, { type: "message_status_changed", messageId });
-    const conversation = await trace.span("padt.conversation.load", async () =>
-      buildConversation(db, ownerId, await loadHistory(db, ownerId, job.sessionId), tasks),
-    );
+    if (loaded.status === "rejected") throw loaded.reason;
+    const conversation = loaded.value;
     answer = new AnswerBuilder(conversation.imageIds);
     if (signal.aborted) throw new PadtError(ErrorCode.GENERATION_CANCELLED, "cancelled");
     // A long session keeps its most recent turns that fit the context (the engine counts).

@@ -8,6 +8,18 @@ import type { Requester } from "./retry_hint.js";
  * gateway`). sendMessage: `reserve`, then in the transaction that stores the exchange
  * `enqueue`, then after commit `start`.
  */
+/** Who serves the model now, for the `model` query. */
+export interface Serving {
+  /** Processes running the model: 1 in `--role all`, the live `padt worker`s otherwise. */
+  workers: number;
+  /** Answers they run at once. */
+  capacity: number;
+  /** Answers they run now. */
+  inFlight: number;
+  /** Their execution providers, once each (empty when no worker is live). */
+  executionProviders: string[];
+}
+
 export interface Generations {
   /** Places held in this process (reserved, waiting or running). */
   readonly active: number;
@@ -23,6 +35,8 @@ export interface Generations {
   cancelSession(ownerId: string, sessionId: string): Promise<void>;
   subscriberJoined(messageId: string): void;
   subscriberLeft(messageId: string): void;
+  /** Who runs this model's answers now. */
+  serving(): Promise<Serving>;
   /** Shutdown: refuse new work, let running work finish within `drainMs`. */
   drain(drainMs: number): Promise<void>;
 }

@@ -1,6 +1,7 @@
 import type { Database } from "../db/database.js";
 import { renewLeases } from "../db/repos/leases.js";
 import type { Logger } from "../server/logger.js";
+import type { Metrics } from "../server/metrics.js";
 
 /**
  * Keeps the leases of the messages this process holds (queued here or generating) alive:
@@ -17,6 +18,7 @@ export class LeaseKeeper {
     private readonly db: Database,
     readonly leaseMs: number,
     private readonly logger?: Logger,
+    private readonly renewals?: Metrics["leaseRenewals"],
   ) {
     this.#timer = setInterval(() => void this.renew(), Math.max(50, Math.floor(leaseMs / 3)));
     this.#timer.unref();
@@ -37,6 +39,8 @@ export class LeaseKeeper {
     try {
       const ids = [...this.#held.keys()];
       const kept = await renewLeases(this.db, ids, this.leaseMs);
+      this.renewals?.inc({ outcome: "kept" }, kept.size);
+      this.renewals?.inc({ outcome: "lost" }, ids.length - kept.size);
       for (const id of ids) {
         if (kept.has(id)) continue;
         const onLost = this.#held.get(id);
@@ -47,6 +51,7 @@ export class LeaseKeeper {
       // The database is unreachable: try again next round; if the lease runs out meanwhile,
       // another replica recovers the message and the next successful round reports it lost.
       this.logger?.warn({ err: error }, "lease renewal failed");
+      this.renewals?.inc({ outcome: "failed" }, this.#held.size);
     } finally {
       this.#renewing = false;
     }

@@ -3,6 +3,7 @@ import type { Bus } from "../bus.js";
 import type { Database } from "../db/database.js";
 import { recoverInterrupted } from "../db/recover.js";
 import { messages } from "../db/schema.js";
+import { removeGenerationJobs } from "../queue/graphile.js";
 import type { Logger } from "../server/logger.js";
 
 /**
@@ -11,11 +12,16 @@ import type { Logger } from "../server/logger.js";
  * the text and references they had streamed (recover.ts), then wakes their subscribers on
  * every replica. Answers waiting in the job queue have no lease and are left alone. Several
  * sweepers at once are fine: each expired answer is marked by exactly one of them.
+ *
+ * With the job queue (`queued`), the dead worker's graphile jobs for those answers are removed
+ * too: graphile would keep them locked for 4 hours, counted as claimed work.
  */
 export function sweepExpiredLeases(options: {
   db: Database;
   bus: Bus;
   everyMs: number;
+  /** The job queue is installed on this database (`--role gateway`, `padt worker`). */
+  queued?: boolean;
   logger?: Logger;
 }): { stop(): void; sweep(): Promise<string[]> } {
   const { db, bus, logger } = options;
@@ -26,6 +32,7 @@ export function sweepExpiredLeases(options: {
         const ids = await recoverInterrupted(db, { unleased: false });
         if (ids.length === 0) return ids;
         logger?.warn({ count: ids.length }, "answers interrupted: their lease expired");
+        if (options.queued) await removeGenerationJobs(db, ids);
         const rows = await db
           .select({ id: messages.id, sessionId: messages.sessionId, lastSeq: messages.lastSeq })
           .from(messages)

@@ -161,6 +161,33 @@ export class RetryLine {
     return free + (mine && now >= mine.back ? PROMISE_SLACK : 0) > held;
   }
 
+  /** The requester's latest place in line (performance.now() times), if it holds one. */
+  placeOf(who: Requester): { frees: number; back: number } | undefined {
+    const mine = this.#line.filter(
+      (p) => p.ownerId === who.ownerId && p.sessionId === who.sessionId,
+    );
+    const last = mine.sort((a, b) => a.back - b.back).at(-1);
+    return last && { frees: last.frees, back: last.back };
+  }
+
+  /**
+   * A place another replica promised (`--role gateway`, told over the bus): kept here as well,
+   * so this replica does not hand it to someone else meanwhile. Replaces the requester's places.
+   */
+  hold(who: Requester, frees: number, back: number): void {
+    this.drop(who);
+    this.#line.push({ ownerId: who.ownerId, sessionId: who.sessionId, frees, back });
+    this.#line.sort((a, b) => a.frees - b.frees);
+  }
+
+  /** The requester's places are gone (it was admitted on another replica). */
+  drop(who: Requester): void {
+    for (let i = this.#line.length - 1; i >= 0; i--) {
+      const p = this.#line[i] as LinePlace;
+      if (p.ownerId === who.ownerId && p.sessionId === who.sessionId) this.#line.splice(i, 1);
+    }
+  }
+
   /** The send of `who` was admitted: its promise, if it had one due, is kept. */
   admitted(who: Requester, q: QueueSnapshot, now = performance.now()): void {
     const mine = this.#due(who, q.meanMs / Math.max(1, q.workers), now);

@@ -18,7 +18,7 @@ export class RunQueue {
   readonly #waiting: Waiter[] = [];
   readonly #inService = new Set<Slot>();
 
-  /** `capacity()`: how many jobs may be with the engine at once (its workers). */
+  /** `capacity()`: how many jobs may be with the engine at once (its workers x their batch). */
   constructor(private readonly capacity: () => number) {}
 
   /**

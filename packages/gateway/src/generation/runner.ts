@@ -9,7 +9,7 @@ import type { Metrics } from "../server/metrics.js";
 import { Admission } from "./admission.js";
 import { drainRunning } from "./drain.js";
 import { executeJob } from "./execute.js";
-import type { Generations } from "./generations.js";
+import type { Generations, Serving } from "./generations.js";
 import type { GenerationJob, Reservation, Running, StopReason } from "./job.js";
 import { LeaseKeeper } from "./lease_keeper.js";
 import { WatchAnnouncer, WatcherCounts } from "./presence.js";
@@ -67,15 +67,26 @@ export class GenerationRunner implements Generations {
     this.#announcer = new WatchAnnouncer(options.bus, heartbeatMs);
     this.#watchers = new WatcherCounts(options.bus, options.cancelGraceMs, heartbeatMs * 3);
     this.#leases = options.leaseMs
-      ? new LeaseKeeper(options.db, options.leaseMs, options.logger)
+      ? new LeaseKeeper(options.db, options.leaseMs, options.logger, options.metrics?.leaseRenewals)
       : undefined;
-    this.#queue = new RunQueue(() => options.engine.stats().workers);
+    // Each engine worker runs up to its batch of answers at once (their decode steps batched).
+    this.#queue = new RunQueue(() => options.engine.stats().slots);
     this.#admission = new Admission({
       limits: options.limits,
       running: this.#running,
-      workers: () => options.engine.stats().workers,
+      workers: () => options.engine.stats().slots,
       changed: () => this.#updateGauges(),
     });
+  }
+
+  /** This process: its engine's workers, and the answers on them. */
+  async serving(): Promise<Serving> {
+    return {
+      workers: 1,
+      capacity: this.options.engine.stats().slots,
+      inFlight: [...this.#running.values()].filter((r) => r.slot).length,
+      executionProviders: [this.options.engine.info.executionProvider],
+    };
   }
 
   get active(): number {
@@ -115,7 +126,8 @@ export class GenerationRunner implements Generations {
    * was enqueued. Resolves once its message is final; never rejects.
    */
   runQueued(job: GenerationJob): Promise<void> {
-    return this.#launch(job, () => {});
+    // No reservation to release here: the gauges are updated directly once it ended.
+    return this.#launch(job, () => this.#updateGauges());
   }
 
   #launch(job: GenerationJob, onDone: () => void): Promise<void> {

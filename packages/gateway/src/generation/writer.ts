@@ -1,25 +1,43 @@
 import type { EventPayloads, RefPayload } from "../conversation/events.js";
 import type { Database } from "../db/database.js";
-import { appendEvent } from "../db/repos/events.js";
+import { appendEvents } from "../db/repos/events.js";
 import type { Traced } from "./trace.js";
 
 type Item =
   | { type: "text_delta"; text: string }
   | { type: "visual_ref_started" | "visual_ref_decoded"; ref: RefPayload };
 
+/** At most this many events go into one statement (bounds a statement's size). */
+const MAX_BATCH = 64;
 /**
- * Persists a running generation's stream events, one at a time and in order, each under the
- * next gap-free seq, and calls `onWritten(seq)` after each commit (the subscribers' wake-up).
+ * The shortest time from one write's start to the next one's, ms: a fast model's tokens
+ * gather into one statement per interval, a slow one's (a token per interval or slower) go
+ * out one by one as soon as they come.
+ */
+export const WRITE_INTERVAL_MS = 8;
+
+/**
+ * Persists a running generation's stream events in order, each under the next gap-free seq,
+ * and calls `onWritten(lastSeq)` after each commit (the subscribers' wake-up: they catch up
+ * from the table by seq, so one wake-up per batch is enough).
  *
- * Coalescing: while one event is being written, what arrives queues; consecutive text
- * deltas merge into one event, and further patches of an object whose `visual_ref_started`
- * is still queued update that event instead of adding one. So a fast model costs one insert
- * per database round trip rather than one per token, and a slow one streams every token.
+ * Batching: the first event is written at once (with whatever arrives in the same event-loop
+ * turn); after that, what arrives within `intervalMs` of the previous write's start (or while
+ * it is in flight) queues, and the queue is written as one multi-row statement: one round
+ * trip and one wake-up per batch rather than per event. `flush()` writes what is queued at
+ * once. While queued, consecutive text deltas
+ * merge into one event, and further patches of an object whose `visual_ref_started` is still
+ * queued update that event instead of adding one. So a fast model costs one statement per
+ * database round trip, and a slow one streams every token.
  */
 export class EventWriter {
   readonly #queue: Item[] = [];
   #running: Promise<void> | undefined;
   #error: unknown;
+  #lastWriteAt = Number.NEGATIVE_INFINITY;
+  #flushing = false;
+  /** Ends the wait for the next write early (flush). */
+  #cutWait: (() => void) | undefined;
 
   constructor(
     private readonly db: Database,
@@ -28,6 +46,7 @@ export class EventWriter {
     private readonly onWritten: (seq: number) => void,
     /** Each database write runs inside it (a span of the answer's trace). */
     private readonly traced: Traced = (_, run) => run(),
+    private readonly intervalMs = WRITE_INTERVAL_MS,
   ) {}
 
   /** The first write error (the message was finished or deleted meanwhile), if any. */
@@ -54,7 +73,13 @@ export class EventWriter {
 
   /** Resolves once everything queued so far is written (or writing has failed). */
   async flush(): Promise<void> {
-    while (this.#running) await this.#running;
+    this.#flushing = true;
+    this.#cutWait?.();
+    try {
+      while (this.#running) await this.#running;
+    } finally {
+      this.#flushing = false;
+    }
   }
 
   #push(item: Item): void {
@@ -67,15 +92,17 @@ export class EventWriter {
 
   async #drain(): Promise<void> {
     try {
-      for (let item = this.#queue.shift(); item; item = this.#queue.shift()) {
-        const { type, ...payload } = item;
-        const row = await this.traced("padt.db.append_event", () =>
-          appendEvent(this.db, this.ownerId, this.messageId, {
-            type,
-            payload: payload satisfies EventPayloads[typeof type],
-          }),
+      while (this.#queue.length > 0) {
+        await this.#nextWriteDue();
+        this.#lastWriteAt = performance.now();
+        const batch = this.#queue.splice(0, MAX_BATCH).map(({ type, ...payload }) => ({
+          type,
+          payload: payload satisfies EventPayloads[typeof type],
+        }));
+        const rows = await this.traced("padt.db.append_event", () =>
+          appendEvents(this.db, this.ownerId, this.messageId, batch),
         );
-        this.onWritten(row.seq);
+        this.onWritten(rows.at(-1)!.seq);
       }
     } catch (error) {
       this.#error = error;
@@ -83,5 +110,20 @@ export class EventWriter {
     } finally {
       this.#running = undefined;
     }
+  }
+
+  /** Waits for the end of this event-loop turn, then for `intervalMs` since the last write. */
+  async #nextWriteDue(): Promise<void> {
+    await new Promise((resolve) => setImmediate(resolve));
+    const wait = this.#lastWriteAt + this.intervalMs - performance.now();
+    if (wait <= 0 || this.#flushing) return;
+    await new Promise<void>((resolve) => {
+      const timer = setTimeout(resolve, wait);
+      this.#cutWait = () => {
+        clearTimeout(timer);
+        resolve();
+      };
+    });
+    this.#cutWait = undefined;
   }
 }

@@ -313,6 +313,18 @@ export const baseTypeDefs = /* GraphQL */ `
     freeChat: Boolean!
     "Why the requested execution provider is not the one in use, when it is not."
     fallbackReason: String
+    "Who runs the model now: this process (--role all), or the live padt workers (--role gateway)."
+    serving: ModelServing!
+  }
+  type ModelServing {
+    "Processes running the model: 1 in --role all; on a gateway, the workers whose heartbeat is within the lease."
+    workers: Int!
+    "Answers they run at once (engine workers x answers per engine worker)."
+    capacity: Int!
+    "Answers they run now."
+    inFlight: Int!
+    "Their execution providers (cpu, cuda, webgpu), once each; empty when no worker is live."
+    executionProviders: [String!]!
   }
 
   type PageInfo {

@@ -48,6 +48,34 @@ export async function addGenerationJob(
   );
 }
 
+/** Jobs not claimed yet, for `model` or (unset) every model: the queue depth on all replicas. */
+export async function waitingJobs(db: Database, model?: string): Promise<number> {
+  const task = model ? sql`= ${generationTask(model)}` : sql`LIKE 'padt\_generate:%'`;
+  // Both drivers answer raw SQL with `{ rows }`.
+  const { rows } = (await db.execute(
+    sql`SELECT count(*)::int AS n FROM graphile_worker.jobs WHERE locked_at IS NULL AND task_identifier ${task}`,
+  )) as unknown as { rows: { n: number }[] };
+  return Number(rows[0]?.n ?? 0);
+}
+
+/**
+ * Removes the generation jobs of answers that ended without their worker (lease expired: it
+ * died): graphile-worker keeps a dead worker's job locked for 4 hours, and its own
+ * `remove_job()` spares locked jobs, so the row is deleted from its jobs table here. Safe
+ * against a worker that only stalled: its answer is already final, and graphile's completion
+ * of a job that is gone does nothing.
+ */
+export async function removeGenerationJobs(
+  db: Database,
+  messageIds: readonly string[],
+): Promise<number> {
+  if (messageIds.length === 0) return 0;
+  const { rows } = (await db.execute(
+    sql`DELETE FROM graphile_worker._private_jobs WHERE key = ANY(${`{${messageIds.join(",")}}`}::text[]) RETURNING id`,
+  )) as unknown as { rows: unknown[] };
+  return rows.length;
+}
+
 export interface QueueConsumer {
   /** Stops claiming; resolves once the jobs it runs have returned. */
   stop(): Promise<void>;
@@ -61,7 +89,8 @@ export async function consumeGenerationJobs(options: {
   url: string;
   model: string;
   concurrency: number;
-  handle: (job: GenerationJob) => Promise<void>;
+  /** `enqueuedAt`: when the job was added (or due), on the database's clock. */
+  handle: (job: GenerationJob, enqueuedAt: Date) => Promise<void>;
   logger?: PadtLogger;
 }): Promise<QueueConsumer> {
   const runner = await run({
@@ -71,7 +100,8 @@ export async function consumeGenerationJobs(options: {
     pollInterval: 2000,
     logger: quiet(options.logger),
     taskList: {
-      [generationTask(options.model)]: (payload) => options.handle(payload as GenerationJob),
+      [generationTask(options.model)]: (payload, helpers) =>
+        options.handle(payload as GenerationJob, helpers.job.run_at),
     },
   });
   return { stop: () => runner.stop() };

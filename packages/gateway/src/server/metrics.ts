@@ -1,13 +1,37 @@
 import { Counter, Gauge, Histogram, Registry } from "prom-client";
 
-/** Prometheus metrics served at /metrics; one registry per gateway, so tests stay isolated. */
+/**
+ * Prometheus metrics served at /metrics (a gateway's port, or `padt worker --metrics-port`);
+ * one registry per process, so tests stay isolated.
+ */
 export function createMetrics() {
   const registry = new Registry();
+  /** Where the queue depth is read at each scrape, when it lives in the database. */
+  let depthSource: (() => Promise<number>) | undefined;
   return {
     registry,
     queueDepth: new Gauge({
       name: "padt_generation_queue_depth",
-      help: "Generations waiting for a worker",
+      help: "Generations waiting for a worker (with the job queue: its jobs not claimed yet, all replicas)",
+      registers: [registry],
+      async collect() {
+        if (depthSource) this.set(await depthSource());
+      },
+    }),
+    /** The queue depth is the job queue's, read at each scrape (gateway and worker roles). */
+    readQueueDepthFrom(source: () => Promise<number>): void {
+      depthSource = source;
+    },
+    leaseRenewals: new Counter({
+      name: "padt_lease_renewals_total",
+      help: "Lease renewals of running answers, per answer: kept, lost (finished elsewhere) or failed (database unreachable)",
+      labelNames: ["outcome"] as const,
+      registers: [registry],
+    }),
+    claimLatency: new Histogram({
+      name: "padt_job_claim_latency_seconds",
+      help: "From a generation job's enqueueing to its claim by this worker",
+      buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60],
       registers: [registry],
     }),
     running: new Gauge({

@@ -8,7 +8,7 @@ import type { Generations } from "../generation/generations.js";
 import { sweepExpiredLeases } from "../generation/lease_sweep.js";
 import { GenerationRunner } from "../generation/runner.js";
 import { createNotifyBus } from "../notify_bus.js";
-import { installQueue } from "../queue/graphile.js";
+import { installQueue, waitingJobs } from "../queue/graphile.js";
 import { QueuedGenerations } from "../queue/queued_generations.js";
 import type { Logger } from "./logger.js";
 import type { Metrics } from "./metrics.js";
@@ -92,22 +92,26 @@ export async function wireTopology(options: TopologyOptions): Promise<Topology> 
   const notify = shared && url ? createNotifyBus(url, logger) : undefined;
   await notify?.ready;
   const bus: Bus = notify ?? createBus();
+  // Before the sweep, which removes dead workers' jobs from the queue's tables.
+  if (config.role === "gateway" && url) await installQueue(handle, url);
   const sweep = shared
     ? sweepExpiredLeases({
         db: handle.db,
         bus,
         everyMs: config.leaseMs / 2,
+        queued: config.role === "gateway",
         ...(logger ? { logger } : {}),
       })
     : undefined;
   let runner: Generations;
   if (config.role === "gateway" && url) {
-    await installQueue(handle, url);
+    options.metrics?.readQueueDepthFrom(() => waitingJobs(handle.db, engine.info.name));
     runner = new QueuedGenerations({
       db: handle.db,
       bus,
       model: engine.info.name,
       heartbeatMs: presenceHeartbeatMs(config.leaseMs),
+      leaseMs: config.leaseMs,
       limits: config.limits,
     });
   } else {

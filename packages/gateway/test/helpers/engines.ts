@@ -17,22 +17,25 @@ export function loadTinyEngine(): Promise<PadtEngine> {
 }
 
 /**
- * Keeps the engine's one worker busy with a long direct generation until the returned
- * function is called, so that answers sent meanwhile wait in the engine's queue, unfinished,
- * without streaming. (On PGlite a streaming answer's event writes hold up every other request
- * until it ends; tests that need an answer to stay open use this instead.)
+ * Keeps every slot of the engine (its worker x the answers it batches) busy with long direct
+ * generations until the returned function is called, so that answers sent meanwhile wait in
+ * the engine's queue, unfinished, without streaming. (On PGlite a streaming answer's event
+ * writes hold up every other request until it ends; tests that need an answer to stay open use
+ * this instead.)
  */
 export function occupy(engine: PadtEngine): () => Promise<void> {
   const stop = new AbortController();
-  const running = engine
-    .run([{ role: "user", content: [{ type: "text", text: "hold" }] }], {
-      maxNewTokens: 4096,
-      signal: stop.signal,
-    })
-    .catch(() => undefined);
+  const running = Array.from({ length: engine.stats().slots }, () =>
+    engine
+      .run([{ role: "user", content: [{ type: "text", text: "hold" }] }], {
+        maxNewTokens: 4096,
+        signal: stop.signal,
+      })
+      .catch(() => undefined),
+  );
   return async () => {
     stop.abort();
-    await running;
+    await Promise.all(running);
   };
 }
 
@@ -83,7 +86,7 @@ export function scriptedEngine(scripts: Step[][]) {
   const calls: { turns: unknown; options: unknown }[] = [];
   const state = {
     queueFull: false,
-    stats: { workers: 1, busy: 0, queued: 0, maxQueue: 4 },
+    stats: { workers: 1, slots: 1, busy: 0, queued: 0, maxQueue: 4 },
   };
   const engine: EngineClient = {
     info: INFO,

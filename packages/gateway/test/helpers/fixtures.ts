@@ -1,5 +1,7 @@
+import { insertExchange } from "../../src/db/repos/exchange.js";
 import { putImage } from "../../src/db/repos/images.js";
 import { createSession } from "../../src/db/repos/sessions.js";
+import { markStreaming } from "../../src/db/repos/transitions.js";
 import { createOwner, type Database } from "../../src/index.js";
 
 let counter = 0;
@@ -23,4 +25,16 @@ export async function newImage(db: Database, ownerId: string, seed = String(Math
     mimeType: "image/png",
     grid: { gridWidth: 23, gridHeight: 17 }, // the tiny bundle's grid for 64x48 (long side 644)
   });
+}
+
+/** A new owner's new session with one user turn, its answer marked streaming. */
+export async function newStreamingAnswer(db: Database) {
+  const owner = await newOwner(db);
+  const session = await newSession(db, owner.id);
+  const ex = await insertExchange(db, owner.id, {
+    sessionId: session.id,
+    parts: [{ kind: "text", text: "hello" }],
+  });
+  await markStreaming(db, owner.id, ex.assistantMessage.id);
+  return { owner, session, id: ex.assistantMessage.id };
 }

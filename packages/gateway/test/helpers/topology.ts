@@ -13,6 +13,20 @@ import { connect, createApiKey, createOwner, type DatabaseHandle } from "../../s
 import { type CliProcess, RANDOM_BUNDLE, startCli } from "./cli-process.js";
 import type { GqlBody } from "./server.js";
 
+/** Polls until `check` holds, for at most `ms` (a bound on waiting, not a speed assertion). */
+export async function eventually<T>(
+  read: () => Promise<T>,
+  check: (v: T) => boolean,
+  ms: number,
+): Promise<T> {
+  const until = Date.now() + ms;
+  for (;;) {
+    const value = await read();
+    if (check(value) || Date.now() > until) return value;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
 /** Short enough that a dead worker's answer is recovered within a couple of seconds. */
 export const TEST_LEASE_MS = 1500;
 /** How long an answer nobody watches any more goes on (PADT_CANCEL_GRACE_MS). */
@@ -38,7 +52,8 @@ export interface Topology {
   gateways: Replica[];
   workers: CliProcess[];
   startGateway(): Promise<Replica>;
-  startWorker(): Promise<CliProcess>;
+  /** `args`: more flags for `padt worker` (e.g. --metrics-port 0). */
+  startWorker(args?: string[]): Promise<CliProcess>;
   /** A handle on the shared database, for the test's own reads. */
   db(): Promise<DatabaseHandle>;
   close(): Promise<void>;
@@ -88,9 +103,9 @@ export async function startTopology(options: {
       topology.gateways.push(replica);
       return replica;
     },
-    async startWorker() {
+    async startWorker(args = []) {
       const proc = startCli(
-        ["worker", "--database-url", url, "--model", RANDOM_BUNDLE, "--threads", "1"],
+        ["worker", "--database-url", url, "--model", RANDOM_BUNDLE, "--threads", "1", ...args],
         env,
       );
       processes.push(proc);

@@ -1,7 +1,10 @@
 /**
  * One PaDT generation, as events: prefill, then KV-cache decode over the dynamic
  * vocabulary; each run of visual reference tokens is decoded into box, mask and score as
- * soon as it closes. Runs inside a model worker (every graph call blocks its thread).
+ * soon as it closes. Runs inside a model worker (every graph call blocks its thread). The
+ * decode steps go through a StepScheduler: the worker's one scheduler batches them with the
+ * other generations it runs; this function stays the one place for a sequence's own logic
+ * (its sampler, VRT tracker, detokenizer, limits), awaiting each batched step.
  */
 import { rleEncode, rleToMask } from "@padt/mask";
 import type {
@@ -13,7 +16,6 @@ import type {
   GenerationTimeline,
 } from "@padt/protocol";
 import { ErrorCode, PadtError } from "@padt/protocol";
-import type { TensorData } from "../../backend/ort.js";
 import { resolveDecoding } from "../../generation/decoding.js";
 import { createSampler } from "../../generation/sampling.js";
 import { type OpenObject, VrtTracker } from "../../generation/vrt_tracker.js";
@@ -23,6 +25,7 @@ import type { TextTokenizer } from "../../text/tokenizer.js";
 import type { EncodedImage, PadtModel } from "./model.js";
 import { decodePositions, ropeIndex } from "./positions.js";
 import { boxToPixels, maskFromLogits } from "./postprocess.js";
+import { StepScheduler } from "./step_scheduler.js";
 import { vrtBias } from "./vrt_mask.js";
 
 /** An image of the conversation, encoded, with the size it had before any resizing. */
@@ -83,6 +86,7 @@ export async function* generatePadt(
   options: GenerateOptions,
   limits: GenerationLimits,
   control: StepControl,
+  scheduler: StepScheduler = new StepScheduler(model),
 ): AsyncGenerator<GenerationEvent> {
   const { manifest, tokenizer } = model;
   const V = manifest.llm.vocab_rows;
@@ -119,7 +123,7 @@ export async function* generatePadt(
   const bias = images.length > 0 ? vrtBias(patchCounts, images.length - 1) : new Float32Array(0);
 
   const started = performance.now();
-  let out = await model.step(
+  const prefill = await model.step(
     {
       ids: model.graphIds(ids, prototypes.length / d),
       imageRows: concat(images.map((i) => i.encoded.embeds)),
@@ -140,7 +144,8 @@ export async function* generatePadt(
   };
   // The reference's rule, for imported checkpoints that ask for it: an object that starts the
   // answer takes every prompt row in place of its first VRT's state (docs/decisions.md).
-  const prefillRows = manifest.first_vrt_features === "all_prompt_rows" ? out.hidden : null;
+  const prefillRows = manifest.first_vrt_features === "all_prompt_rows" ? prefill.hidden : null;
+  let out: { logits: Float32Array; lastHidden: Float32Array } = prefill;
   // Every id of the sequence so far (prompt, image pads, VRTs): the repetition penalty's.
   const seen = new Set<number>(ids);
 
@@ -154,10 +159,12 @@ export async function* generatePadt(
   let generated = 0;
   const tokenIds: number[] = [];
   let cacheLength = ids.length;
-  let past: TensorData[] = out.present;
-  const stepIds = new BigInt64Array(1);
-  const stepPositions = new BigInt64Array(3);
-  const noRows = new Float32Array(0);
+  const member = scheduler.join({
+    present: prefill.present,
+    length: ids.length,
+    prototypes,
+    vrtBias: bias,
+  });
   // The tracker reads each token's own text (the reference's label rule), decoded once per id.
   const tokenText = (id: number): string => {
     let text = tokenTexts.get(id);
@@ -202,46 +209,35 @@ export async function* generatePadt(
     };
   };
 
-  while (generated < maxNewTokens) {
-    if (control.cancelled) {
-      finishReason = "cancelled";
-      break;
+  try {
+    while (generated < maxNewTokens) {
+      if (control.cancelled) {
+        finishReason = "cancelled";
+        break;
+      }
+      const token = sample(out.logits, seen);
+      seen.add(token);
+      const step = generated++;
+      if (stops.has(token)) {
+        finishReason = "stop";
+        break;
+      }
+      tokenIds.push(token);
+      const isVrt = token >= V;
+      if (isVrt) vrtFeatures.set(step, out.lastHidden);
+      for (const event of tracker.push(token, isVrt ? "" : tokenText(token), step)) {
+        if (event.type === "vrt") yield event;
+        else yield { type: "object", object: await decodeObject(event.object) };
+      }
+      const text = detokenizer.push(token);
+      if (text) yield { type: "text", text };
+      if (generated >= maxNewTokens) break;
+      out = await member.step(token, decodePositions(cacheLength, ropeDelta));
+      cacheLength++;
     }
-    const token = sample(out.logits, seen);
-    seen.add(token);
-    const step = generated++;
-    if (stops.has(token)) {
-      finishReason = "stop";
-      break;
-    }
-    tokenIds.push(token);
-    const isVrt = token >= V;
-    if (isVrt) vrtFeatures.set(step, out.lastHidden);
-    for (const event of tracker.push(token, isVrt ? "" : tokenText(token), step)) {
-      if (event.type === "vrt") yield event;
-      else yield { type: "object", object: await decodeObject(event.object) };
-    }
-    const text = detokenizer.push(token);
-    if (text) yield { type: "text", text };
-    if (generated >= maxNewTokens) break;
-    // The step's feeds are written in place: one id, three positions (no mask: the graph's
-    // attention takes lengths). Safe to reuse, each run has returned before the next is fed.
-    stepIds[0] = BigInt(token);
-    const position = decodePositions(cacheLength, ropeDelta);
-    for (let i = 0; i < 3; i++) stepPositions[i] = BigInt(position[i] as number);
-    out = await model.step(
-      {
-        ids: stepIds,
-        imageRows: noRows,
-        positions: stepPositions,
-        totalLength: cacheLength + 1,
-        prototypes,
-        vrtBias: bias,
-      },
-      past,
-    );
-    past = out.present;
-    cacheLength++;
+  } finally {
+    // Finished, cancelled or failed: the others' next step no longer waits for this one.
+    member.leave();
   }
   const tail = detokenizer.flush();
   if (tail) yield { type: "text", text: tail };

@@ -76,7 +76,12 @@ function normalisationTables(config: ImageProcessorConfig): Float32Array[] {
   });
 }
 
-/** Flattens a normalised image into merge-block-ordered patch rows (the processor's reshape). */
+/**
+ * Normalises and flattens an image into merge-block-ordered patch rows (the processor's
+ * reshape) in one pass: each source row segment is read once, in order, and its three
+ * channels written straight to every temporal frame (all frames equal: the image repeated).
+ * Row layout: channel, then frame, then y, x.
+ */
 function patchify(
   image: RgbImage,
   config: ImageProcessorConfig,
@@ -85,25 +90,44 @@ function patchify(
   const { patchSize: p, mergeSize: m, temporalPatchSize: t } = config;
   const gridH = image.height / p;
   const gridW = image.width / p;
-  const rowLength = 3 * t * p * p;
+  const plane = p * p;
+  const channelStride = t * plane;
+  const rowLength = 3 * channelStride;
   const out = new Float32Array(gridH * gridW * rowLength);
+  // The float32 values move as their bit patterns: no float32 -> double -> float32 round trip.
+  const bits = new Int32Array(out.buffer);
   const data = image.data;
-  let o = 0;
+  const [tr, tg, tb] = tables.map((table) => new Int32Array(table.buffer)) as [
+    Int32Array,
+    Int32Array,
+    Int32Array,
+  ];
+  const stride = image.width * 3;
+  let row = 0;
   for (let bh = 0; bh < gridH / m; bh++) {
     for (let bw = 0; bw < gridW / m; bw++) {
       for (let mh = 0; mh < m; mh++) {
-        for (let mw = 0; mw < m; mw++) {
+        for (let mw = 0; mw < m; mw++, row += rowLength) {
           const y0 = (bh * m + mh) * p;
           const x0 = (bw * m + mw) * p;
-          // Row layout: channel, then frame (all frames equal: the image repeated), then y, x.
-          for (let c = 0; c < 3; c++) {
-            const table = tables[c]!;
-            const start = o;
-            for (let y = 0; y < p; y++) {
-              let src = ((y0 + y) * image.width + x0) * 3 + c;
-              for (let x = 0; x < p; x++, src += 3) out[o++] = table[data[src]!]!;
+          for (let y = 0; y < p; y++) {
+            let src = (y0 + y) * stride + x0 * 3;
+            const o = row + y * p;
+            for (let x = 0; x < p; x++, src += 3) {
+              const r = tr[data[src]!]!;
+              const g = tg[data[src + 1]!]!;
+              const b = tb[data[src + 2]!]!;
+              let at = o + x;
+              bits[at] = r;
+              bits[at + channelStride] = g;
+              bits[at + 2 * channelStride] = b;
+              for (let f = 1; f < t; f++) {
+                at += plane;
+                bits[at] = r;
+                bits[at + channelStride] = g;
+                bits[at + 2 * channelStride] = b;
+              }
             }
-            for (let f = 1; f < t; f++, o += p * p) out.copyWithin(o, start, start + p * p);
           }
         }
       }
@@ -183,7 +207,11 @@ export function preprocessImage(
   const config = resolveImageProcessorConfig(overrides);
   const source = preResize(image, config);
   const [height, width] = smartResize(source.height, source.width, config);
-  const resized = resizeRgb(source, width, height, "bicubic");
+  // Unchanged sizes skip the resize's copy: patchify only reads.
+  const resized =
+    width === source.width && height === source.height
+      ? source
+      : resizeRgb(source, width, height, "bicubic");
   return {
     pixelValues: patchify(resized, config, normalisationTables(config)),
     gridThw: [1, height / config.patchSize, width / config.patchSize],

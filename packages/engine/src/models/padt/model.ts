@@ -20,6 +20,7 @@ import {
   inversePermutation,
   segmentIds,
   type VisionGeometry,
+  windowBatch,
   windowLayout,
 } from "./vision_grid.js";
 import { visionRotaryTables, windowOrderPositions } from "./vision_rotary.js";
@@ -63,6 +64,28 @@ export interface StepInput {
   prototypes: Float32Array;
   /** [R] 0 for the current image's patches, -inf elsewhere. */
   vrtBias: Float32Array;
+}
+
+export interface BatchStepInput {
+  /** [B] each sequence's next id (graph ids: VRT ids are V + its own prototype row). */
+  ids: BigInt64Array;
+  /** [3, B] M-RoPE positions, axis-major. */
+  positions: BigInt64Array;
+  /** [B] each sequence's cache length before the call. */
+  lengths: Int32Array;
+  /** [B, P, D] each sequence's prototypes, zero-padded to P rows. */
+  prototypes: Float32Array;
+  /** [B, P] each sequence's VRT bias, -inf on its padding rows. */
+  vrtBias: Float32Array;
+}
+
+export interface BatchStepOutput {
+  /** [B, V + P] each sequence's logits over text rows then its padded VRT rows. */
+  logits: Float32Array;
+  /** [B, D] each sequence's final-norm hidden state. */
+  hidden: Float32Array;
+  /** Per layer input, [B, kv, 1, hd]: the row the call appended to each sequence's cache. */
+  appended: TensorData[];
 }
 
 export interface DecodedBatch {
@@ -132,11 +155,17 @@ export class PadtModel {
     );
     const hd = this.manifest.vision.head_dim;
     const row = image.pixelValues.length / n;
+    const windows = windowBatch(layout.cuWindowSeqlens);
     const out = await this.sessions.vision.run({
       pixel_values: { type: "float32", dims: [n, row], data: image.pixelValues },
       window_index: { type: "int64", dims: [units], data: i64(layout.windowIndex) },
       reverse_index: { type: "int64", dims: [units], data: i64(layout.reverseIndex) },
-      window_segments: { type: "int64", dims: [n], data: i64(segmentIds(layout.cuWindowSeqlens)) },
+      window_slots: {
+        type: "int64",
+        dims: [windows.count, windows.length],
+        data: i64(windows.slots),
+      },
+      window_rows: { type: "int64", dims: [n], data: i64(windows.rows) },
       full_segments: { type: "int64", dims: [n], data: i64(segmentIds(layout.cuSeqlens)) },
       cos: { type: "float32", dims: [n, hd], data: cos },
       sin: { type: "float32", dims: [n, hd], data: sin },
@@ -160,7 +189,7 @@ export class PadtModel {
   /**
    * The LLM graph's ids for a prompt: text ids and VRT ids (V + prototype row) as they are;
    * the i-th image placeholder becomes V + R + i, row i of the image rows fed beside it
-   * (R: the prototype rows). The graph embeds all three kinds itself (format version 2).
+   * (R: the prototype rows). The graph embeds all three kinds itself (format version 2 on).
    */
   graphIds(ids: ArrayLike<number>, prototypeRows: number): BigInt64Array {
     const V = this.manifest.llm.vocab_rows;
@@ -191,6 +220,7 @@ export class PadtModel {
    * One LLM call, embedding included: prefill (past empty) or decode. `ids` from graphIds
    * (a decode step: the sampled id itself), `imageRows` [I, D] the placeholders' rows (empty
    * in decode), `positions` [3, L] axis-major, `totalLength` the cache length after the call.
+   * One sequence (B = 1); decode steps of several run through stepBatch.
    */
   async step(input: StepInput, past: TensorData[]): Promise<StepOutput> {
     const d = this.hidden;
@@ -203,8 +233,12 @@ export class PadtModel {
         data: input.imageRows,
       },
       position_ids: { type: "int64", dims: [3, 1, length], data: input.positions },
-      prototypes: { type: "float32", dims: [input.vrtBias.length, d], data: input.prototypes },
-      vrt_bias: { type: "float32", dims: [input.vrtBias.length], data: input.vrtBias },
+      prototypes: {
+        type: "float32",
+        dims: [1, input.vrtBias.length, d],
+        data: input.prototypes,
+      },
+      vrt_bias: { type: "float32", dims: [1, input.vrtBias.length], data: input.vrtBias },
       // GroupQueryAttention's lengths: its causal mask needs no mask tensor.
       seqlens_k: { type: "int32", dims: [1], data: Int32Array.of(input.totalLength - 1) },
       total_sequence_length: { type: "int32", dims: [], data: Int32Array.of(input.totalLength) },
@@ -214,17 +248,60 @@ export class PadtModel {
       feeds[`past_key_values.${i}.value`] = past[2 * i + 1] as TensorData;
     }
     const out = await this.sessions.llm.run(feeds);
-    const present: TensorData[] = [];
-    for (let i = 0; i < this.manifest.llm.num_layers; i++) {
-      present.push(out[`present.${i}.key`] as TensorData, out[`present.${i}.value`] as TensorData);
-    }
     const hidden = float32(out.hidden_states, "hidden_states");
     return {
       logits: float32(out.logits, "logits"),
       lastHidden: hidden.subarray((length - 1) * d, length * d),
       hidden,
-      present,
+      present: this.presentOf(out),
     };
+  }
+
+  /**
+   * One decode token for each of B sequences in one LLM call (format 3). Sequence b's cache
+   * rows are `past[..][b, :, 0:lengths[b], :]`, right-padded to the longest; its prototypes
+   * are zero-padded to P rows with -inf bias on the padding, so its VRT logits cover only its
+   * own images; the past tensors may have more rows than the longest (a buffer with room).
+   * `positions` [3, B] axis-major. Returns only the rows the call appended (`appended`, each
+   * sequence's at its own length), not the present tensors: onnxruntime-node would copy the
+   * whole cache into new arrays every step. The caller writes them into its cache (appendRows).
+   */
+  async stepBatch(input: BatchStepInput, past: TensorData[]): Promise<BatchStepOutput> {
+    const d = this.hidden;
+    const batch = input.ids.length;
+    const rows = input.vrtBias.length / batch;
+    let longest = 0;
+    for (const n of input.lengths) longest = Math.max(longest, n);
+    const feeds: Record<string, TensorData> = {
+      input_ids: { type: "int64", dims: [batch, 1], data: input.ids },
+      image_embeds: { type: "float32", dims: [0, d], data: new Float32Array(0) },
+      position_ids: { type: "int64", dims: [3, batch, 1], data: input.positions },
+      prototypes: { type: "float32", dims: [batch, rows, d], data: input.prototypes },
+      vrt_bias: { type: "float32", dims: [batch, rows], data: input.vrtBias },
+      // Each sequence's total length after the call, minus one: its cache length.
+      seqlens_k: { type: "int32", dims: [batch], data: input.lengths },
+      total_sequence_length: { type: "int32", dims: [], data: Int32Array.of(longest + 1) },
+    };
+    const appended: string[] = [];
+    for (let i = 0; i < this.manifest.llm.num_layers; i++) {
+      feeds[`past_key_values.${i}.key`] = past[2 * i] as TensorData;
+      feeds[`past_key_values.${i}.value`] = past[2 * i + 1] as TensorData;
+      appended.push(`appended.${i}.key`, `appended.${i}.value`);
+    }
+    const out = await this.sessions.llm.run(feeds, ["logits", "hidden_states", ...appended]);
+    return {
+      logits: float32(out.logits, "logits"),
+      hidden: float32(out.hidden_states, "hidden_states"),
+      appended: appended.map((name) => out[name] as TensorData),
+    };
+  }
+
+  private presentOf(out: Record<string, TensorData>): TensorData[] {
+    const present: TensorData[] = [];
+    for (let i = 0; i < this.manifest.llm.num_layers; i++) {
+      present.push(out[`present.${i}.key`] as TensorData, out[`present.${i}.value`] as TensorData);
+    }
+    return present;
   }
 
   /** All objects of one image in one decoder run, features zero-padded to the longest. */

@@ -54,7 +54,12 @@ export function demoPreResizeSizes(
 /** The demo's two resizes (steps 1 and 2 above). */
 export function demoPreResize(image: RgbImage, longSide: number): RgbImage {
   const { fetched, final } = demoPreResizeSizes(image.height, image.width, longSide);
-  const step1 = resizeRgb(image, fetched[1], fetched[0], "bicubic");
+  // A size already a multiple of 28 keeps its pixels: no copy (the result is only read).
+  const step1 =
+    fetched[0] === image.height && fetched[1] === image.width
+      ? image
+      : resizeRgb(image, fetched[1], fetched[0], "bicubic");
+  if (final[0] === step1.height && final[1] === step1.width) return step1;
   return resizeRgb(step1, final[1], final[0], "lanczos");
 }
 

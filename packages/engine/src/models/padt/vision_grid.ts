@@ -97,6 +97,40 @@ export function segmentIds(cuSeqlens: Int32Array): Int32Array {
   return out;
 }
 
+/** The windows as a padded batch (the vision graph's window_slots / window_rows). */
+export interface WindowBatch {
+  /** Windows (W). */
+  readonly count: number;
+  /** Slots per window (Lw): the longest window's patches; edge windows are shorter. */
+  readonly length: number;
+  /** [W, Lw]: window-order patch row in each slot, left-aligned, -1 on padding slots. */
+  readonly slots: Int32Array;
+  /** [N]: flat slot (w * Lw + j) of each window-order patch row. */
+  readonly rows: Int32Array;
+}
+
+/**
+ * Windows from their boundaries [0, e1, ..., n] as a padded batch, so that the vision graph
+ * attends within each window (W attentions of Lw rows) instead of over all n rows with a
+ * block mask (n / Lw times the work). padt.grid.window_slots computes the same.
+ */
+export function windowBatch(cuWindowSeqlens: Int32Array): WindowBatch {
+  const count = cuWindowSeqlens.length - 1;
+  let length = 0;
+  for (let w = 0; w < count; w++) {
+    length = Math.max(length, cuWindowSeqlens[w + 1]! - cuWindowSeqlens[w]!);
+  }
+  const slots = new Int32Array(count * length).fill(-1);
+  const rows = new Int32Array(cuWindowSeqlens[count] ?? 0);
+  for (let w = 0; w < count; w++) {
+    for (let row = cuWindowSeqlens[w]!, j = 0; row < cuWindowSeqlens[w + 1]!; row++, j++) {
+      slots[w * length + j] = row;
+      rows[row] = w * length + j;
+    }
+  }
+  return { count, length, slots, rows };
+}
+
 /** float32's lowest value: transformers' eager vision attention fills masks with it. */
 export const FLOAT32_LOWEST = -3.4028234663852886e38;
 

@@ -81,6 +81,17 @@ export async function findApiKey(
   return row;
 }
 
+/** The owner a key was issued to, whether or not it still works; undefined for unknown keys. */
+export async function issuedTo(db: Database, key: string): Promise<Owner | undefined> {
+  const [row] = await db
+    .select({ owner: owners })
+    .from(apiKeys)
+    .innerJoin(owners, eq(owners.id, apiKeys.ownerId))
+    .where(eq(apiKeys.keyHash, hashApiKey(key)))
+    .limit(1);
+  return row?.owner;
+}
+
 /** The owner a presented key belongs to; undefined for unknown, revoked or expired keys. */
 export async function findOwnerByApiKey(db: Database, key: string): Promise<Owner | undefined> {
   return (await findApiKey(db, key))?.owner;

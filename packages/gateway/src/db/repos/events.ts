@@ -1,8 +1,16 @@
-import { and, asc, eq, gt, inArray, sql } from "drizzle-orm";
+import { and, asc, eq, gt, sql } from "drizzle-orm";
 import type { Database } from "../database.js";
 import { isUuid } from "../ids.js";
 import { type MessageEvent, type MessageEventType, messageEvents, messages } from "../schema.js";
 import { assertMessageId, refuseChange, UNFINISHED_STATUSES } from "./messages.js";
+
+interface RawEvent {
+  message_id: string;
+  seq: number;
+  type: MessageEventType;
+  payload: unknown;
+  created_at: Date | string;
+}
 
 export interface EventInput {
   type: MessageEventType;
@@ -24,10 +32,7 @@ export async function insertEvent(
 }
 
 /**
- * Appends an event to a running generation under the next seq. Bumping `last_seq` locks
- * the message row until commit, so concurrent appenders queue and seqs have no gaps; a
- * rolled-back append gives its number back. Refused (INVALID_STATE) once the message is
- * finished: a cancelled generation cannot keep streaming into it.
+ * Appends an event to a running generation under the next seq (`appendEvents` with one).
  */
 export async function appendEvent(
   db: Database,
@@ -35,22 +40,53 @@ export async function appendEvent(
   messageId: string,
   event: EventInput,
 ): Promise<MessageEvent> {
+  const [row] = await appendEvents(db, ownerId, messageId, [event]);
+  return row!;
+}
+
+/**
+ * Appends events to a running generation, in order, under the next consecutive seqs, in one
+ * statement (one round trip, no explicit transaction). Bumping `last_seq` by their count
+ * locks the message row until the statement commits, so concurrent appenders queue and seqs
+ * have no gaps; a failed append gives its numbers back. Refused (INVALID_STATE) once the
+ * message is finished: a cancelled generation cannot keep streaming into it. The rows come
+ * back in seq order.
+ */
+export async function appendEvents(
+  db: Database,
+  ownerId: string,
+  messageId: string,
+  events: readonly EventInput[],
+): Promise<MessageEvent[]> {
   assertMessageId(messageId);
-  return db.transaction(async (tx) => {
-    const [bumped] = await tx
-      .update(messages)
-      .set({ lastSeq: sql`${messages.lastSeq} + 1` })
-      .where(
-        and(
-          eq(messages.id, messageId),
-          eq(messages.ownerId, ownerId),
-          inArray(messages.status, UNFINISHED_STATUSES),
-        ),
-      )
-      .returning({ seq: messages.lastSeq });
-    if (!bumped) return refuseChange(tx, ownerId, messageId, "stream into");
-    return insertEvent(tx, messageId, bumped.seq, event);
-  });
+  if (events.length === 0) return [];
+  const n = events.length;
+  const batch = JSON.stringify(events.map((e) => ({ type: e.type, payload: e.payload ?? {} })));
+  const statuses = sql.join(
+    UNFINISHED_STATUSES.map((s) => sql`${s}`),
+    sql`, `,
+  );
+  // Both drivers hand raw rows back as `{ rows }` (the HKT leaves execute's result unknown).
+  const result = (await db.execute(sql`
+    WITH bumped AS (
+      UPDATE ${messages} SET last_seq = last_seq + ${n}::int
+      WHERE id = ${messageId} AND owner_id = ${ownerId} AND status IN (${statuses})
+      RETURNING last_seq
+    )
+    INSERT INTO ${messageEvents} (message_id, seq, type, payload)
+    SELECT ${messageId}::uuid, (bumped.last_seq - ${n}::int + e.ord)::int, e.value->>'type', e.value->'payload'
+    FROM bumped, jsonb_array_elements(${batch}::jsonb) WITH ORDINALITY AS e(value, ord)
+    RETURNING message_id, seq, type, payload, created_at`)) as unknown as { rows: RawEvent[] };
+  if (result.rows.length === 0) return refuseChange(db, ownerId, messageId, "stream into");
+  return result.rows
+    .map((r) => ({
+      messageId: r.message_id,
+      seq: r.seq,
+      type: r.type,
+      payload: r.payload,
+      createdAt: r.created_at instanceof Date ? r.created_at : new Date(r.created_at),
+    }))
+    .sort((a, b) => a.seq - b.seq);
 }
 
 /**

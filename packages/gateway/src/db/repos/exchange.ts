@@ -80,60 +80,71 @@ export async function insertExchange(
   input: ExchangeInput,
 ): Promise<Exchange> {
   if (!isUuid(input.sessionId)) throw new DbError(ErrorCode.NOT_FOUND, "Session not found");
+  return db.transaction((tx) => storeExchange(tx, ownerId, input));
+}
+
+/**
+ * `insertExchange` inside a transaction the caller holds (and rolls back on any error): no
+ * savepoint of its own, two round trips fewer than a nested `insertExchange`.
+ */
+export async function storeExchange(
+  tx: Database,
+  ownerId: string,
+  input: ExchangeInput,
+): Promise<Exchange> {
+  if (!isUuid(input.sessionId)) throw new DbError(ErrorCode.NOT_FOUND, "Session not found");
   const key = input.idempotencyKey ?? null;
   const hash = inputHash(input);
-  return db.transaction(async (tx) => {
-    if (key !== null) {
-      await tx.execute(
-        sql`SELECT pg_advisory_xact_lock(hashtextextended(${`${ownerId}:${key}`}, 0))`,
-      );
-      const [existing] = await tx
-        .select()
-        .from(messages)
-        .where(and(eq(messages.ownerId, ownerId), eq(messages.idempotencyKey, key)));
-      if (existing) return replay(tx, ownerId, existing, hash);
-    }
-    // Checks the session is the owner's, and moves it up in "recently active" orderings.
-    const [session] = await tx
-      .update(sessions)
-      .set({ updatedAt: sql`now()` })
-      .where(and(eq(sessions.id, input.sessionId), eq(sessions.ownerId, ownerId)))
-      .returning({ id: sessions.id });
-    if (!session) throw new DbError(ErrorCode.NOT_FOUND, "Session not found");
+  if (key !== null) {
+    await tx.execute(
+      sql`SELECT pg_advisory_xact_lock(hashtextextended(${`${ownerId}:${key}`}, 0))`,
+    );
+    const [existing] = await tx
+      .select()
+      .from(messages)
+      .where(and(eq(messages.ownerId, ownerId), eq(messages.idempotencyKey, key)));
+    if (existing) return replay(tx, ownerId, existing, hash);
+  }
+  // Checks the session is the owner's, and moves it up in "recently active" orderings.
+  const [session] = await tx
+    .update(sessions)
+    .set({ updatedAt: sql`now()` })
+    .where(and(eq(sessions.id, input.sessionId), eq(sessions.ownerId, ownerId)))
+    .returning({ id: sessions.id });
+  if (!session) throw new DbError(ErrorCode.NOT_FOUND, "Session not found");
 
-    const task = input.task ?? null;
-    const [userMessage] = await tx
-      .insert(messages)
-      .values({
-        ownerId,
-        sessionId: input.sessionId,
-        role: "user",
-        status: "complete",
-        task,
-        taskInput: input.taskInput ?? null,
-        idempotencyKey: key,
-        inputHash: key === null ? null : hash,
-        completedAt: sql`now()`,
-      })
-      .returning();
-    const userParts = await insertParts(tx, ownerId, userMessage!.id, input.parts);
-    const [assistantMessage] = await tx
-      .insert(messages)
-      .values({
-        ownerId,
-        sessionId: input.sessionId,
-        role: "assistant",
-        status: "pending",
-        replyToId: userMessage!.id,
-        task,
-        options: input.options ?? null,
-      })
-      .returning();
-    return {
-      userMessage: userMessage!,
-      userParts,
-      assistantMessage: assistantMessage!,
-      replayed: false,
-    };
-  });
+  const task = input.task ?? null;
+  const [userMessage] = await tx
+    .insert(messages)
+    .values({
+      ownerId,
+      sessionId: input.sessionId,
+      role: "user",
+      status: "complete",
+      task,
+      taskInput: input.taskInput ?? null,
+      idempotencyKey: key,
+      inputHash: key === null ? null : hash,
+      completedAt: sql`now()`,
+    })
+    .returning();
+  const userParts = await insertParts(tx, ownerId, userMessage!.id, input.parts);
+  const [assistantMessage] = await tx
+    .insert(messages)
+    .values({
+      ownerId,
+      sessionId: input.sessionId,
+      role: "assistant",
+      status: "pending",
+      replyToId: userMessage!.id,
+      task,
+      options: input.options ?? null,
+    })
+    .returning();
+  return {
+    userMessage: userMessage!,
+    userParts,
+    assistantMessage: assistantMessage!,
+    replayed: false,
+  };
 }

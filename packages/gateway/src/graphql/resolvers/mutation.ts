@@ -5,7 +5,7 @@ import {
   validateMessage,
 } from "../../conversation/validate.js";
 import { DbError } from "../../db/errors.js";
-import { insertExchange } from "../../db/repos/exchange.js";
+import { storeExchange } from "../../db/repos/exchange.js";
 import { getMessage, isFinished } from "../../db/repos/messages.js";
 import { createSession, deleteSession, renameSession } from "../../db/repos/sessions.js";
 import { gatewayError } from "../../errors.js";
@@ -43,10 +43,10 @@ async function sendMessage(input: SendMessageInput, ctx: Context) {
     input,
   );
   const reservation = services.runner.reserve({ ownerId: owner.id, sessionId: input.sessionId });
-  let stored: { exchange: Awaited<ReturnType<typeof insertExchange>>; job?: GenerationJob };
+  let stored: { exchange: Awaited<ReturnType<typeof storeExchange>>; job?: GenerationJob };
   try {
     stored = await services.db.transaction(async (tx) => {
-      const ex = await insertExchange(tx, owner.id, {
+      const ex = await storeExchange(tx, owner.id, {
         sessionId: input.sessionId,
         parts: valid.parts,
         task: valid.task?.plugin.name ?? null,

@@ -41,6 +41,8 @@ export const queryResolvers = {
     model: (_: unknown, __: unknown, ctx: Context) => ({
       ...ctx.services.engine.info,
       fallbackReason: ctx.services.engine.info.fallbackReason ?? null,
+      // On a gateway, the bundle read here describes the model; the workers say who runs it.
+      serving: () => ctx.services.runner.serving(),
     }),
     viewer: (_: unknown, __: unknown, ctx: Context) => ({ id: ctx.owner.id, name: ctx.owner.name }),
   },

@@ -1,0 +1,134 @@
+// One bundle of the full-scale rehearsal (bench/full-scale/run.sh), one phase per process so
+// that no process holds two copies of a 15 GB bundle. Prints one JSON line.
+//   npx tsx bench/full-scale/measure.ts engine BUNDLE IMAGE THREADS
+//     PadtEngine.load to ready (default verification: size only above 1 GiB), one REC answer
+//     on IMAGE (the bundle pre-resizes it to 644 px), peak RSS of the process.
+//   npx tsx bench/full-scale/measure.ts steps BUNDLE THREADS WEIGHT_BYTES T1,T2,...
+//     The streaming bandwidth (a 256 MiB copy, best of 5: bytes read + written, as
+//     bench/engine/reference.py), then one decode step on a cache of T rows for each T
+//     (median of 5, after a warm-up), each against its bandwidth floor: (the weight bytes a
+//     step reads + the cache rows) / bandwidth.
+import { readFileSync } from "node:fs";
+import { loadManifest } from "../../packages/engine/src/bundle/load.js";
+import { PadtEngine } from "../../packages/engine/src/engine/index.js";
+import { PadtModel, type StepInput } from "../../packages/engine/src/models/padt/model.js";
+
+const peakRssBytes = () => {
+  const line = readFileSync("/proc/self/status", "utf8").match(/VmHWM:\s+(\d+) kB/);
+  return line ? Number(line[1]) * 1024 : Number.NaN;
+};
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] ?? 0;
+
+async function engine(bundle: string, imagePath: string, threads: number) {
+  const t0 = performance.now();
+  const e = await PadtEngine.load({ bundle, threads, workers: 1 });
+  const readyS = (performance.now() - t0) / 1000;
+  const rssReady = peakRssBytes();
+  const turns = [
+    {
+      role: "user" as const,
+      content: [
+        { type: "image" as const, data: readFileSync(imagePath) },
+        { type: "text" as const, text: 'Please detect "the red car" in this image.' },
+      ],
+    },
+  ];
+  const t1 = performance.now();
+  const r = await e.run(turns, { maxNewTokens: 12 });
+  const recS = (performance.now() - t1) / 1000;
+  await e.close();
+  const u = r.usage;
+  return {
+    phase: "engine",
+    bundle,
+    threads,
+    ready_s: readyS,
+    peak_rss_ready_bytes: rssReady,
+    peak_rss_bytes: peakRssBytes(),
+    rec: {
+      seconds: recS,
+      prompt_tokens: u.promptTokens,
+      completion_tokens: u.completionTokens,
+      prefill_ms: u.prefillMs,
+      decode_ms: u.decodeMs,
+      decoder_ms: u.decoderMs,
+      step_s: u.decodeMs / 1000 / Math.max(1, u.completionTokens - 1),
+      finish: r.finishReason,
+      objects: r.objects.length,
+    },
+  };
+}
+
+function bandwidthBytesPerS(): number {
+  const a = new Float32Array(64 * 1024 * 1024).fill(1);
+  const b = new Float32Array(a.length);
+  let best = Number.POSITIVE_INFINITY;
+  for (let i = 0; i < 5; i++) {
+    const t = performance.now();
+    b.set(a);
+    best = Math.min(best, (performance.now() - t) / 1000);
+  }
+  return (2 * a.byteLength) / best;
+}
+
+async function steps(bundle: string, threads: number, weightBytes: number, lengths: number[]) {
+  const bandwidth = bandwidthBytesPerS();
+  const manifest = await loadManifest(bundle);
+  const model = await PadtModel.open(bundle, manifest, { intraOpThreads: threads });
+  const { num_layers, num_kv_heads, head_dim, hidden_size } = manifest.llm;
+  const f16 = manifest.kv_dtype === "float16";
+  const kvBytesPerToken = 2 * num_layers * num_kv_heads * head_dim * (f16 ? 2 : 4);
+  const rows = 368; // one 644 x 448 image's prototypes
+  const input = (T: number): StepInput => ({
+    ids: BigInt64Array.of(13n),
+    imageRows: new Float32Array(0),
+    positions: BigInt64Array.of(BigInt(T), BigInt(T), BigInt(T)),
+    totalLength: T + 1,
+    prototypes: new Float32Array(rows * hidden_size).fill(0.01),
+    vrtBias: new Float32Array(rows),
+  });
+  const out = [];
+  for (const T of lengths) {
+    // A cache of T rows (zeros: the work per step does not depend on the values).
+    const dims = [1, num_kv_heads, T, head_dim];
+    const n = num_kv_heads * T * head_dim;
+    const past = Array.from({ length: 2 * num_layers }, () =>
+      f16
+        ? { type: "float16" as const, dims, data: new Uint16Array(n) }
+        : { type: "float32" as const, dims, data: new Float32Array(n) },
+    );
+    await model.step(input(T), past);
+    const times = [];
+    for (let i = 0; i < 5; i++) {
+      const t = performance.now();
+      await model.step(input(T), past);
+      times.push((performance.now() - t) / 1000);
+    }
+    const stepS = median(times);
+    const floorS = (weightBytes + kvBytesPerToken * T) / bandwidth;
+    out.push({ T, step_s: stepS, floor_s: floorS, x_floor: stepS / floorS });
+  }
+  return {
+    phase: "steps",
+    bundle,
+    threads,
+    bandwidth_gb_s: bandwidth / 1e9,
+    weight_bytes_per_step: weightBytes,
+    kv_bytes_per_token: kvBytesPerToken,
+    steps: out,
+    peak_rss_bytes: peakRssBytes(),
+  };
+}
+
+const [phase, bundle, ...rest] = process.argv.slice(2);
+if (!bundle) throw new Error("usage: measure.ts engine|steps BUNDLE ...");
+const result =
+  phase === "engine"
+    ? await engine(bundle, rest[0] as string, Number(rest[1] ?? 2))
+    : await steps(
+        bundle,
+        Number(rest[0] ?? 2),
+        Number(rest[1]),
+        (rest[2] ?? "434,4000").split(",").map(Number),
+      );
+console.log(JSON.stringify(result));

@@ -1,0 +1,222 @@
+/**
+ * Workers as gateways see them (issue 18): capacity advertisement, MODEL_UNAVAILABLE, a
+ * worker's own /metrics and /healthz, and a worker's graceful shutdown with an answer running.
+ * One `padt serve --role gateway` and `padt worker` processes started and stopped by the tests,
+ * child processes without NODE_ENV=test, on one PostgreSQL database.
+ */
+import { availableDatabaseKinds } from "@padt/testkit";
+import { eq, sql } from "drizzle-orm";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { messages, workers } from "../src/db/schema.js";
+import { type CliProcess, killLeftovers } from "./helpers/cli-process.js";
+import {
+  eventually,
+  type Replica,
+  startTopology,
+  TEST_LEASE_MS,
+  type Topology,
+} from "./helpers/topology.js";
+
+afterAll(killLeftovers);
+
+const MESSAGE = `query($id: ID!) { message(id: $id) { status text lastSeq } }`;
+const SEND = `mutation($s: ID!, $n: Int!) { sendMessage(input: { sessionId: $s, parts: [{ text: "hi" }], options: { maxNewTokens: $n } }) { assistantMessage { id } } }`;
+/** Tokens of an answer that runs well past the drain window (within the 8192 context). */
+const LONG_ANSWER = 7000;
+
+async function newSession(gateway: Replica): Promise<string> {
+  return (await gateway.gql(`mutation { createSession(input: {}) { id } }`)).data.createSession
+    .id as string;
+}
+
+async function send(gateway: Replica, maxNewTokens: number): Promise<string> {
+  const sent = await gateway.gql(SEND, { s: await newSession(gateway), n: maxNewTokens });
+  expect(sent.errors).toBeUndefined();
+  return sent.data.sendMessage.assistantMessage.id as string;
+}
+
+async function message(gateway: Replica, id: string) {
+  const body = await gateway.gql(MESSAGE, { id });
+  return body.data.message as { status: string; text: string; lastSeq: number };
+}
+
+/** The value of one Prometheus sample line (`name{labels} value`), or undefined. */
+function sample(text: string, line: string): number | undefined {
+  const found = text.split("\n").find((l) => l.startsWith(`${line} `));
+  return found === undefined ? undefined : Number(found.slice(line.length + 1));
+}
+
+const postgres = availableDatabaseKinds().includes("postgres");
+
+describe.skipIf(!postgres)("workers advertise themselves; gateways admit against them", () => {
+  let topology: Topology;
+  let gateway: Replica;
+  let first: CliProcess;
+  let metricsUrl: string;
+
+  async function scrape(path = "/metrics"): Promise<{ status: number; text: string }> {
+    const res = await fetch(`${metricsUrl}${path}`);
+    return { status: res.status, text: await res.text() };
+  }
+
+  async function sqlRows<T>(query: ReturnType<typeof sql>): Promise<T[]> {
+    const handle = await topology.db();
+    try {
+      return ((await handle.db.execute(query)) as unknown as { rows: T[] }).rows;
+    } finally {
+      await handle.close();
+    }
+  }
+
+  async function advertised() {
+    const handle = await topology.db();
+    try {
+      return await handle.db.select().from(workers);
+    } finally {
+      await handle.close();
+    }
+  }
+
+  /** The `model` query's answer, on the gateway, about who runs the model. */
+  async function serving() {
+    const r = await gateway.gql(
+      "{ model { serving { workers capacity inFlight executionProviders } } }",
+    );
+    expect(r.errors).toBeUndefined();
+    return r.data.model.serving;
+  }
+
+  beforeAll(async () => {
+    topology = await startTopology({ gateways: 1, workers: 0 });
+    gateway = topology.gateways[0] as Replica;
+  }, 120_000);
+  afterAll(() => topology?.close());
+
+  it("with no live worker for the model, sendMessage is refused at once with MODEL_UNAVAILABLE, nothing written; a worker starting serves it", async () => {
+    const session = await newSession(gateway);
+    const refused = await gateway.gql(SEND, { s: session, n: 10 });
+    expect(refused.errors?.[0]?.extensions).toMatchObject({
+      code: "MODEL_UNAVAILABLE",
+      model: "padt-tiny-random",
+    });
+    expect(refused.errors?.[0]?.extensions?.retryAfterMs).toBeGreaterThan(0);
+    const handle = await topology.db();
+    try {
+      const rows = await handle.db
+        .select({ id: messages.id })
+        .from(messages)
+        .where(eq(messages.sessionId, session));
+      expect(rows).toEqual([]);
+    } finally {
+      await handle.close();
+    }
+
+    expect(await serving()).toEqual({
+      workers: 0,
+      capacity: 0,
+      inFlight: 0,
+      executionProviders: [],
+    });
+
+    first = await topology.startWorker(["--metrics-port", "0"]);
+    metricsUrl = (await first.waitFor(/metrics on (http:\/\/\S+)\/metrics/))[1] as string;
+    const [row] = await advertised();
+    // Capacity: engine workers (one) x the answers each batches (the engine's slots).
+    expect(row).toMatchObject({ model: "padt-tiny-random", executionProvider: "cpu", running: {} });
+    expect(row?.capacity).toBeGreaterThanOrEqual(1);
+    expect(await serving()).toEqual({
+      workers: 1,
+      capacity: row?.capacity,
+      inFlight: 0,
+      executionProviders: ["cpu"],
+    });
+    const id = await send(gateway, 20);
+    const done = await eventually(
+      () => message(gateway, id),
+      (m) => m.status === "COMPLETE",
+      30_000,
+    );
+    expect(done.status).toBe("COMPLETE");
+    // The finished answer left the worker's in-flight set and fed its measured service time.
+    const [after] = await eventually(advertised, (rows) => rows[0]?.completed === 1, 5000);
+    expect(after).toMatchObject({ running: {}, completed: 1 });
+    expect(after?.serviceMs).toBeGreaterThan(0);
+    expect(after?.heartbeatAt.getTime()).toBeGreaterThan(row?.heartbeatAt.getTime() ?? 0);
+  });
+
+  it("a worker's /metrics (Prometheus text) shows claim latency, lease renewals, queue depth and the answer in flight; /healthz answers", async () => {
+    expect((await scrape("/healthz")).status).toBe(200);
+    const id = await send(gateway, LONG_ANSWER);
+    // Renewals come every third of the lease: wait for one while the answer runs.
+    const during = await eventually(
+      () => scrape(),
+      (s) => (sample(s.text, 'padt_lease_renewals_total{outcome="kept"}') ?? 0) >= 1,
+      TEST_LEASE_MS * 10,
+    );
+    expect(during.status).toBe(200);
+    expect(sample(during.text, 'padt_lease_renewals_total{outcome="kept"}')).toBeGreaterThanOrEqual(
+      1,
+    );
+    expect(sample(during.text, "padt_job_claim_latency_seconds_count")).toBe(2);
+    expect(sample(during.text, "padt_generations_running")).toBe(1);
+    expect(sample(during.text, "padt_generation_queue_depth")).toBe(0);
+    expect(sample(during.text, "padt_decode_tokens_per_second_count")).toBe(1);
+    // The worker advertises the answer in flight.
+    const [row] = await advertised();
+    expect(Object.keys(row?.running ?? {})).toEqual([id]);
+    expect((await serving()).inFlight).toBe(1);
+
+    const cancelled = await gateway.gql(
+      `mutation($id: ID!) { cancelGeneration(messageId: $id) { status } }`,
+      { id },
+    );
+    expect(cancelled.data.cancelGeneration.status).toBe("CANCELLED");
+    const ended = await eventually(
+      () => scrape(),
+      (s) => sample(s.text, 'padt_generations_total{status="cancelled"}') === 1,
+      10_000,
+    );
+    expect(sample(ended.text, "padt_generations_running")).toBe(0);
+  });
+
+  it("SIGTERM with an answer running: the worker stops claiming (a job queued meanwhile waits for another worker), drains within the window, exits 0 and withdraws its advertisement", async () => {
+    const id = await send(gateway, LONG_ANSWER);
+    await first.waitFor(new RegExp(`"messageId":"${id}","msg":"job claimed"`));
+    await eventually(
+      () => message(gateway, id),
+      (m) => m.lastSeq >= 2,
+      30_000,
+    );
+    const stoppedAt = Date.now();
+    first.child.kill("SIGTERM");
+    await first.waitFor(/draining/);
+    expect((await scrape("/healthz")).status).toBe(503);
+    // Still advertised while it drains, so this is queued; the draining worker must not take it.
+    const next = await send(gateway, 20);
+    expect(await first.exited).toEqual({ code: 0, signal: null });
+    // PADT_DRAIN_MS is 2 s in the topology; the rest is slack for a loaded machine.
+    expect(Date.now() - stoppedAt).toBeLessThan(20_000);
+    expect(first.stderr()).toContain("drained; stopped");
+    expect(first.stdout() + first.stderr()).not.toContain(`"messageId":"${next}"`);
+    expect((await message(gateway, next)).status).toBe("PENDING");
+
+    // Past the window the answer was cancelled, with what it had streamed; its job is gone.
+    const ended = await message(gateway, id);
+    expect(ended.status).toBe("CANCELLED");
+    expect(ended.lastSeq).toBeGreaterThanOrEqual(2);
+    expect(await sqlRows(sql`SELECT key FROM graphile_worker.jobs WHERE key = ${id}`)).toEqual([]);
+    expect(await advertised()).toEqual([]);
+    const refused = await gateway.gql(SEND, { s: await newSession(gateway), n: 10 });
+    expect(refused.errors?.[0]?.extensions?.code).toBe("MODEL_UNAVAILABLE");
+
+    // The queued job waited for a worker: the next one to start answers it.
+    const second = await topology.startWorker();
+    await second.waitFor(new RegExp(`"messageId":"${next}","msg":"job claimed"`));
+    const done = await eventually(
+      () => message(gateway, next),
+      (m) => m.status === "COMPLETE",
+      30_000,
+    );
+    expect(done.status).toBe("COMPLETE");
+  });
+});
