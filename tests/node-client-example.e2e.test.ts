@@ -53,7 +53,7 @@ describe.each(availableDatabaseKinds())("the Node client example on %s", (kind) 
     );
     const { stdout } = await promisify(execFile)(
       process.execPath,
-      ["--import", "tsx", "src/main.ts", image, "the large yellow diamond"],
+      ["--import", "tsx", "src/main.ts", image, "the large yellow star"],
       { cwd: example, env: { ...env, PADT_URL: server.url, PADT_API_KEY: server.key } },
     );
     expect(stdout).toMatch(/connection lost after seq 1; resuming/);

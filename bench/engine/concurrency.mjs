@@ -9,9 +9,16 @@
 //     (p50, and p90, where the stalls of the others' prefills show);
 //   steady decode tokens/s = answers in flight / the p50 gap (the batch stepping, no stalls);
 //   end-to-end tokens/s = completion tokens / the burst's wall time.
+// Several engine configurations (intra-op threads x scheduling policies) are loaded side by side
+// and their bursts interleaved too, so they are compared under the same machine load; ranges
+// give the min-max over rounds of each round's own ratio to 1.
 // Usage: npm run build && node bench/engine/concurrency.mjs [--json]
-//   BENCH_BUNDLES (models/padt-tiny-shapes,tests/fixtures/padt-tiny-random), BENCH_THREADS (1),
-//   BENCH_TOKENS (64), BENCH_ROUNDS (3), BENCH_LEVELS (1,2,4,8).
+//   BENCH_BUNDLES (models/padt-tiny-shapes,tests/fixtures/padt-tiny-random), BENCH_THREADS (1;
+//   a list runs each), BENCH_TOKENS (64), BENCH_ROUNDS (3), BENCH_LEVELS (1,2,4,8),
+//   BENCH_POLICIES (prefill-first; a list of the engine's `admission` values, each optionally
+//   with `:N` prefill tokens per call, e.g. prefill-first,interleaved,interleaved:64),
+//   BENCH_DECODER (thread: the PaDT decoder on its own thread, the default; inline: in the
+//   worker's thread; a list runs each).
 import { readFileSync } from "node:fs";
 import { basename, join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -20,10 +27,28 @@ import { setting } from "../lib/settings.mjs";
 
 const root = fileURLToPath(new URL("../..", import.meta.url));
 const env = process.env;
-const threads = setting("BENCH_THREADS", 1);
+const list = (name, fallback) => (env[name] ?? fallback).split(",").filter(Boolean);
+const threadCounts = list("BENCH_THREADS", "1").map((t) => {
+  const n = Number(t);
+  if (!Number.isInteger(n) || n < 1) throw new Error("BENCH_THREADS must list positive integers");
+  return n;
+});
 const tokens = setting("BENCH_TOKENS", 64);
 const rounds = setting("BENCH_ROUNDS", 3);
 const levels = (env.BENCH_LEVELS ?? "1,2,4,8").split(",").map(Number);
+const policies = list("BENCH_POLICIES", "prefill-first").map((p) => {
+  const [admission, chunk = "0"] = p.split(":");
+  const prefillChunk = Number(chunk);
+  if (!["prefill-first", "interleaved"].includes(admission) || !Number.isInteger(prefillChunk))
+    throw new Error(`BENCH_POLICIES: ${p} is not prefill-first|interleaved[:tokens]`);
+  return { admission, prefillChunk };
+});
+const decoders = list("BENCH_DECODER", "thread");
+if (decoders.some((d) => d !== "thread" && d !== "inline"))
+  throw new Error("BENCH_DECODER must list thread|inline");
+const configs = threadCounts.flatMap((threads) =>
+  policies.flatMap((p) => decoders.map((decoder) => ({ threads, ...p, decoder }))),
+);
 const bundles = (env.BENCH_BUNDLES ?? "models/padt-tiny-shapes,tests/fixtures/padt-tiny-random")
   .split(",")
   .map((b) => join(root, b));
@@ -111,38 +136,63 @@ async function runLevel(engine, turns, inFlight) {
   };
 }
 
-const report = { threads, max_new_tokens: tokens, rounds, levels, bundles: [] };
+const report = { max_new_tokens: tokens, rounds, levels, bundles: [] };
+/** Min and max over rounds of round i's `key` at a level over round i's at 1. */
+const ratioRange = (one, at, key) => {
+  const ratios = at.map((r, i) => r[key] / one[i][key]);
+  return [Math.min(...ratios), Math.max(...ratios)];
+};
 for (const bundle of bundles) {
   const { longSide, turns } = workload(bundle);
-  const engine = await PadtEngine.load({
-    bundle,
-    threads,
-    cacheBytes: 0,
-    longSide,
-    maxBatch: Math.max(...levels),
-  });
+  const engines = [];
   try {
-    await runLevel(engine, turns, Math.max(...levels)); // warm-up: sessions, allocator, JIT
-    const runs = new Map(levels.map((c) => [c, []]));
+    for (const config of configs) {
+      engines.push(
+        await PadtEngine.load({
+          bundle,
+          threads: config.threads,
+          cacheBytes: 0,
+          longSide,
+          maxBatch: Math.max(...levels),
+          admission: config.admission,
+          prefillChunk: config.prefillChunk,
+          decoderThread: config.decoder === "thread",
+        }),
+      );
+    }
+    // Warm-up: sessions, allocator, JIT.
+    for (const engine of engines) await runLevel(engine, turns, Math.max(...levels));
+    const runs = engines.map(() => levels.map(() => []));
     for (let round = 0; round < rounds; round++) {
       const order = round % 2 ? [...levels].reverse() : levels;
-      for (const c of order) runs.get(c).push(await runLevel(engine, turns, c));
+      for (const c of order)
+        for (const [e, engine] of engines.entries())
+          runs[e][levels.indexOf(c)].push(await runLevel(engine, turns, c));
     }
-    const rows = levels.map((c) => {
-      const r = runs.get(c);
-      const row = { in_flight: c };
-      for (const key of Object.keys(r[0])) row[key] = median(r.map((x) => x[key]));
-      return row;
-    });
-    const one = rows[0];
-    for (const row of rows) {
-      row.aggregate_x_1 = row.aggregate_decode_tokens_per_s / one.aggregate_decode_tokens_per_s;
-      row.per_token_x_1 = row.per_token_ms / one.per_token_ms;
-      row.steady_x_1 = row.steady_decode_tokens_per_s / one.steady_decode_tokens_per_s;
+    for (const [e, config] of configs.entries()) {
+      const byLevel = runs[e];
+      const rows = levels.map((c, l) => {
+        const r = byLevel[l];
+        const row = { in_flight: c };
+        for (const key of Object.keys(r[0])) row[key] = median(r.map((x) => x[key]));
+        return row;
+      });
+      const one = rows[0];
+      for (const [l, row] of rows.entries()) {
+        row.aggregate_x_1 = row.aggregate_decode_tokens_per_s / one.aggregate_decode_tokens_per_s;
+        row.aggregate_x_1_range = ratioRange(
+          byLevel[0],
+          byLevel[l],
+          "aggregate_decode_tokens_per_s",
+        );
+        row.per_token_x_1 = row.per_token_ms / one.per_token_ms;
+        row.per_token_x_1_range = ratioRange(byLevel[0], byLevel[l], "per_token_ms");
+        row.steady_x_1 = row.steady_decode_tokens_per_s / one.steady_decode_tokens_per_s;
+      }
+      report.bundles.push({ bundle: basename(bundle), long_side: longSide, ...config, rows });
     }
-    report.bundles.push({ bundle: basename(bundle), long_side: longSide, rows });
   } finally {
-    await engine.close();
+    await Promise.all(engines.map((e) => e.close()));
   }
 }
 
@@ -150,21 +200,24 @@ if (asJson) {
   process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
 } else {
   const f = (x, d = 1) => (Number.isFinite(x) ? x.toFixed(d) : "-");
+  const range = ([lo, hi]) => `${f(lo, 2)}-${f(hi, 2)}`;
   for (const b of report.bundles) {
     log(
       `${b.bundle}: bursts of ${levels.join("/")} answers (up to ${tokens} new tokens), one engine worker, ` +
-        `${threads} thread(s), vision cache off, medians of ${rounds} rounds`,
+        `${b.threads} thread(s), ${b.admission}, prefill ${b.prefillChunk ? `in chunks of ${b.prefillChunk}` : "whole"}, decoder ${b.decoder === "thread" ? "on its own thread" : "in the worker's thread"}, vision cache off, medians of ${rounds} rounds`,
     );
     log("");
     log(
-      "| in flight | aggregate decode tokens/s | x 1 | steady decode tokens/s | x 1 | per-token latency p50 (ms) | x 1 | p90 (ms) | end-to-end tokens/s | prefill (ms) |",
+      "| in flight | aggregate decode tokens/s | x 1 | x 1 range | steady decode tokens/s | x 1 | per-token latency p50 (ms) | x 1 | x 1 range | p90 (ms) | end-to-end tokens/s | prefill (ms) |",
     );
-    log("| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |");
+    log("| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |");
     for (const r of b.rows) {
       log(
         `| ${r.in_flight} | ${f(r.aggregate_decode_tokens_per_s, 0)} | ${f(r.aggregate_x_1, 2)} | ` +
+          `${range(r.aggregate_x_1_range)} | ` +
           `${f(r.steady_decode_tokens_per_s, 0)} | ${f(r.steady_x_1, 2)} | ` +
-          `${f(r.per_token_ms, 2)} | ${f(r.per_token_x_1, 2)} | ${f(r.per_token_p90_ms, 2)} | ` +
+          `${f(r.per_token_ms, 2)} | ${f(r.per_token_x_1, 2)} | ${range(r.per_token_x_1_range)} | ` +
+          `${f(r.per_token_p90_ms, 2)} | ` +
           `${f(r.end_to_end_tokens_per_s, 0)} | ` +
           `${f(r.prefill_ms, 2)} |`,
       );

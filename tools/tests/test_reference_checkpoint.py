@@ -167,42 +167,10 @@ def test_key_mismatch_lists_the_keys(copy_of_tiny: Path) -> None:
     assert isinstance(caught.value, CheckpointError)
 
 
-PADT_PRO_3B = {
-    "vocab_size": 151936,
-    "hidden_size": 2048,
-    "intermediate_size": 11008,
-    "num_hidden_layers": 36,
-    "num_attention_heads": 16,
-    "num_key_value_heads": 2,
-    "tie_word_embeddings": True,
-    "rope_scaling": {"type": "mrope", "mrope_section": [16, 24, 24]},
-    "vision_config": {
-        "depth": 32,
-        "hidden_size": 1280,
-        "intermediate_size": 3420,
-        "num_heads": 16,
-        "out_hidden_size": 2048,
-        "fullatt_block_indexes": [7, 15, 23, 31],
-        "window_size": 112,
-    },
-    # As the reference trainer writes it (padt_sft_trainer.py).
-    "vl_decoder": {
-        "name": "PaDTDecoder",
-        "attn_implementation": "flash_attention_2",
-        "hidden_size": 1280,
-        "intermediate_size": 3420,
-        "llm_hidden_state": 2048,
-        "num_heads": 16,
-        "spatial_merge_size": 2,
-        "use_mask_loss": True,
-    },
-    "use_visual_prototype_projection": True,
-}
-
-
 def test_public_3b_layout_shapes() -> None:
     from padt.checkpoint import expected_keys
     from padt.config import PadtConfig
+    from padt.layouts import PADT_PRO_3B
     from padt.modeling import PadtForConditionalGeneration
 
     config = PadtConfig(**PADT_PRO_3B)

@@ -39,6 +39,8 @@ def test_box_loss_is_one_minus_giou_plus_l1_on_cxcywh():
     expected_giou = inter / union - (hull - union) / hull
     assert float(giou[0]) == pytest.approx(expected_giou, abs=1e-6)
     assert float(loss) == pytest.approx(1 - expected_giou + 0.1, abs=1e-6)
+    weighted, _, _ = losses.box_loss(shifted, gt, (2.0, 5.0))
+    assert float(weighted) == pytest.approx(2 * (1 - expected_giou) + 5 * 0.1, abs=1e-6)
 
 
 def test_score_loss_targets_detached_giou():

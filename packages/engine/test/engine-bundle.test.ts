@@ -67,7 +67,7 @@ describe("bundle loading", () => {
         writeFileSync(join(d, "padt.json"), JSON.stringify({ ...m, format_version: 1 }));
       },
       ErrorCode.BUNDLE_INVALID,
-      /format_version: expected 4 \(re-export older bundles .*padt\.export\.refresh/,
+      /format_version: expected 5 \(re-export older bundles .*padt\.export\.refresh/,
     ],
     [
       "a manifest of format version 2 (one sequence per LLM call)",
@@ -76,7 +76,7 @@ describe("bundle loading", () => {
         writeFileSync(join(d, "padt.json"), JSON.stringify({ ...m, format_version: 2 }));
       },
       ErrorCode.BUNDLE_INVALID,
-      /format_version: expected 4 \(re-export older bundles .*padt\.export\.refresh/,
+      /format_version: expected 5 \(re-export older bundles .*padt\.export\.refresh/,
     ],
     [
       "a manifest of format version 3 (vision windows as a block mask)",
@@ -85,7 +85,16 @@ describe("bundle loading", () => {
         writeFileSync(join(d, "padt.json"), JSON.stringify({ ...m, format_version: 3 }));
       },
       ErrorCode.BUNDLE_INVALID,
-      /format_version: expected 4 \(re-export older bundles .*padt\.export\.refresh/,
+      /format_version: expected 5 \(re-export older bundles .*padt\.export\.refresh/,
+    ],
+    [
+      "a manifest of format version 4 (per-sequence prototype ids, appended gathered from present)",
+      (d: string) => {
+        const m = JSON.parse(readFileSync(join(d, "padt.json"), "utf8"));
+        writeFileSync(join(d, "padt.json"), JSON.stringify({ ...m, format_version: 4 }));
+      },
+      ErrorCode.BUNDLE_INVALID,
+      /format_version: expected 5 \(re-export older bundles .*padt\.export\.refresh/,
     ],
     [
       "a manifest naming a file outside the bundle",

@@ -9,8 +9,6 @@ import { createHash } from "node:crypto";
 import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { rleFromCoco, rleFromMask, rleIou } from "@padt/mask";
-import type { ChatTurn } from "@padt/protocol";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { loadManifest } from "../src/bundle/index.js";
 import { PadtEngine } from "../src/engine/index.js";
@@ -20,41 +18,21 @@ import { ropeIndex } from "../src/models/padt/positions.js";
 import { windowLayout } from "../src/models/padt/vision_grid.js";
 import { ChatTemplate, encodeChatPrompt } from "../src/text/chat_template.js";
 import { TextTokenizer } from "../src/text/tokenizer.js";
+import {
+  expectGoldenAnswer,
+  fixtures,
+  type GoldenCase,
+  imagesOf,
+  loadGolden,
+  models,
+  optionsOf,
+  turnsOf,
+} from "./golden-cases.js";
 
-const fixtures = new URL("../../../tests/fixtures/", import.meta.url).pathname;
-const models = new URL("../../../models/", import.meta.url).pathname;
 const BUNDLES = [
   { name: "padt-tiny-random", bundle: `${fixtures}padt-tiny-random` },
   { name: "padt-tiny-shapes", bundle: `${models}padt-tiny-shapes` },
 ];
-
-interface GoldenObject {
-  label: string;
-  patches: number[];
-  box_xywh: [number, number, number, number];
-  score: number;
-  mask_rle: { size: [number, number]; counts: string };
-}
-interface GoldenCase {
-  name: string;
-  prompt: string;
-  long_side: number | null;
-  pixel_values: { shape: [number, number]; sha256: string };
-  images: {
-    original_size: [number, number];
-    grid_thw: [number, number, number];
-    window_index: number[];
-  }[];
-  input_ids: number[];
-  position_ids: number[][];
-  rope_delta: number;
-  generated_ids: number[];
-  objects: GoldenObject[];
-  /** Request overrides of the bundle's generation settings (manifest names). */
-  generation?: { repetition_penalty?: number };
-  /** The bundle's first-VRT rule for this case, when not the bundle's own. */
-  first_vrt_features?: "last_prompt_row" | "all_prompt_rows";
-}
 
 /** A copy of the bundle whose manifest declares `rule` (the graphs are unchanged). */
 function bundleWithRule(bundle: string, rule: string, dir: string): string {
@@ -65,23 +43,7 @@ function bundleWithRule(bundle: string, rule: string, dir: string): string {
   return copy;
 }
 describe.each(BUNDLES)("goldens of $name", ({ name, bundle }) => {
-  const golden = JSON.parse(readFileSync(`${fixtures}${name}.golden.json`, "utf8")) as {
-    max_new_tokens: number;
-    cases: GoldenCase[];
-  };
-  const imagesOf = (c: GoldenCase) =>
-    c.images.map(
-      (_, k) => new Uint8Array(readFileSync(`${fixtures}${name}.images/${c.name}_${k}.png`)),
-    );
-  const turnsOf = (c: GoldenCase): ChatTurn[] => [
-    {
-      role: "user",
-      content: [
-        ...imagesOf(c).map((data) => ({ type: "image" as const, data })),
-        { type: "text", text: c.prompt },
-      ],
-    },
-  ];
+  const golden = loadGolden(name);
 
   const engines = new Map<string, PadtEngine>();
   const keyOf = (c: GoldenCase) => `${c.long_side}/${c.first_vrt_features ?? ""}`;
@@ -112,7 +74,7 @@ describe.each(BUNDLES)("goldens of $name", ({ name, bundle }) => {
         const template = new ChatTemplate(readFileSync(`${bundle}/chat_template.jinja`, "utf8"));
         const pixels: Float32Array[] = [];
         const grids: { h: number; w: number }[] = [];
-        for (const [k, bytes] of imagesOf(c).entries()) {
+        for (const [k, bytes] of imagesOf(golden, c).entries()) {
           const pre = preprocessImage(await decodeImage(bytes), { longSide: c.long_side });
           expect(pre.gridThw).toEqual(c.images[k]?.grid_thw);
           pixels.push(pre.pixelValues);
@@ -128,7 +90,7 @@ describe.each(BUNDLES)("goldens of $name", ({ name, bundle }) => {
         for (const p of pixels) hash.update(new Uint8Array(p.buffer, p.byteOffset, p.byteLength));
         expect(hash.digest("hex")).toBe(c.pixel_values.sha256);
 
-        const { ids } = encodeChatPrompt(tokenizer, template, turnsOf(c), {
+        const { ids } = encodeChatPrompt(tokenizer, template, turnsOf(golden, c), {
           imageTokenCounts: grids.map((g) => (g.h * g.w) / 4),
         });
         expect(Array.from(ids)).toEqual(c.input_ids);
@@ -148,28 +110,7 @@ describe.each(BUNDLES)("goldens of $name", ({ name, bundle }) => {
 
       it("generates the same greedy ids and decodes the same objects", async () => {
         const engine = engines.get(keyOf(c))!;
-        const penalty = c.generation?.repetition_penalty;
-        const result = await engine.run(turnsOf(c), {
-          maxNewTokens: golden.max_new_tokens,
-          ...(penalty !== undefined ? { repetitionPenalty: penalty } : {}),
-        });
-        const stop = result.finishReason === "stop" ? c.generated_ids.slice(-1) : [];
-        expect([...result.tokenIds, ...stop]).toEqual(c.generated_ids);
-        expect(result.objects).toHaveLength(c.objects.length);
-        for (const [i, want] of c.objects.entries()) {
-          const got = result.objects[i]!;
-          expect(got.patches).toEqual(want.patches);
-          expect(got.label).toBe(want.label);
-          const [w, h] = c.images.at(-1)!.original_size;
-          const box = [got.box.x, got.box.y, got.box.width, got.box.height];
-          // Goldens round pixels to 4 decimals; 1e-4 of the image size is the contract.
-          for (const [k, v] of box.entries()) {
-            expect(Math.abs(v - want.box_xywh[k]!)).toBeLessThan(1e-4 * Math.max(w, h) + 1e-4);
-          }
-          expect(Math.abs(got.score - want.score)).toBeLessThan(1e-4);
-          const iou = rleIou([rleFromMask(got.mask)], [rleFromCoco(want.mask_rle)])[0]![0]!;
-          expect(iou).toBeGreaterThanOrEqual(0.999);
-        }
+        expectGoldenAnswer(await engine.run(turnsOf(golden, c), optionsOf(golden, c)), c);
       });
     },
   );

@@ -23,7 +23,16 @@ export interface GoldenCase {
   name: string;
   prompt: string;
   long_side: number | null;
-  images: { original_size: [number, number] }[];
+  /** The preprocessed pixels of all images: their shape and the sha256 of their float32 bytes. */
+  pixel_values: { shape: [number, number]; sha256: string };
+  images: {
+    original_size: [number, number];
+    grid_thw: [number, number, number];
+    window_index: number[];
+  }[];
+  input_ids: number[];
+  position_ids: number[][];
+  rope_delta: number;
   generated_ids: number[];
   objects: GoldenObject[];
   /** Request overrides of the bundle's generation settings (manifest names). */

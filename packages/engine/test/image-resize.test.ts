@@ -43,7 +43,7 @@ describe("the WASM SIMD passes", () => {
   });
 
   // Sizes where the uniform-tap windows shift at the borders, widths that are not multiples of
-  // the 16-byte lanes, single pixels, large up- and downscales, and the demo's two steps.
+  // the 16-byte lanes, single pixels, large up- and downscales, the demo's two steps.
   const cases: [number, number, number, number][] = [
     [1, 1, 1, 7],
     [3, 1, 5, 9],
@@ -57,6 +57,9 @@ describe("the WASM SIMD passes", () => {
     [448, 448, 644, 644],
     [700, 500, 644, 460],
     [1000, 700, 28, 28],
+    // Sources above one 4 MB strip of the horizontal pass, row counts not a multiple of it.
+    [2000, 1001, 448, 224],
+    [2501, 900, 2600, 1000],
   ];
   for (const [w, h, ow, oh] of cases) {
     for (const filter of ["bicubic", "lanczos"] as ResampleFilter[]) {

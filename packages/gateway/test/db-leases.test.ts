@@ -1,5 +1,7 @@
 import { availableDatabaseKinds } from "@padt/testkit";
+import { eq, inArray, sql } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { createBus } from "../src/bus.js";
 import { recoverInterrupted } from "../src/db/recover.js";
 import { appendEvent } from "../src/db/repos/events.js";
 import { insertExchange } from "../src/db/repos/exchange.js";
@@ -8,7 +10,9 @@ import { getMessage } from "../src/db/repos/messages.js";
 import { partsByMessageIds } from "../src/db/repos/parts.js";
 import { finishMessage, markStreaming } from "../src/db/repos/transitions.js";
 import { cancelFromEvents, unfinishedInSession } from "../src/db/repos/unfinished.js";
+import { messages } from "../src/db/schema.js";
 import { LeaseKeeper } from "../src/generation/lease_keeper.js";
+import { sweepExpiredLeases } from "../src/generation/lease_sweep.js";
 import { type OpenDatabase, openDatabase } from "./helpers/database.js";
 import { newOwner, newSession } from "./helpers/fixtures.js";
 
@@ -31,6 +35,16 @@ describe.each(availableDatabaseKinds())("leases on %s", (kind) => {
         })
       ).assistantMessage.id;
     return { owner, session, send };
+  }
+
+  /** A sweep with a one-minute lease (its timer stopped: the test runs it) and `id`'s wake-ups. */
+  function sweepWatching(id: string) {
+    const woken: number[] = [];
+    const bus = createBus();
+    bus.messages.on(id, (seq) => woken.push(seq));
+    const sweep = sweepExpiredLeases({ db: t.db, bus, everyMs: 60_000, leaseMs: 60_000 });
+    sweep.stop();
+    return { sweep, woken };
   }
 
   it("markStreaming with a duration leases from the database's clock; renewLeases extends only unfinished ones", async () => {
@@ -68,6 +82,65 @@ describe.each(availableDatabaseKinds())("leases on %s", (kind) => {
     expect((await getMessage(t.db, owner.id, expired))?.status).toBe("interrupted");
     const parts = await partsByMessageIds(t.db, owner.id, [expired]);
     expect(parts.map((p) => p.text)).toEqual(["half"]);
+  });
+
+  it("the sweep ends a STREAMING answer with no lease (left by a version before leases) once older than the lease timeout; a recent one and a queued one stay", async () => {
+    const { owner, send } = await answer();
+    const stale = await send();
+    const recent = await send();
+    const queued = await send();
+    // As a version before d50d8b3 left them: streaming, no lease.
+    await markStreaming(t.db, owner.id, stale);
+    await markStreaming(t.db, owner.id, recent);
+    await appendEvent(t.db, owner.id, stale, { type: "text_delta", payload: { text: "old" } });
+    await t.db
+      .update(messages)
+      .set({ createdAt: sql`now() - interval '1 hour'` })
+      .where(inArray(messages.id, [stale, queued]));
+    const { sweep, woken } = sweepWatching(stale);
+
+    expect(await sweep.sweep()).toEqual([stale]);
+    expect(await getMessage(t.db, owner.id, stale)).toMatchObject({
+      status: "interrupted",
+      errorCode: "INTERRUPTED",
+      lastSeq: 2,
+    });
+    expect((await partsByMessageIds(t.db, owner.id, [stale])).map((p) => p.text)).toEqual(["old"]);
+    expect(woken).toEqual([2]);
+    expect((await getMessage(t.db, owner.id, recent))?.status).toBe("streaming");
+    expect((await getMessage(t.db, owner.id, queued))?.status).toBe("pending");
+    // Start-up recovery on a shared database applies the same rule.
+    await t.db
+      .update(messages)
+      .set({ createdAt: sql`now() - interval '1 hour'` })
+      .where(eq(messages.id, recent));
+    expect(await recoverInterrupted(t.db, { unleased: false, leaseMs: 60_000 })).toEqual([recent]);
+  });
+
+  it("handBack ends the answers given up at once, INTERRUPTED with their streamed parts, whatever their lease; others stay", async () => {
+    const { owner, send } = await answer();
+    const given = await send();
+    const kept = await send();
+    await markStreaming(t.db, owner.id, given, 60_000);
+    await markStreaming(t.db, owner.id, kept, 60_000);
+    await appendEvent(t.db, owner.id, given, { type: "text_delta", payload: { text: "so far" } });
+    const { sweep, woken } = sweepWatching(given);
+
+    expect(await sweep.handBack([given])).toEqual([given]);
+    expect(await getMessage(t.db, owner.id, given)).toMatchObject({
+      status: "interrupted",
+      errorCode: "INTERRUPTED",
+      leaseUntil: null,
+      lastSeq: 2,
+    });
+    expect((await partsByMessageIds(t.db, owner.id, [given])).map((p) => p.text)).toEqual([
+      "so far",
+    ]);
+    expect(woken).toEqual([2]);
+    expect((await getMessage(t.db, owner.id, kept))?.status).toBe("streaming");
+    // A message already final (cancelled meanwhile) is left as it is.
+    expect(await sweep.handBack([given])).toEqual([]);
+    expect(await sweep.handBack([])).toEqual([]);
   });
 
   it("cancelFromEvents ends an answer running elsewhere CANCELLED with its streamed parts; its writer is refused afterwards", async () => {

@@ -9,6 +9,7 @@ import { insertExchange } from "../src/db/repos/exchange.js";
 import { putImage } from "../src/db/repos/images.js";
 import { getMessage } from "../src/db/repos/messages.js";
 import { partsByMessageIds } from "../src/db/repos/parts.js";
+import { sweepExpiredLeases } from "../src/generation/lease_sweep.js";
 import { GenerationRunner } from "../src/generation/runner.js";
 import { createContext, type Services } from "../src/graphql/context.js";
 import { resolvers, visualRefHelpers } from "../src/graphql/resolvers/index.js";
@@ -73,10 +74,18 @@ describe.each(availableDatabaseKinds())("generation runner and messageEvents on 
   /** A runner on a scripted engine, an owner with a session and an image, and a send helper. */
   async function setup(
     scripts: Step[][],
-    options: { cancelGraceMs?: number; generationsPerOwner?: number; queueLength?: number } = {},
+    options: {
+      cancelGraceMs?: number;
+      generationsPerOwner?: number;
+      queueLength?: number;
+      /** Past a drain's window, hand answers back to the lease sweep (as `padt worker`). */
+      handBack?: boolean;
+    } = {},
   ) {
     const scripted = scriptedEngine(scripts);
     const bus = createBus();
+    const sweep = sweepExpiredLeases({ db: t.db, bus, everyMs: 60_000, leaseMs: 60_000 });
+    sweep.stop();
     const limits = {
       ...DEFAULT_LIMITS,
       generationsPerOwner: options.generationsPerOwner ?? 4,
@@ -89,6 +98,7 @@ describe.each(availableDatabaseKinds())("generation runner and messageEvents on 
       bus,
       limits,
       cancelGraceMs: options.cancelGraceMs ?? 60_000,
+      ...(options.handBack ? { handBack: (id: string) => sweep.handBack([id]) } : {}),
     });
     const services: Services = {
       db: t.db,
@@ -430,5 +440,29 @@ describe.each(availableDatabaseKinds())("generation runner and messageEvents on 
     );
     await drained;
     expect((await getMessage(t.db, owner.id, messageId))?.status).toBe("cancelled");
+  });
+
+  it("drain with handBack: generations past the window are handed back, INTERRUPTED with their streamed text, not CANCELLED", async () => {
+    const { send, runner, owner, waitFor } = await setup(
+      [
+        [
+          { type: "text", text: "slow" },
+          { type: "wait", gate: gate() },
+        ],
+      ],
+      { handBack: true },
+    );
+    const { messageId, start } = await send();
+    start();
+    await waitFor(messageId, "streaming");
+    await runner.drain(100);
+    expect(await getMessage(t.db, owner.id, messageId)).toMatchObject({
+      status: "interrupted",
+      errorCode: "INTERRUPTED",
+    });
+    const parts = await partsByMessageIds(t.db, owner.id, [messageId]);
+    expect(parts.map((p) => p.text)).toEqual(["slow"]);
+    const events = await listEvents(t.db, owner.id, messageId);
+    expect(events.map((e) => e.type)).toEqual(["text_delta", "interrupted"]);
   });
 });

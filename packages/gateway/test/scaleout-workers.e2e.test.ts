@@ -5,21 +5,22 @@
  * child processes without NODE_ENV=test, on one PostgreSQL database.
  */
 import { availableDatabaseKinds } from "@padt/testkit";
-import { eq, sql } from "drizzle-orm";
+import { sql } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { messages, workers } from "../src/db/schema.js";
+import { workers } from "../src/db/schema.js";
 import { type CliProcess, killLeftovers } from "./helpers/cli-process.js";
 import {
   eventually,
   type Replica,
   startTopology,
+  streamedText,
   TEST_LEASE_MS,
   type Topology,
 } from "./helpers/topology.js";
 
 afterAll(killLeftovers);
 
-const MESSAGE = `query($id: ID!) { message(id: $id) { status text lastSeq } }`;
+const MESSAGE = `query($id: ID!) { message(id: $id) { status text lastSeq error { code } } }`;
 const SEND = `mutation($s: ID!, $n: Int!) { sendMessage(input: { sessionId: $s, parts: [{ text: "hi" }], options: { maxNewTokens: $n } }) { assistantMessage { id } } }`;
 /** Tokens of an answer that runs well past the drain window (within the 8192 context). */
 const LONG_ANSWER = 7000;
@@ -37,7 +38,12 @@ async function send(gateway: Replica, maxNewTokens: number): Promise<string> {
 
 async function message(gateway: Replica, id: string) {
   const body = await gateway.gql(MESSAGE, { id });
-  return body.data.message as { status: string; text: string; lastSeq: number };
+  return body.data.message as {
+    status: string;
+    text: string;
+    lastSeq: number;
+    error: { code: string } | null;
+  };
 }
 
 /** The value of one Prometheus sample line (`name{labels} value`), or undefined. */
@@ -57,15 +63,6 @@ describe.skipIf(!postgres)("workers advertise themselves; gateways admit against
   async function scrape(path = "/metrics"): Promise<{ status: number; text: string }> {
     const res = await fetch(`${metricsUrl}${path}`);
     return { status: res.status, text: await res.text() };
-  }
-
-  async function sqlRows<T>(query: ReturnType<typeof sql>): Promise<T[]> {
-    const handle = await topology.db();
-    try {
-      return ((await handle.db.execute(query)) as unknown as { rows: T[] }).rows;
-    } finally {
-      await handle.close();
-    }
   }
 
   async function advertised() {
@@ -100,16 +97,7 @@ describe.skipIf(!postgres)("workers advertise themselves; gateways admit against
       model: "padt-tiny-random",
     });
     expect(refused.errors?.[0]?.extensions?.retryAfterMs).toBeGreaterThan(0);
-    const handle = await topology.db();
-    try {
-      const rows = await handle.db
-        .select({ id: messages.id })
-        .from(messages)
-        .where(eq(messages.sessionId, session));
-      expect(rows).toEqual([]);
-    } finally {
-      await handle.close();
-    }
+    expect(await topology.storedMessages(session)).toEqual([]);
 
     expect(await serving()).toEqual({
       workers: 0,
@@ -200,11 +188,15 @@ describe.skipIf(!postgres)("workers advertise themselves; gateways admit against
     expect(first.stdout() + first.stderr()).not.toContain(`"messageId":"${next}"`);
     expect((await message(gateway, next)).status).toBe("PENDING");
 
-    // Past the window the answer was cancelled, with what it had streamed; its job is gone.
+    // Past the window the answer was handed back: INTERRUPTED with what it had streamed (as a
+    // dead worker's, docs/decisions.md 8), by the worker itself; its job is gone.
     const ended = await message(gateway, id);
-    expect(ended.status).toBe("CANCELLED");
-    expect(ended.lastSeq).toBeGreaterThanOrEqual(2);
-    expect(await sqlRows(sql`SELECT key FROM graphile_worker.jobs WHERE key = ${id}`)).toEqual([]);
+    expect(ended.status).toBe("INTERRUPTED");
+    expect(ended.lastSeq).toBeGreaterThanOrEqual(3);
+    expect(first.stdout()).toContain(`"messageId":"${id}","status":"interrupted"`);
+    expect(
+      await topology.rows(sql`SELECT key FROM graphile_worker.jobs WHERE key = ${id}`),
+    ).toEqual([]);
     expect(await advertised()).toEqual([]);
     const refused = await gateway.gql(SEND, { s: await newSession(gateway), n: 10 });
     expect(refused.errors?.[0]?.extensions?.code).toBe("MODEL_UNAVAILABLE");
@@ -220,3 +212,71 @@ describe.skipIf(!postgres)("workers advertise themselves; gateways admit against
     expect(done.status).toBe("COMPLETE");
   });
 });
+
+/** Long enough that no lease can run out during the test: what ends an answer here is its worker. */
+const LONG_LEASE_MS = 120_000;
+
+describe.skipIf(!postgres)(
+  "a worker stopping hands back the answers it cannot finish in its drain window",
+  () => {
+    let topology: Topology;
+    let gateway: Replica;
+    beforeAll(async () => {
+      topology = await startTopology({
+        gateways: 1,
+        workers: 2,
+        env: { PADT_LEASE_MS: String(LONG_LEASE_MS), PADT_DRAIN_MS: "300" },
+      });
+      gateway = topology.gateways[0] as Replica;
+    }, 120_000);
+    afterAll(() => topology?.close());
+
+    it("SIGTERM with a long answer running: it ends INTERRUPTED with its streamed text when the worker exits, not a lease later; nothing stays STREAMING; the other worker serves on", async () => {
+      const id = await send(gateway, LONG_ANSWER);
+      const victim = await topology.claimedBy(id);
+      await eventually(
+        () => message(gateway, id),
+        (m) => m.lastSeq >= 2,
+        30_000,
+      );
+      const watched = gateway.subscribe(
+        `subscription($id: ID!) { messageEvents(messageId: $id, afterSeq: 0) {
+        __typename ... on TextDelta { seq text } ... on MessageFailed { seq error { code } } } }`,
+        { id },
+      );
+      victim.child.kill("SIGTERM");
+      expect(await victim.exited).toEqual({ code: 0, signal: null });
+      expect(victim.stdout()).toContain(
+        `"messageId":"${id}","status":"interrupted","msg":"generation handed back"`,
+      );
+
+      // Ended by the time the worker is gone: its lease (two minutes) cannot have run out.
+      const ended = await message(gateway, id);
+      expect(ended).toMatchObject({ status: "INTERRUPTED", error: { code: "INTERRUPTED" } });
+      const { seqs, text, last } = streamedText(await watched);
+      expect(seqs).toEqual(seqs.map((_, i) => i + 1));
+      expect(last.data?.messageEvents).toMatchObject({
+        __typename: "MessageFailed",
+        error: { code: "INTERRUPTED" },
+      });
+      expect(text.length).toBeGreaterThan(0);
+      expect(ended.text).toBe(text);
+      expect(
+        await topology.rows(sql`SELECT id FROM messages WHERE status IN ('streaming', 'pending')`),
+      ).toEqual([]);
+      expect(
+        await topology.rows(sql`SELECT key FROM graphile_worker.jobs WHERE key = ${id}`),
+      ).toEqual([]);
+
+      const survivor = topology.workers.find((w) => w !== victim);
+      const next = await send(gateway, 20);
+      expect(await topology.claimedBy(next)).toBe(survivor);
+      const done = await eventually(
+        () => message(gateway, next),
+        (m) => m.status === "COMPLETE",
+        30_000,
+      );
+      expect(done.status).toBe("COMPLETE");
+    });
+  },
+);

@@ -5,15 +5,15 @@
  * long as asked). Fan-out between replicas is LISTEN/NOTIFY; answers go through the job queue.
  */
 import { availableDatabaseKinds } from "@padt/testkit";
-import { eq, sql } from "drizzle-orm";
+import { sql } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { messages } from "../src/db/schema.js";
 import { killLeftovers } from "./helpers/cli-process.js";
 import type { GqlBody } from "./helpers/server.js";
 import {
   eventually,
   type Replica,
   startTopology,
+  streamedText,
   TEST_GRACE_MS,
   TEST_LEASE_MS,
   type Topology,
@@ -54,22 +54,6 @@ async function message(gateway: Replica, id: string) {
   };
 }
 
-/** Which worker claimed the job of `messageId` (each logs "job claimed" with the message id). */
-async function claimedBy(topology: Topology, messageId: string) {
-  const line = new RegExp(`"messageId":"${messageId}","msg":"job claimed"`);
-  return Promise.any(topology.workers.map((w) => w.waitFor(line).then(() => w)));
-}
-
-function streamedText(events: GqlBody[]): { seqs: number[]; text: string; last: GqlBody } {
-  const items = events.map((e) => e.data?.messageEvents);
-  const deltas = items.filter((e) => e?.__typename === "TextDelta");
-  return {
-    seqs: items.map((e) => e.seq as number),
-    text: deltas.map((e) => e.text as string).join(""),
-    last: events.at(-1) as GqlBody,
-  };
-}
-
 const postgres = availableDatabaseKinds().includes("postgres");
 
 describe.skipIf(!postgres)("2 gateways + 2 workers on one PostgreSQL", () => {
@@ -98,7 +82,7 @@ describe.skipIf(!postgres)("2 gateways + 2 workers on one PostgreSQL", () => {
 
   it("a gateway starting leaves a running answer alone; cancel through B stops the answer A enqueued, on its worker", async () => {
     const id = await send(a, LONG_ANSWER);
-    const worker = await claimedBy(topology, id);
+    const worker = await topology.claimedBy(id);
     const streaming = await eventually(
       () => message(a, id),
       (m) => m.lastSeq >= 2,
@@ -130,7 +114,7 @@ describe.skipIf(!postgres)("2 gateways + 2 workers on one PostgreSQL", () => {
 
   it("kill -9 the worker running an answer: it ends INTERRUPTED within the lease timeout, with its partial text; the other worker keeps serving", async () => {
     const id = await send(a, LONG_ANSWER);
-    const victim = await claimedBy(topology, id);
+    const victim = await topology.claimedBy(id);
     await eventually(
       () => message(a, id),
       (m) => m.lastSeq >= 2,
@@ -155,26 +139,20 @@ describe.skipIf(!postgres)("2 gateways + 2 workers on one PostgreSQL", () => {
     });
     expect(ended.text).toBe(text);
     // Its graphile job went with it (graphile alone keeps a dead worker's job locked 4 hours).
-    const handle = await topology.db();
-    try {
-      const jobs = await handle.db.execute(
-        sql`SELECT key FROM graphile_worker.jobs WHERE key = ${id}`,
-      );
-      expect((jobs as unknown as { rows: unknown[] }).rows).toEqual([]);
-    } finally {
-      await handle.close();
-    }
+    expect(
+      await topology.rows(sql`SELECT key FROM graphile_worker.jobs WHERE key = ${id}`),
+    ).toEqual([]);
 
     const next = await send(b, 20);
     const survivor = topology.workers.find((w) => w !== victim);
-    expect(await claimedBy(topology, next)).toBe(survivor);
+    expect(await topology.claimedBy(next)).toBe(survivor);
     const done = streamedText(await a.subscribe(EVENTS, { id: next, after: 0 }));
     expect(done.last.data?.messageEvents.__typename).toBe("MessageCompleted");
   });
 
   it("abandonment counts subscribers on every replica: A's leaving leaves an answer watched on B running; B's leaving stops it after the grace", async () => {
     const id = await send(a, LONG_ANSWER);
-    await claimedBy(topology, id);
+    await topology.claimedBy(id);
     const onA = a.watch(EVENTS, { id, after: 0 });
     const onB = b.watch(EVENTS, { id, after: 0 });
     await eventually(
@@ -206,16 +184,7 @@ describe.skipIf(!postgres)("2 gateways + 2 workers on one PostgreSQL", () => {
     );
     expect(refused.errors?.[0]?.extensions).toMatchObject({ code: "TOO_MANY_GENERATIONS", max: 2 });
     expect(refused.errors?.[0]?.extensions?.retryAfterMs).toBeGreaterThan(0);
-    const handle = await topology.db();
-    try {
-      const rows = await handle.db
-        .select({ id: messages.id })
-        .from(messages)
-        .where(eq(messages.sessionId, session));
-      expect(rows).toEqual([]);
-    } finally {
-      await handle.close();
-    }
+    expect(await topology.storedMessages(session)).toEqual([]);
     for (const id of [first, second]) {
       const r = await a.gql(`mutation($id: ID!) { cancelGeneration(messageId: $id) { status } }`, {
         id,

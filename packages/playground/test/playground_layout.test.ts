@@ -76,7 +76,7 @@ describe.runIf(haveChromium || process.env.CI)("playground v2 in Chromium (Shape
         (await page.evaluate("document.documentElement.scrollWidth")) as number,
       ).toBeLessThanOrEqual(viewport.width);
       await upload(page, REC_IMAGE, 193);
-      const answer = await ask(page, "rec", "the large yellow diamond");
+      const answer = await ask(page, "rec", "the large yellow star");
       await waitStatus(answer, "COMPLETE");
       const result = await apiResult(
         gateway.url,
@@ -129,11 +129,32 @@ describe.runIf(haveChromium || process.env.CI)("playground v2 in Chromium (Shape
       await page.close();
     });
 
-  it("shows RES's mask without hover, lists OVD's detections, and earlier chips switch the image back", async () => {
+  it("lists OVD's detections, shows RES's mask without hover, and earlier chips switch the image back", async () => {
     const { page, errors } = await openPlayground(browser, gateway.url, key);
-    await upload(page, REC_IMAGE, 193);
+    await upload(page, OVD_IMAGE, 296);
     const firstImage = await page.getByTestId("image-view").getAttribute("data-image-id");
-    const res = await ask(page, "res", "the large yellow diamond");
+    const ovd = await ask(page, "ovd", "triangle");
+    await waitStatus(ovd, "COMPLETE");
+    const ovdResult = await apiResult(
+      gateway.url,
+      key,
+      (await ovd.getAttribute("data-message-id"))!,
+    );
+    const detections = ovdResult.detections ?? [];
+    expect(detections.length).toBeGreaterThan(0);
+    const rows = ovd.getByTestId("result-row");
+    await expect.poll(() => rows.count()).toBe(detections.length);
+    expect(await rows.evaluateAll((els) => els.map((e) => e.getAttribute("data-ref-id")))).toEqual(
+      detections.map((d) => d.ref.id),
+    );
+    for (const d of detections) {
+      const row = ovd.locator(`[data-testid="result-row"][data-ref-id="${d.ref.id}"]`);
+      expect(await row.textContent()).toContain(d.label);
+      expect(await row.textContent()).toContain(d.score.toFixed(2));
+    }
+
+    await upload(page, REC_IMAGE, 193);
+    const res = await ask(page, "res", "the large yellow star");
     await waitStatus(res, "COMPLETE");
     const resResult = await apiResult(
       gateway.url,
@@ -166,37 +187,14 @@ describe.runIf(haveChromium || process.env.CI)("playground v2 in Chromium (Shape
     expect(cells.length).toBeGreaterThan(0);
     expect(new Set(cells).size).toBe(cells.length);
 
-    await upload(page, OVD_IMAGE, 296);
-    const ovd = await ask(page, "ovd", "cross, diamond, star");
-    await waitStatus(ovd, "COMPLETE");
-    const ovdResult = await apiResult(
-      gateway.url,
-      key,
-      (await ovd.getAttribute("data-message-id"))!,
-    );
-    const detections = ovdResult.detections ?? [];
-    expect(detections.length).toBeGreaterThan(0);
-    const rows = ovd.getByTestId("result-row");
-    await expect.poll(() => rows.count()).toBe(detections.length);
-    expect(await rows.evaluateAll((els) => els.map((e) => e.getAttribute("data-ref-id")))).toEqual(
-      detections.map((d) => d.ref.id),
-    );
-    for (const d of detections) {
-      const row = ovd.locator(`[data-testid="result-row"][data-ref-id="${d.ref.id}"]`);
-      expect(await row.textContent()).toContain(d.label);
-      expect(await row.textContent()).toContain(d.score.toFixed(2));
-    }
-
     // The first answer's chip brings its image and box back.
-    const chip = res.getByTestId("ref-chip").first();
+    const chip = ovd.getByTestId("ref-chip").first();
     await chip.hover();
     await expect
       .poll(() => page.getByTestId("image-view").getAttribute("data-image-id"))
       .toBe(firstImage);
-    await expectBoxMatches(page, resResult.ref!);
-    expect(await page.getByTestId("turn-header").first().textContent()).toContain(
-      "the large yellow diamond",
-    );
+    await expectBoxMatches(page, detections[0]!.ref);
+    expect(await page.getByTestId("turn-header").first().textContent()).toContain("triangle");
     await page.screenshot({ path: screenshotPath("res-ovd-two-images"), fullPage: true });
     expect(errors).toEqual([]);
     await page.close();
@@ -209,7 +207,7 @@ describe.runIf(haveChromium || process.env.CI)("playground v2 in Chromium (Shape
     await page.keyboard.press("ArrowDown"); // the first task after "Free chat"
     await page.getByTestId("task-select").selectOption("rec");
     await page.getByTestId("task-expression").focus();
-    await page.keyboard.type("the large yellow diamond");
+    await page.keyboard.type("the large yellow star");
     await page.getByTestId("message-text").focus();
     await page.keyboard.type("first");
     await page.keyboard.press("Shift+Enter");
@@ -248,7 +246,7 @@ describe.runIf(haveChromium || process.env.CI)("playground v2 in Chromium (Shape
       )
       .toBe(193);
     expect(await page.getByTestId("task-select").inputValue()).toBe("rec");
-    expect(await page.getByTestId("task-expression").inputValue()).toBe("the large yellow diamond");
+    expect(await page.getByTestId("task-expression").inputValue()).toBe("the large yellow star");
     expect(await page.getByTestId("free-chat-note").count()).toBe(0);
     await page.getByTestId("send").click();
     const answer = page.getByTestId("answer").first();
@@ -264,14 +262,14 @@ describe.runIf(haveChromium || process.env.CI)("playground v2 in Chromium (Shape
       variables: { input: { task: unknown } };
     };
     expect(body.query).toContain("sendMessage(input: $input)");
-    expect(body.variables.input.task).toEqual({ rec: { expression: "the large yellow diamond" } });
+    expect(body.variables.input.task).toEqual({ rec: { expression: "the large yellow star" } });
     await answer.getByTestId("copy-json").click();
     const json = JSON.parse((await page.evaluate("navigator.clipboard.readText()")) as string);
     expect(json.messageId).toBe(await answer.getAttribute("data-message-id"));
     // The chat is titled from its first request.
     await expect
       .poll(() => page.locator(".sessions li > button.current").textContent())
-      .toContain("REC: “the large yellow diamond”");
+      .toContain("REC: “the large yellow star”");
     expect(errors).toEqual([]);
     await page.close();
   });
@@ -292,7 +290,7 @@ describe.runIf(haveChromium || process.env.CI)("playground v2 in Chromium (Shape
       const { page: main } = await openPlayground(browser, gateway.url, key, viewport);
       found[`empty chat ${viewport.width}`] = await axeViolations(main);
       await upload(main, OVD_IMAGE, 296);
-      const answer = await ask(main, "ovd", "cross, diamond, star");
+      const answer = await ask(main, "ovd", "triangle");
       await waitStatus(answer, "COMPLETE");
       await main.getByTestId("result-row").first().waitFor();
       found[`answer ${viewport.width}`] = await axeViolations(main);

@@ -153,6 +153,32 @@ class KeepLeadingReshape(torch.autograd.Function):
         return g.op("Reshape", x, shape)
 
 
+class PackedProjection(torch.autograd.Function):
+    """x @ [W1; W2; ...]^T + [b1; b2; ...]: several Linear layers of one input as one MatMul
+    (the attention's q, k and v projections: GroupQueryAttention takes them packed). Eagerly
+    (and while tracing, on placeholder weights) each Linear runs by itself and the outputs are
+    concatenated, so no concatenated weight is ever computed; the graph gets
+    MatMul(x, Transpose(Concat(W...))) + Concat(b...), and the exporter stores each Concat of
+    weights as one initializer (writer._fold_weight_concats)."""
+
+    @staticmethod
+    def forward(ctx, x: Tensor, *weights_and_biases: Tensor) -> Tensor:
+        pairs = zip(weights_and_biases[0::2], weights_and_biases[1::2], strict=True)
+        return torch.cat([torch.nn.functional.linear(x, w, b) for w, b in pairs], dim=-1)
+
+    @staticmethod
+    def symbolic(g, x, *weights_and_biases):
+        weight = g.op("Concat", *weights_and_biases[0::2], axis_i=0)
+        bias = g.op("Concat", *weights_and_biases[1::2], axis_i=0)
+        out = g.op("MatMul", x, g.op("Transpose", weight, perm_i=[1, 0]))
+        return g.op("Add", out, bias)
+
+
+def packed_projection(x: Tensor, linears: list[torch.nn.Module]) -> Tensor:
+    """PackedProjection of ``linears`` (each with a bias)."""
+    return PackedProjection.apply(x, *(t for lin in linears for t in (lin.weight, lin.bias)))
+
+
 def rms_norm(x: Tensor, weight: Tensor, eps: float) -> Tensor:
     """transformers' Qwen2RMSNorm.forward."""
     h = x.to(torch.float32)
@@ -247,23 +273,24 @@ def attention_layer(
     past_value: Tensor,
     seqlens_k: Tensor,
     total_sequence_length: Tensor,
-) -> tuple[Tensor, Tensor, Tensor, Tensor]:
+) -> tuple[Tensor, Tensor, Tensor, Tensor, Tensor]:
     """One Qwen2.5-VL decoder layer (transformers' modules, its attention fused) on the
     residual stream ``hidden`` + ``pending`` (the previous layer's MLP output, None before the
     first layer): returns the stream, this layer's MLP output (added by the next norm, see
-    add_and_norm) and the present key and value. ``rotary``: mrope_rotary's cos and sin;
+    add_and_norm), the present key and value, and the rotated packed q|k|v rows
+    [B, L, (H + 2 KV) * hd] the attention took (its k and v heads: the rows appended to the
+    cache). ``rotary``: mrope_rotary's cos and sin;
     ``rotate``: rotate_half_matrix.
 
-    q, k and v come from their own MatMuls, concatenated (activations, a few KB per decode
-    step) and rotated together in [B, L, H + 2 KV, hd], the layout GroupQueryAttention takes
-    packed. Not one MatMul on concatenated weights: that Concat of initializers is computed
-    while tracing (export memory grew by a third of the LLM: test_export_memory) and folded by
-    onnxruntime into a second copy of the q/k/v weights at load."""
+    q, k and v come from one MatMul on their weights concatenated (PackedProjection: stored
+    concatenated at export, so neither tracing nor onnxruntime's load makes a second copy;
+    test_export_memory) and are rotated together in [B, L, H + 2 KV, hd], the layout
+    GroupQueryAttention takes packed."""
     attn = layer.self_attn
     x, hidden = add_and_norm(layer.input_layernorm, hidden, pending)
     cos, sin = rotary
     heads = attn.num_heads + 2 * attn.num_key_value_heads
-    qkv = torch.cat([attn.q_proj(x), attn.k_proj(x), attn.v_proj(x)], dim=-1)
+    qkv = packed_projection(x, [attn.q_proj, attn.k_proj, attn.v_proj])
     qkv = KeepLeadingReshape.apply(qkv, (heads, attn.head_dim))
     qkv = KeepLeadingReshape.apply(
         qkv * cos + torch.matmul(qkv, rotate) * sin, (heads * attn.head_dim,)
@@ -279,4 +306,4 @@ def attention_layer(
         attn.head_dim**-0.5,
     )
     x, hidden = add_and_norm(layer.post_attention_layernorm, hidden, attn.o_proj(out))
-    return hidden, layer.mlp(x), present_key, present_value
+    return hidden, layer.mlp(x), present_key, present_value, qkv

@@ -122,9 +122,16 @@ def export_bundle(
     model.eval().requires_grad_(False)
     sink = writer.WeightSink(bundle_dir)
 
+    cfg = model.config
+    packed = (cfg.num_attention_heads + 2 * cfg.num_key_value_heads) * (
+        cfg.hidden_size // cfg.num_attention_heads
+    )
     static_dims = {
-        "vision": {"high_res": {1: model.config.vision_config.hidden_size}},
-        "llm": {"logits": {1: 1}},
+        "vision": {"high_res": {1: cfg.vision_config.hidden_size}},
+        "llm": {
+            "logits": {1: 1},
+            **{f"appended.{i}": {2: packed} for i in range(cfg.num_hidden_layers)},
+        },
     }
     graphs = {}
     for name, (wrapper_cls, make_args) in GRAPHS.items():
@@ -137,6 +144,7 @@ def export_bundle(
         )
         writer.attach_weights(proto, wrapper, sink, wrapper.input_names, graph_dtype)
         writer.normalize_transposes(proto)
+        writer.matmuls_on_stored_weights(proto)
         writer.set_output_dims(proto, static_dims.get(name, {}))
         writer.strip(proto)
         file_name = f"{name}.onnx"

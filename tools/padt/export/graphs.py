@@ -166,21 +166,26 @@ class LlmGraph(nn.Module):
 
     Batched (format 3): B sequences decode in one run, each with its own prototypes and
     cache length; prefill runs one sequence (B = 1) and is the only call with image rows.
-    ``input_ids`` [B, L] index three tables per sequence: ids < V are text rows of the token
-    embedding, V + r is row r of that sequence's ``prototypes`` [B, P, D] (a visual
-    reference token), V + P + i is row i of ``image_embeds`` [I, D] (an image placeholder).
-    Attention is onnxruntime's GroupQueryAttention (attention.py): ``seqlens_k`` [B] (each
-    sequence's total length - 1, int32) and ``total_sequence_length`` (int32 scalar, the
+    ``input_ids`` [B, L] index one id space (format 5): ids < V are text rows of the token
+    embedding, V + j is row j of all sequences' ``prototypes`` [B, P, D] flattened (sequence
+    b's row r is j = b * P + r: a visual reference token), V + B * P + i is row i of
+    ``image_embeds`` [I, D] (an image placeholder). For B = 1 that is format 4's V + r and
+    V + P + i. Attention is onnxruntime's GroupQueryAttention (attention.py): ``seqlens_k`` [B]
+    (each sequence's total length - 1, int32) and ``total_sequence_length`` (int32 scalar, the
     longest) replace an attention mask; the cache is [B, kv_heads, S, head_dim] with each
     sequence's rows right-padded to S, and may be one preallocated buffer bound as past and
     present.
 
-    Outputs (``appended`` since format 3): logits [B, 1, V + P] of each sequence's last position over [text rows ; VRT rows]
-    (VRT logit j = h . P[b, j] + vrt_bias[b, j]; padding rows carry -inf in vrt_bias, so a
-    sequence never sees another's image) so that argmax is directly the token id; the
+    Outputs: logits [B, 1, V + P] of each sequence's last position over [text rows ; VRT
+    rows] (VRT logit j = h . P[b, j] + vrt_bias[b, j]; padding rows carry -inf in vrt_bias, so
+    a sequence never sees another's image) so that argmax is directly the token id; the
     final-norm hidden states [B, L, D] of every position; the present keys/values of every
-    layer; and the rows of those this call appended ([B, kv_heads, L, head_dim] per layer, each
-    sequence's at its own length: appended_index).
+    layer; and per layer ``appended.{i}`` [B, L, (H + 2 KV) * head_dim] (format 5), the rotated
+    q|k|v rows GroupQueryAttention took packed: its k and v heads are the rows this call
+    appended to the cache. A caller that keeps the cache itself fetches these instead of
+    ``present`` (onnxruntime-node copies every fetched output into a new array, and the whole
+    cache per step is what batched decode cannot afford); being the attention's own input they
+    cost no node (format 3/4 gathered them out of ``present``: ~14 nodes per step).
     """
 
     def __init__(self, padt: nn.Module) -> None:
@@ -209,31 +214,26 @@ class LlmGraph(nn.Module):
         return (
             ("logits", "hidden_states")
             + tuple(f"present.{i}.{kv}" for i, kv in layers)
-            + tuple(f"appended.{i}.{kv}" for i, kv in layers)
+            + tuple(f"appended.{i}" for i in range(self.num_layers))
         )
 
     def embed(self, input_ids: Tensor, image_embeds: Tensor, prototypes: Tensor) -> Tensor:
-        """[B, L, D] in the LLM's dtype: text rows, prototype rows, image rows by id."""
+        """[B, L, D] in the LLM's dtype: text rows, prototype rows, image rows by id.
+
+        One table of the non-text rows, [every sequence's prototypes, flattened (B * P) ;
+        image rows (I) ; a zero row], indexed by id - V, text ids clamped to its last (zero)
+        row; the text rows from the token embedding. Only constant shapes (no Shape/Expand
+        arithmetic on B or P): this ran ~60 nodes per decode step as per-sequence tables."""
         lm = self.padt.model
         dtype = self.padt.text_output_weight().dtype
         vocab = self.padt.text_vocab_rows
-        is_text = input_ids < vocab
-        text = lm.embed_tokens(torch.where(is_text, input_ids, torch.zeros_like(input_ids)))
-        # Per sequence: its prototypes, the image rows (B = 1 when there are any), and one zero
-        # row that text positions gather, so the table is never empty (a text-only prompt has
-        # no prototypes and no image rows).
-        batch, _, width = prototypes.shape
-        rows = image_embeds.unsqueeze(0).expand(batch, -1, -1)
-        zero = torch.zeros(1, 1, width, dtype=prototypes.dtype).expand(batch, 1, width)
-        extra = torch.cat([prototypes, rows, zero], dim=1).to(dtype)
-        per_sequence = extra.shape[1]
-        spare = torch.full_like(input_ids, per_sequence - 1)
-        local = torch.where(is_text, spare, input_ids - vocab)
-        # Flattened to one table, sequence b's rows offset by b * rows: one Gather, no
-        # [B, L, D] index (GatherElements would need one).
-        first_row = (torch.cumsum(torch.ones_like(input_ids[:, :1]), 0) - 1) * per_sequence
-        other = extra.reshape(-1, width)[local + first_row]
-        return torch.where(is_text.unsqueeze(-1), text.to(dtype), other)
+        width = lm.embed_tokens.embedding_dim  # a Python int: a constant Reshape
+        text = lm.embed_tokens(torch.clamp(input_ids, max=vocab - 1))
+        zero = torch.zeros(1, width, dtype=prototypes.dtype)
+        table = torch.cat([prototypes.reshape(-1, width), image_embeds, zero]).to(dtype)
+        # Negative for text ids: -1 is the zero row (Gather counts from the end).
+        other = table[torch.clamp(input_ids - vocab, min=-1)]
+        return torch.where((input_ids < vocab).unsqueeze(-1), text.to(dtype), other)
 
     def forward(
         self,
@@ -260,9 +260,10 @@ class LlmGraph(nn.Module):
         )
         rotate = rotate_half_matrix(attn.head_dim, hidden.dtype)
         present: list[Tensor] = []
+        appended: list[Tensor] = []
         pending = None
         for i, layer in enumerate(lm.layers):
-            hidden, pending, key, value = attention_layer(
+            hidden, pending, key, value, packed = attention_layer(
                 layer,
                 hidden,
                 pending,
@@ -274,27 +275,13 @@ class LlmGraph(nn.Module):
                 total_sequence_length,
             )
             present += [key, value]
+            appended.append(packed)
         hidden, _ = add_and_norm(lm.norm, hidden, pending)
         last = hidden[:, -1:, :]
         text_logits = torch.matmul(last, text_weight.t()).float()
         vrt_logits = torch.matmul(last.float(), prototypes.transpose(1, 2)) + vrt_bias.unsqueeze(1)
         logits = torch.cat([text_logits, vrt_logits], dim=-1)
-        index = appended_index(present[0], seqlens_k, input_ids)
-        appended = [torch.gather(p, 2, index) for p in present]
         return (logits, hidden.float(), *present, *appended)
-
-
-def appended_index(present: Tensor, seqlens_k: Tensor, input_ids: Tensor) -> Tensor:
-    """Where the rows this call appended to each sequence's cache are in ``present``
-    ([B, kv_heads, L, head_dim], for torch.gather on dim 2; one index for every layer): rows
-    seqlens_k[b] - L + 1 .. seqlens_k[b] of sequence b (its own length, whatever the longest).
-    A caller that keeps the cache itself fetches these rows (``appended``) instead of
-    ``present``: onnxruntime-node copies every fetched output into a new array, and the whole
-    cache per step is what batched decode cannot afford."""
-    step = torch.cumsum(torch.ones_like(input_ids), 1)  # [B, L]: 1 .. L
-    rows = seqlens_k.unsqueeze(1).to(torch.int64) + step - input_ids.shape[1]
-    _, heads, _, head_dim = present.shape
-    return rows.unsqueeze(1).unsqueeze(-1).expand(-1, heads, -1, head_dim)
 
 
 class DecoderGraph(nn.Module):

@@ -33,6 +33,7 @@ from ..tokenizer_build import CONFIG_ID_TOKENS
 from ..train.shapes_model import PRE_RESIZE_KEY
 from .generation import TRANSFORMERS_DEFAULTS
 from .manifest import CAPABILITIES_KEY, MAX_LONG_SIDE_KEY
+from .writer import split_fused_name
 
 PREFIX = "padt."
 # Config ids by token (eos comes from the manifest's list); the manifest lists only those the
@@ -61,7 +62,16 @@ def bundle_weights(bundle_dir: Path, manifest: dict) -> dict[str, np.ndarray]:
             start, length = int(where["offset"]), int(where["length"])
             dtype = onnx.helper.tensor_dtype_to_np_dtype(init.data_type)
             raw = blob[start : start + length].view(dtype)
-            weights[key] = np.array(raw).reshape(tuple(init.dims))
+            array = np.array(raw).reshape(tuple(init.dims))
+            parts = split_fused_name(init.name)
+            if parts is None:
+                weights[key] = array
+                continue
+            # Weights the exporter stored concatenated (q|k|v): split back by their rows.
+            at = 0
+            for name, rows in parts:
+                weights[name[len(PREFIX) :]] = array[at : at + rows]
+                at += rows
     return weights
 
 

@@ -11,8 +11,10 @@ import onnx
 
 # 2: embedding inside the LLM graph, fused attention (no embed graph); 3: batched decode (per-
 # sequence prototypes [B, P, D] and vrt_bias [B, P], logits [B, 1, V + P]); 4: windowed vision
-# blocks attend per window (window_slots / window_rows replace window_segments)
-FORMAT_VERSION = 4
+# blocks attend per window (window_slots / window_rows replace window_segments); 5: the LLM's
+# ids index all sequences' prototypes flattened (V + b * P + r), and appended.{i} per layer is
+# the rotated packed q|k|v (no gather out of present): ~70 fewer nodes per decode step
+FORMAT_VERSION = 5
 MANIFEST = "padt.json"
 DEFAULT_LONG_SIDE = 644
 # The largest long side the vision tower takes: the engine resizes larger images down to it,

@@ -198,7 +198,8 @@ def _weight_matmuls(graph: onnx.GraphProto) -> list[tuple[onnx.NodeProto, list[s
     """MatMul nodes whose B is a float weight: (node, the weights whose rows B's columns
     are, whether B is them transposed). The exporter's Linear layers give B as
     Transpose(W [N, K]), or Transpose(Concat(W1, W2, ...)) where projections are fused
-    (q, k and v): output rows of several weights, quantised row by row all the same."""
+    (q, k and v): output rows of several weights, quantised row by row all the same. Since
+    format 5 they are FusedMatMul(x, W, transB=1) on W as stored (fused ones concatenated)."""
     inits = {t.name: t for t in graph.initializer}
     is_weight = {n for n, t in inits.items() if len(t.dims) == 2 and t.data_type in _FLOATS}
     rows: dict[str, list[str]] = {n: [n] for n in is_weight}
@@ -213,6 +214,15 @@ def _weight_matmuls(graph: onnx.GraphProto) -> list[tuple[onnx.NodeProto, list[s
             transposed[node.output[0]] = rows[node.input[0]]
     found = []
     for node in graph.node:
+        # Format 5 on: FusedMatMul(x, W, transB=1) (writer.matmuls_on_stored_weights).
+        if node.op_type == "FusedMatMul" and node.input[1] in rows:
+            attrs = {a.name: a for a in node.attribute}
+            plain = all(
+                attrs[k].i == 0 for k in ("transA", "transBatchA", "transBatchB") if k in attrs
+            )
+            if attrs.get("transB") and attrs["transB"].i == 1 and plain and "alpha" not in attrs:
+                found.append((node, rows[node.input[1]], True))
+            continue
         if node.op_type != "MatMul":
             continue
         b = node.input[1]

@@ -68,7 +68,8 @@ def llm_args(padt, dtype: torch.dtype) -> tuple[tuple, dict]:
     positions = torch.arange(past, past + new).view(1, 1, -1).expand(3, batch, new).contiguous()
     vocab = padt.text_vocab_rows
     # Text, a prototype row and an image row: every branch of the in-graph embedding.
-    ids = torch.tensor([[1, vocab + 2, vocab + protos + 1, 3, 4]] * batch, dtype=torch.int64)
+    image = vocab + batch * protos + 1
+    ids = torch.tensor([[1, vocab + 2, image, 3, 4]] * batch, dtype=torch.int64)
     args = (
         ids,
         torch.zeros(image_rows, cfg.hidden_size),
@@ -90,10 +91,10 @@ def llm_args(padt, dtype: torch.dtype) -> tuple[tuple, dict]:
         "hidden_states": {0: "batch", 1: "seq"},
     }
     for i in range(cfg.num_hidden_layers):
+        axes[f"appended.{i}"] = {0: "batch", 1: "seq"}
         for name in ("key", "value"):
             axes[f"past_key_values.{i}.{name}"] = {0: "batch", 2: "past"}
             axes[f"present.{i}.{name}"] = {0: "batch", 2: "present"}
-            axes[f"appended.{i}.{name}"] = {0: "batch", 2: "seq"}
     return args, axes
 
 

@@ -55,12 +55,39 @@ class WeightSink:
             entry.key, entry.value = k, str(v)
         return proto
 
-    def _append(self, tensor: torch.Tensor, dtype: torch.dtype) -> tuple[int, int]:
+    def fused_initializer(
+        self, parts: Sequence[tuple[str, torch.Tensor]], dtype: torch.dtype
+    ) -> TensorProto:
+        """The concatenation along dim 0 of ``parts`` (name, tensor) as one tensor, written
+        part after part (rows of a [N, ...] tensor are contiguous, so the bytes of the
+        concatenation are the parts' bytes in order): no concatenated copy in memory. Named
+        by fused_name, which the importer splits back."""
+        name = fused_name([(n, int(t.shape[0])) for n, t in parts])
+        key = (name, str(dtype))
+        if key not in self._offsets:
+            spans = [
+                self._append(t.detach().cpu(), dtype, align=i == 0)
+                for i, (_, t) in enumerate(parts)
+            ]
+            self._offsets[key] = (spans[0][0], sum(length for _, length in spans))
+        offset, length = self._offsets[key]
+        rows = sum(int(t.shape[0]) for _, t in parts)
+        dims = [rows, *parts[0][1].shape[1:]]
+        proto = TensorProto(name=name, data_type=_ONNX_DTYPES[dtype], dims=dims)
+        proto.data_location = TensorProto.EXTERNAL
+        for k, v in (("location", WEIGHTS_FILE), ("offset", offset), ("length", length)):
+            entry = proto.external_data.add()
+            entry.key, entry.value = k, str(v)
+        return proto
+
+    def _append(
+        self, tensor: torch.Tensor, dtype: torch.dtype, align: bool = True
+    ) -> tuple[int, int]:
         # Converted and written a slice at a time: a whole converted copy of the largest
         # weight (3B's token embedding is 1.2 GB in fp32) would be a transient of that size.
         flat = tensor.reshape(-1)
         with open(self.bundle_dir / WEIGHTS_FILE, "ab") as f:
-            pad = (-self._size) % ALIGN
+            pad = (-self._size) % ALIGN if align else 0
             f.write(b"\0" * pad)
             offset = self._size + pad
             for start in range(0, flat.numel(), CHUNK_ELEMENTS):
@@ -69,6 +96,23 @@ class WeightSink:
         length = flat.numel() * dtype.itemsize
         self._size = offset + length
         return offset, length
+
+
+def fused_name(parts: Sequence[tuple[str, int]]) -> str:
+    """The initializer name of weights concatenated along dim 0: each part's name and row
+    count, ``a[rows]+b[rows]+...`` (the importer splits it back: split_fused_name)."""
+    return "+".join(f"{name}[{rows}]" for name, rows in parts)
+
+
+def split_fused_name(name: str) -> list[tuple[str, int]] | None:
+    """fused_name's parts, or None for the name of a single weight."""
+    if "+" not in name:
+        return None
+    parts = []
+    for part in name.split("+"):
+        head, _, rows = part.rpartition("[")
+        parts.append((head, int(rows.rstrip("]"))))
+    return parts
 
 
 def _placeholder(shape: torch.Size, dtype: torch.dtype) -> torch.Tensor:
@@ -168,9 +212,13 @@ def attach_weights(
     tensors = dict(module.named_parameters())
     tensors.update(dict(module.named_buffers()))
     graph = proto.graph
-    keep, total = [], 0
+    total = _fold_weight_concats(graph, tensors, sink, dtype)
+    used = {i for node in graph.node for i in node.input} | {v.name for v in graph.output}
+    keep = []
     for value in graph.input:
         tensor = tensors.get(value.name)
+        if tensor is not None and value.name not in used:
+            continue  # only read by a folded Concat
         if tensor is None:
             if value.name not in input_names:
                 raise RuntimeError(f"graph input {value.name} is neither declared nor a weight")
@@ -184,6 +232,32 @@ def attach_weights(
     return total
 
 
+def _fold_weight_concats(
+    graph: onnx.GraphProto, tensors: dict, sink: WeightSink, dtype: torch.dtype
+) -> int:
+    """Each Concat along dim 0 of float weight inputs only (attention.PackedProjection's
+    q|k|v) becomes one initializer, written part by part (WeightSink.fused_initializer): left
+    in the graph, onnxruntime would fold it at load into a second copy of those weights, and
+    computing it while tracing would hold one. Returns the bytes written."""
+    total = 0
+    for node in list(graph.node):
+        if node.op_type != "Concat" or not node.input:
+            continue
+        axis = next((a.i for a in node.attribute if a.name == "axis"), None)
+        parts = [(name, tensors.get(name)) for name in node.input]
+        if axis != 0 or any(t is None or not t.is_floating_point() for _, t in parts):
+            continue
+        init = sink.fused_initializer(parts, dtype)
+        graph.initializer.append(init)
+        total += sum(t.numel() for _, t in parts) * dtype.itemsize
+        for other in graph.node:
+            for i, name in enumerate(other.input):
+                if name == node.output[0]:
+                    other.input[i] = init.name
+        graph.node.remove(node)
+    return total
+
+
 def set_output_dims(proto: onnx.ModelProto, dims: dict[str, dict[int, int]]) -> None:
     """Give static sizes to output axes that tracing left symbolic."""
     for value in proto.graph.output:
@@ -191,6 +265,41 @@ def set_output_dims(proto: onnx.ModelProto, dims: dict[str, dict[int, int]]) -> 
             dim = value.type.tensor_type.shape.dim[axis]
             dim.Clear()
             dim.dim_value = size
+
+
+def matmuls_on_stored_weights(proto: onnx.ModelProto) -> int:
+    """Each MatMul(x, Transpose(W)) on a 2-D weight W (a Linear's [N, K], as torch exports
+    it) becomes ``com.microsoft::FusedMatMul(x, W, transB=1)``: onnxruntime folds a Transpose
+    of an initializer at load into a transposed copy of the weight (all of the LLM: 15 GB
+    transposed while a 3B bundle loads, both copies resident until the original goes; the tied
+    embedding's original stays, its Gather reads it), where FusedMatMul packs W as it is
+    stored. Returns how many it rewrote."""
+    graph = proto.graph
+    weights = {t.name for t in graph.initializer if len(t.dims) == 2}
+    transposed = {}
+    for node in graph.node:
+        perm = next((list(a.ints) for a in node.attribute if a.name == "perm"), [1, 0])
+        if node.op_type == "Transpose" and node.input[0] in weights and perm == [1, 0]:
+            transposed[node.output[0]] = node.input[0]
+    count = 0
+    for node in graph.node:
+        if node.op_type == "MatMul" and node.input[1] in transposed:
+            fused = onnx.helper.make_node(
+                "FusedMatMul",
+                [node.input[0], transposed[node.input[1]]],
+                list(node.output),
+                domain="com.microsoft",
+                transB=1,
+            )
+            node.CopyFrom(fused)
+            count += 1
+    used = {i for node in graph.node for i in node.input} | {v.name for v in graph.output}
+    unused = [n for n in graph.node if n.op_type == "Transpose" and n.output[0] not in used]
+    for node in unused:
+        graph.node.remove(node)
+    if count and not any(o.domain == "com.microsoft" for o in proto.opset_import):
+        proto.opset_import.append(onnx.helper.make_opsetid("com.microsoft", 1))
+    return count
 
 
 def normalize_transposes(proto: onnx.ModelProto) -> None:

@@ -41,12 +41,15 @@ def box_iou_giou(a: Tensor, b: Tensor) -> tuple[Tensor, Tensor]:
     return iou, giou
 
 
-def box_loss(pred_cxcywh: Tensor, gt_xyxy: Tensor) -> tuple[Tensor, Tensor, Tensor]:
-    """(loss, giou [n], iou [n]). loss = mean(1 - GIoU) + sum|L1| / n."""
+def box_loss(
+    pred_cxcywh: Tensor, gt_xyxy: Tensor, weights: tuple[float, float] = (1.0, 1.0)
+) -> tuple[Tensor, Tensor, Tensor]:
+    """(loss, giou [n], iou [n]). loss = wg mean(1 - GIoU) + wl sum|L1| / n; the reference
+    weighs both 1 (`weights`, a training choice: DETR-style runs use (2, 5))."""
     n = max(pred_cxcywh.shape[0], 1)
     iou, giou = box_iou_giou(cxcywh_to_xyxy(pred_cxcywh.float()), gt_xyxy.float())
     l1 = (pred_cxcywh.float() - xyxy_to_cxcywh(gt_xyxy.float())).abs().sum()
-    return (1 - giou).sum() / n + l1 / n, giou, iou
+    return (weights[0] * (1 - giou).sum() + weights[1] * l1) / n, giou, iou
 
 
 def score_loss(score_logits: Tensor, giou: Tensor) -> Tensor:

@@ -1,17 +1,20 @@
 """Where one training step's time goes: data generation, image processing, vision tower,
 LLM, decoder, the probes' heads, backward and the optimizer.
 
-    python -m padt.train.profile [--init-from BUNDLE_OR_CHECKPOINT] --batch 8 --steps 5
+    python -m padt.train.profile [--init-from BUNDLE_OR_CHECKPOINT] --batch 8 --steps 5 \
+        [--json RUN_DIR/profile.json]
 
 Forward parts are timed by wrapping the calls compute_losses makes (vision tower, LLM,
 decoder, probe losses); the rest of the forward (losses, logits
 over the dynamic vocabulary, padding) is reported as "losses and glue". Run it on an
-otherwise idle machine: it measures wall time.
+otherwise idle machine: it measures wall time. `--json` also writes the table (what
+padt.train.ship puts in the model card when the run directory has a profile.json).
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import sys
 import time
 from collections import defaultdict
@@ -102,6 +105,19 @@ def profile(batch: int, steps: int, seed: int, init_from: Path | None) -> dict[s
     return {k: v / steps for k, v in t.items()}
 
 
+def profile_record(per_step: dict[str, float], batch: int, steps: int, init_from) -> dict:
+    """The JSON form of the table: milliseconds per step for each part and in all."""
+    return {
+        "batch": batch,
+        "steps": steps,
+        "threads": torch.get_num_threads(),
+        "init_from": None if init_from is None else str(init_from),
+        "torch": torch.__version__,
+        "parts_ms": {k: round(v * 1000, 1) for k, v in per_step.items()},
+        "total_ms": round(sum(per_step.values()) * 1000, 1),
+    }
+
+
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(prog="python -m padt.train.profile", description=__doc__)
     p.add_argument("--batch", type=int, default=8)
@@ -109,6 +125,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--threads", type=int, default=0)
     p.add_argument("--init-from", type=Path)
+    p.add_argument("--json", type=Path, help="also write the per-part ms table here")
     args = p.parse_args(argv)
     if args.threads:
         torch.set_num_threads(args.threads)
@@ -120,6 +137,9 @@ def main(argv: list[str] | None = None) -> int:
         print(f"| {name} | {seconds * 1000:.0f} | {seconds / total:.0%} |")
     print(f"| total | {total * 1000:.0f} | 100% |")
     print(f"np {np.__version__}, torch {torch.__version__}")
+    if args.json:
+        record = profile_record(per_step, args.batch, args.steps, args.init_from)
+        args.json.write_text(json.dumps(record, indent=2) + "\n")
     return 0
 
 

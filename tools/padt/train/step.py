@@ -195,6 +195,7 @@ def compute_losses(
     use_prototype_features: bool,
     probe: PositionProbe | None = None,
     scene_probe: SceneProbe | None = None,
+    box_weights: tuple[float, float] = (1.0, 1.0),
 ) -> StepLosses:
     device = model.device
     vocab_rows = model.text_vocab_rows
@@ -307,7 +308,7 @@ def compute_losses(
     position = sum((torch.stack(x).mean() for x in (position_losses, vrt_losses) if x), zero)
     pred_boxes = torch.cat(boxes)
     gt_xyxy = torch.stack(gt_boxes).to(device)
-    box, giou, iou = losses.box_loss(pred_boxes, gt_xyxy)
+    box, giou, iou = losses.box_loss(pred_boxes, gt_xyxy, box_weights)
     score = losses.score_loss(torch.cat(scores), giou)
     mask_logits, mask_gt, valid = pad_maps(masks, gt_masks, device)
     mask = losses.mask_loss(mask_logits, mask_gt, valid)

@@ -89,6 +89,14 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         "see step.SceneProbe)",
     )
     p.add_argument("--mask-placement", choices=["spatial", "window"], default="spatial")
+    p.add_argument(
+        "--box-weights",
+        type=float,
+        nargs=2,
+        default=[1.0, 1.0],
+        metavar=("GIOU", "L1"),
+        help="weights of the box loss's GIoU and L1 terms (the reference: 1 1)",
+    )
     p.add_argument("--task-weights", type=float, nargs=3, default=list(DEFAULT_TASK_WEIGHTS))
     p.add_argument("--micro", action="store_true", help=argparse.SUPPRESS)  # tests
     p.add_argument("--stop-after", type=int, default=0, help=argparse.SUPPRESS)  # tests
@@ -267,7 +275,15 @@ def train(args: argparse.Namespace) -> dict:
         items = batches.get(step)
         data_s = time.perf_counter() - started
         with torch.autocast(device.type, dtype=torch.bfloat16, enabled=autocast):
-            result = compute_losses(model, items, pad_id, step < args.decoder_warmup, probe, scene)
+            result = compute_losses(
+                model,
+                items,
+                pad_id,
+                step < args.decoder_warmup,
+                probe,
+                scene,
+                tuple(args.box_weights),
+            )
         optimizer.zero_grad(set_to_none=True)
         result.total.backward()
         grad_norm = torch.nn.utils.clip_grad_norm_(model.parameters(), args.clip)

@@ -18,9 +18,9 @@ const positiveInt = z.number().int().positive();
 
 export const manifestSchema = z.object({
   format: z.literal("padt-bundle"),
-  format_version: z.literal(4, {
+  format_version: z.literal(5, {
     error:
-      "expected 4 (re-export older bundles with the current exporter: cd tools && .venv/bin/python -m padt.export.refresh <bundle dir>)",
+      "expected 5 (re-export older bundles with the current exporter: cd tools && .venv/bin/python -m padt.export.refresh <bundle dir>)",
   }),
   model: z.object({ name: z.string().min(1) }),
   dtype: z.enum(["fp32", "fp16"]),

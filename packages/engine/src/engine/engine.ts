@@ -1,11 +1,13 @@
 import { resolve } from "node:path";
 import type { ChatTurn, GenerateOptions, GenerationEvent, GenerationResult } from "@padt/protocol";
+import { ErrorCode, PadtError } from "@padt/protocol";
 import type { ExecutionProvider, FallbackPolicy } from "../backend/ort.js";
 import { type BundleVerification, bundleBytes, loadManifest } from "../bundle/load.js";
 import type { PadtManifest } from "../bundle/manifest.js";
 import type { EngineClient, InspectedImage, ModelInfo } from "../client.js";
 import { collectResult } from "../generation/collect.js";
 import type { ImageLimits } from "../image/types.js";
+import { type AdmissionOrder, DEFAULT_POLICY } from "../models/padt/step_scheduler.js";
 import { type PoolStats, WorkerPool } from "../runtime/pool.js";
 import { checkWorkerMemory } from "./capacity.js";
 import { describeModel, inspectForModel } from "./model_view.js";
@@ -27,6 +29,19 @@ export interface EngineOptions {
   workers?: number;
   /** Generations each worker runs at once, their decode steps batched into one LLM call. Default 8. */
   maxBatch?: number;
+  /**
+   * Newcomers' image encodes and prefills against the batch's decode steps: "prefill-first"
+   * (default: the batch waits, then steps at its full size) or "interleaved" (one newcomer call
+   * between two steps).
+   */
+  admission?: AdmissionOrder;
+  /** Prompt tokens per prefill call (chunked prefill); default 0: the whole prompt in one call. */
+  prefillChunk?: number;
+  /**
+   * The PaDT decoder (box, mask, score per object) on a thread of its own beside each worker,
+   * so its runs overlap the batch's steps instead of stalling them. Default true.
+   */
+  decoderThread?: boolean;
   /** Generations that may wait for a worker. Default 16. */
   maxQueue?: number;
   /** Checks at load: "full" hashes every file, "size" only compares sizes; default "auto" (full up to 1 GiB). */
@@ -54,6 +69,7 @@ export class PadtEngine implements EngineClient {
   ) {}
 
   static async load(options: EngineOptions): Promise<PadtEngine> {
+    checkScheduling(options);
     const bundle = resolve(options.bundle);
     const manifest = await loadManifest(bundle, options.verify ?? "auto");
     const cacheBytes = options.cacheBytes ?? 256 * 1024 * 1024;
@@ -74,6 +90,11 @@ export class PadtEngine implements EngineClient {
       longSide: options.longSide,
       maxContextTokens: options.maxContextTokens ?? 8192,
       cacheBytes,
+      scheduler: {
+        admission: options.admission ?? DEFAULT_POLICY.admission,
+        chunkTokens: options.prefillChunk ?? DEFAULT_POLICY.chunkTokens,
+      },
+      decoderThread: options.decoderThread ?? true,
     };
     // Built code starts worker.js; tests run from sources, where the pool goes through tsx.
     const entry = new URL(
@@ -116,4 +137,19 @@ export class PadtEngine implements EngineClient {
   close(): Promise<void> {
     return this.pool.close();
   }
+}
+
+/** The scheduling options, checked before a worker starts (its scheduler would only throw there). */
+function checkScheduling(options: EngineOptions): void {
+  const { admission, prefillChunk } = options;
+  if (admission !== undefined && admission !== "prefill-first" && admission !== "interleaved")
+    throw new PadtError(
+      ErrorCode.OPTIONS_INVALID,
+      `admission must be "prefill-first" or "interleaved" (got ${String(admission)})`,
+    );
+  if (prefillChunk !== undefined && !(Number.isInteger(prefillChunk) && prefillChunk >= 0))
+    throw new PadtError(
+      ErrorCode.OPTIONS_INVALID,
+      `prefillChunk must be a non-negative integer (got ${prefillChunk})`,
+    );
 }

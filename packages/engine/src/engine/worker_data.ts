@@ -2,6 +2,7 @@ import type { ChatTurn, GenerateOptions } from "@padt/protocol";
 import type { SessionOptions } from "../backend/ort.js";
 import type { PadtManifest } from "../bundle/manifest.js";
 import type { ImageLimits } from "../image/types.js";
+import type { SchedulerPolicy } from "../models/padt/step_scheduler.js";
 
 /** What every model worker starts with (structured-clone data). */
 export interface PadtWorkerData {
@@ -14,6 +15,10 @@ export interface PadtWorkerData {
   maxContextTokens: number;
   /** Bytes of preprocessed pixels and vision outputs kept for repeated images. */
   cacheBytes: number;
+  /** How newcomers' encodes and prefills are ordered against the batch's steps. */
+  scheduler: SchedulerPolicy;
+  /** Runs the PaDT decoder on a thread of its own. */
+  decoderThread: boolean;
 }
 
 export interface PadtJob {

@@ -68,6 +68,8 @@ interface Exports {
 const PAGE = 65536;
 /** A call that needed more than this drops its instance, so one huge image does not pin memory. */
 const KEEP_BYTES = 96 * 1024 * 1024;
+/** Source bytes copied into the instance per horizontal call. */
+const STRIP_BYTES = 4 * 1024 * 1024;
 /** The passes read and write up to 15 bytes past their regions (resample.wat). */
 const SLACK = 16;
 
@@ -155,8 +157,11 @@ export function wasmResize(job: WasmResizeJob): Uint8Array {
   const rows = rowEnd - rowStart;
   const nh = th ? maxCount(th) : 0;
   const nv = tv ? maxCount(tv) : 0;
+  // With a horizontal pass the source goes in by strips of rows, so a photo-sized image is
+  // never copied into the instance whole (the decoded image is already a copy in JS memory).
+  const stripRows = th ? Math.max(1, Math.min(rows, Math.floor(STRIP_BYTES / (width * 3)))) : rows;
   const layout = new Layout();
-  const srcAt = layout.take(rows * width * 3);
+  const srcAt = layout.take(stripRows * width * 3);
   const interAt = th ? layout.take(rows * outWidth * 3) : srcAt;
   const outAt = tv ? layout.take(outHeight * outWidth * 3) : interAt;
   const hFirstAt = layout.take(th ? outWidth * 4 : 0);
@@ -165,10 +170,19 @@ export function wasmResize(job: WasmResizeJob): Uint8Array {
   const vTapsAt = layout.take(outHeight * nv * 4);
   const wasm = instance(layout.end);
   const heap = wasm.memory.buffer;
-  new Uint8Array(heap).set(data.subarray(rowStart * width * 3, rowEnd * width * 3), srcAt);
+  const bytes = new Uint8Array(heap);
   if (th) {
     writeUniformTaps(heap, hFirstAt, hTapsAt, th, width, nh, 0);
-    wasm.horizontal(srcAt, width * 3, rows, interAt, outWidth, hFirstAt, hTapsAt, nh);
+    // Rows are independent in this pass; a strip's writes past its end (SLACK) land on the next
+    // strip's rows of the intermediate, which that strip then overwrites.
+    for (let r = rowStart; r < rowEnd; r += stripRows) {
+      const n = Math.min(stripRows, rowEnd - r);
+      bytes.set(data.subarray(r * width * 3, (r + n) * width * 3), srcAt);
+      const dst = interAt + (r - rowStart) * outWidth * 3;
+      wasm.horizontal(srcAt, width * 3, n, dst, outWidth, hFirstAt, hTapsAt, nh);
+    }
+  } else {
+    bytes.set(data.subarray(rowStart * width * 3, rowEnd * width * 3), srcAt);
   }
   if (tv) {
     writeUniformTaps(heap, vFirstAt, vTapsAt, tv, rowEnd, nv, rowStart);

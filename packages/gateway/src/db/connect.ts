@@ -6,7 +6,7 @@ import { openPglite } from "./drivers/pglite.js";
 
 export type ConnectOptions =
   /** A PostgreSQL server: production, and replicas. */
-  | { url: string; poolSize?: number; logger?: Logger }
+  | { url: string; poolSize?: number; logger?: Logger; prepareStatements?: boolean }
   /** Embedded PGlite: in `dataDir` (persistent), in an instance handed in, or in memory. */
   | { dataDir?: string; pglite?: PGlite; logger?: Logger };
 
@@ -16,7 +16,12 @@ export type ConnectOptions =
  */
 export async function connect(options: ConnectOptions = {}): Promise<DatabaseHandle> {
   if ("url" in options) {
-    return openNodePostgres({ url: options.url, max: options.poolSize, logger: options.logger });
+    return openNodePostgres({
+      url: options.url,
+      max: options.poolSize,
+      logger: options.logger,
+      prepareStatements: options.prepareStatements,
+    });
   }
   return openPglite({ dataDir: options.dataDir, client: options.pglite, logger: options.logger });
 }

@@ -1,10 +1,43 @@
 import { ErrorCode } from "@padt/protocol";
-import { and, asc, inArray, isNull, lt, or, sql } from "drizzle-orm";
+import { and, asc, eq, inArray, isNull, lt, or, type SQL, sql } from "drizzle-orm";
 import { partsFromEvents } from "../conversation/event_parts.js";
 import type { Database } from "./database.js";
 import { UNFINISHED_STATUSES } from "./repos/messages.js";
 import { insertParts } from "./repos/parts.js";
 import { messageEvents, messages } from "./schema.js";
+
+export interface RecoverOptions {
+  /** Unleased unfinished messages are recovered (default: the embedded database). */
+  unleased?: boolean;
+  /**
+   * The lease timeout, on a shared database (`unleased: false`): a STREAMING message with no
+   * lease, created more than this many ms ago, counts as expired. Only a version from before
+   * leases were set (d50d8b3, issue 18: `markStreaming` leased nothing) leaves such a row, and
+   * nothing renews it, so without this it would stay STREAMING for ever.
+   */
+  leaseMs?: number;
+  /**
+   * Only these messages, whatever their lease: the process holding them hands them back
+   * (a worker's shutdown, past its drain window), so they need not wait for it to expire.
+   */
+  handedBack?: readonly string[];
+}
+
+function recoverable(options: RecoverOptions): SQL | undefined {
+  if (options.handedBack) return inArray(messages.id, [...options.handedBack]);
+  const expired = lt(messages.leaseUntil, sql`now()`);
+  if (options.unleased ?? true) return or(isNull(messages.leaseUntil), expired);
+  if (options.leaseMs === undefined) return expired;
+  const preLease = and(
+    eq(messages.status, "streaming"),
+    isNull(messages.leaseUntil),
+    lt(
+      messages.createdAt,
+      sql`now() - ${Math.max(0, Math.round(options.leaseMs))} * interval '1 millisecond'`,
+    ),
+  );
+  return or(expired, preLease);
+}
 
 /**
  * Marks generations that a previous process left pending or streaming (it crashed or was
@@ -17,14 +50,14 @@ import { messageEvents, messages } from "./schema.js";
  * it. Messages without a lease are recovered when `unleased` (the default: an embedded
  * database is this process's alone, so nothing unfinished there is anyone else's); on a
  * shared PostgreSQL they are left alone, since an unleased pending message is one waiting in
- * the job queue for a worker. One transaction, so a crash during recovery leaves everything
- * as it was.
+ * the job queue for a worker, except a streaming one created more than `leaseMs` ago (see
+ * RecoverOptions). One transaction, so a crash during recovery leaves everything as it was.
  */
 export async function recoverInterrupted(
   db: Database,
-  options: { unleased?: boolean } = {},
+  options: RecoverOptions = {},
 ): Promise<string[]> {
-  const expired = lt(messages.leaseUntil, sql`now()`);
+  if (options.handedBack?.length === 0) return [];
   return db.transaction(async (tx) => {
     const marked = await tx
       .update(messages)
@@ -36,12 +69,7 @@ export async function recoverInterrupted(
         leaseUntil: null,
         lastSeq: sql`${messages.lastSeq} + 1`,
       })
-      .where(
-        and(
-          inArray(messages.status, UNFINISHED_STATUSES),
-          (options.unleased ?? true) ? or(isNull(messages.leaseUntil), expired) : expired,
-        ),
-      )
+      .where(and(inArray(messages.status, UNFINISHED_STATUSES), recoverable(options)))
       .returning({ id: messages.id, ownerId: messages.ownerId, seq: messages.lastSeq });
     if (marked.length > 0) {
       const events = await tx

@@ -31,6 +31,8 @@ export interface ExecuteDeps {
   onSlot(): void;
   /** The lease the message gets when it starts streaming, ms (on a shared PostgreSQL). */
   leaseMs?: number;
+  /** Ends a message given up at shutdown (RunnerOptions.handBack); unset: it ends CANCELLED. */
+  handBack?(messageId: string): Promise<unknown>;
 }
 
 /**
@@ -130,6 +132,15 @@ export async function executeJob(deps: ExecuteDeps, running: Running): Promise<v
       };
     }
   }
+  if (deps.handBack && signal.aborted && signal.reason === "shutdown") {
+    // Past the drain window: handed back rather than cancelled (nobody asked to stop it), by
+    // the recovery that ends a dead worker's answer; its events are all stored (flushed above).
+    await deps.handBack(messageId);
+    trace.end({ status: "failed", error: HANDED_BACK, parts: [] });
+    logger?.info({ messageId, status: "interrupted" }, "generation handed back");
+    recordGeneration(metrics, "interrupted", answer.usage);
+    return;
+  }
   if (answer.trimmed) {
     const { droppedTurns, droppedImages, droppedRefs } = answer.trimmed;
     // One turn per history message (conversation/turns.ts).
@@ -152,6 +163,11 @@ export async function executeJob(deps: ExecuteDeps, running: Running): Promise<v
   logger?.info({ messageId, status: outcome.status }, "generation finished");
   recordGeneration(metrics, outcome.status, answer.usage);
 }
+
+const HANDED_BACK = {
+  code: ErrorCode.INTERRUPTED,
+  message: "The worker stopped while this answer was being generated",
+};
 
 /** The plugin's reading of a finished answer; free chat stores no result (TextResult is derived). */
 function complete(tasks: TaskRegistry, job: GenerationJob, answer: AnswerBuilder): Outcome {

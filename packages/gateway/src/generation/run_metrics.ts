@@ -18,7 +18,8 @@ export function updateGauges(
 /** Counts a finished generation, its tokens and its decode speed. */
 export function recordGeneration(
   metrics: Metrics | undefined,
-  status: Outcome["status"],
+  /** `interrupted`: handed back at a worker's shutdown (its recovery ended it). */
+  status: Outcome["status"] | "interrupted",
   usage: Usage | undefined,
 ): void {
   metrics?.generations.inc({ status });

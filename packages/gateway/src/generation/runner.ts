@@ -41,6 +41,12 @@ export interface RunnerOptions {
    * replica silent for three of these counts as gone. Default 5000.
    */
   presenceHeartbeatMs?: number;
+  /**
+   * Answers still running when a drain's window ends are handed to this instead of ending
+   * CANCELLED: the lease sweep's recovery ends them at once as it ends a dead worker's
+   * (lease_sweep.ts, docs/decisions.md 8). Set by `padt worker`.
+   */
+  handBack?: (messageId: string) => Promise<unknown>;
 }
 
 /**
@@ -135,7 +141,7 @@ export class GenerationRunner implements Generations {
     const running: Running = { job, controller, subscribers: 0, done: Promise.resolve() };
     this.#running.set(job.messageId, running);
     this.#updateGauges();
-    const { db, engine, tasks, bus, metrics, logger, leaseMs } = this.options;
+    const { db, engine, tasks, bus, metrics, logger, leaseMs, handBack } = this.options;
     // Stopped through another replica: its cancel reaches us as a stop signal, or (missed)
     // as a lease renewal that finds the message already final.
     const offStop = bus.stops.on(job.messageId, (reason) => controller.abort(reason));
@@ -152,6 +158,7 @@ export class GenerationRunner implements Generations {
         acquire: (signal) => this.#queue.acquire(signal),
         onSlot: () => this.#updateGauges(),
         ...(leaseMs ? { leaseMs } : {}),
+        ...(handBack ? { handBack } : {}),
       },
       running,
     )
@@ -216,7 +223,8 @@ export class GenerationRunner implements Generations {
 
   /**
    * Shutdown: refuses new work at once, lets running generations finish within `drainMs`,
-   * then aborts the rest (they end CANCELLED with their partial content, never COMPLETE).
+   * then aborts the rest: they end CANCELLED with their partial content (never COMPLETE), or,
+   * with `handBack`, as that recovery ends them (INTERRUPTED with their partial content).
    */
   async drain(drainMs: number): Promise<void> {
     this.#admission.stopAccepting();

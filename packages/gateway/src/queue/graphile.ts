@@ -76,6 +76,16 @@ export async function removeGenerationJobs(
   return rows.length;
 }
 
+/**
+ * How long a claimed job waited, ms: its lock time minus its due time, both set by the
+ * database's `now()` (graphile's default; we never pass `useNodeTime`), so a worker whose
+ * clock is off still measures right. A job without a lock time (none is handed out so) is 0.
+ */
+export function claimWaitMs(job: { run_at: Date; locked_at: Date | null }): number {
+  if (!job.locked_at) return 0;
+  return Math.max(0, job.locked_at.getTime() - job.run_at.getTime());
+}
+
 export interface QueueConsumer {
   /** Stops claiming; resolves once the jobs it runs have returned. */
   stop(): Promise<void>;
@@ -89,8 +99,8 @@ export async function consumeGenerationJobs(options: {
   url: string;
   model: string;
   concurrency: number;
-  /** `enqueuedAt`: when the job was added (or due), on the database's clock. */
-  handle: (job: GenerationJob, enqueuedAt: Date) => Promise<void>;
+  /** `waitedMs`: from when the job was added (or due) to its claim (claimWaitMs). */
+  handle: (job: GenerationJob, waitedMs: number) => Promise<void>;
   logger?: PadtLogger;
 }): Promise<QueueConsumer> {
   const runner = await run({
@@ -101,7 +111,7 @@ export async function consumeGenerationJobs(options: {
     logger: quiet(options.logger),
     taskList: {
       [generationTask(options.model)]: (payload, helpers) =>
-        options.handle(payload as GenerationJob, helpers.job.run_at),
+        options.handle(payload as GenerationJob, claimWaitMs(helpers.job)),
     },
   });
   return { stop: () => runner.stop() };

@@ -49,7 +49,10 @@ export interface Worker {
   readonly metrics: Metrics;
   /** Where /metrics and /healthz are served (`metricsPort`); unset: not served. */
   readonly metricsUrl?: string;
-  /** Stops claiming, lets running answers finish within drainMs (then cancels them), closes. */
+  /**
+   * Stops claiming, lets running answers finish within drainMs, hands back the rest (they end
+   * INTERRUPTED with their partial content, as a dead worker's do, at once), closes.
+   */
   close(): Promise<void>;
 }
 
@@ -76,7 +79,7 @@ export async function startWorker(options: WorkerOptions): Promise<Worker> {
   try {
     await migrate(handle);
     await installQueue(handle, url);
-    await recoverInterrupted(handle.db, { unleased: false });
+    await recoverInterrupted(handle.db, { unleased: false, leaseMs: config.leaseMs });
   } catch (error) {
     await handle.close();
     await tracing.shutdown();
@@ -86,6 +89,14 @@ export async function startWorker(options: WorkerOptions): Promise<Worker> {
   const bus = createNotifyBus(url, logger);
   await bus.ready;
   const metrics = createMetrics();
+  const sweep = sweepExpiredLeases({
+    db: handle.db,
+    bus,
+    everyMs: config.leaseMs / 2,
+    leaseMs: config.leaseMs,
+    queued: true,
+    ...(logger ? { logger } : {}),
+  });
   const runner = createLocalRunner({
     config,
     handle,
@@ -94,13 +105,9 @@ export async function startWorker(options: WorkerOptions): Promise<Worker> {
     bus,
     leased: true,
     metrics,
-    ...(logger ? { logger } : {}),
-  });
-  const sweep = sweepExpiredLeases({
-    db: handle.db,
-    bus,
-    everyMs: config.leaseMs / 2,
-    queued: true,
+    // Past the drain window an answer is handed back: ended as a dead worker's would be,
+    // at once, not when its lease runs out (docs/decisions.md 11).
+    handBack: (messageId) => sweep.handBack([messageId]),
     ...(logger ? { logger } : {}),
   });
   const model = engine.info.name;
@@ -143,9 +150,9 @@ export async function startWorker(options: WorkerOptions): Promise<Worker> {
       url,
       model,
       concurrency: capacity,
-      handle: async (job, enqueuedAt) => {
+      handle: async (job, waitedMs) => {
         const claimedAt = performance.now();
-        metrics.claimLatency.observe(Math.max(0, Date.now() - enqueuedAt.getTime()) / 1000);
+        metrics.claimLatency.observe(waitedMs / 1000);
         logger?.info({ messageId: job.messageId }, "job claimed");
         registered.claimed(job.messageId);
         try {
@@ -170,7 +177,7 @@ export async function startWorker(options: WorkerOptions): Promise<Worker> {
     close() {
       closing ??= (async () => {
         // Stop claiming first; the queue's stop waits for the jobs it handed out, which the
-        // drain lets finish within drainMs and then cancels. The row goes last: until then
+        // drain lets finish within drainMs and then hands back. The row goes last: until then
         // gateways still count this worker's answers in service.
         claiming = false;
         const stopped = consumer.stop();

@@ -46,9 +46,11 @@ export function createLocalRunner(
     config: Pick<GatewayConfig, "limits" | "cancelGraceMs" | "leaseMs">;
     bus: Bus;
     leased: boolean;
+    /** Ends an answer given up at shutdown as a dead worker's is ended (`padt worker`). */
+    handBack?: (messageId: string) => Promise<unknown>;
   },
 ): GenerationRunner {
-  const { config, handle, engine, tasks, bus, leased, metrics, logger } = options;
+  const { config, handle, engine, tasks, bus, leased, metrics, logger, handBack } = options;
   return new GenerationRunner({
     db: handle.db,
     engine,
@@ -61,6 +63,7 @@ export function createLocalRunner(
       : {}),
     ...(metrics ? { metrics } : {}),
     ...(logger ? { logger } : {}),
+    ...(handBack ? { handBack } : {}),
   });
 }
 
@@ -86,7 +89,10 @@ export async function wireTopology(options: TopologyOptions): Promise<Topology> 
       `--role ${config.role} needs a PostgreSQL server (DATABASE_URL or --database-url): the embedded database serves one process, which runs --role all`,
     );
   }
-  const recovered = await recoverInterrupted(handle.db, { unleased: !shared });
+  const recovered = await recoverInterrupted(handle.db, {
+    unleased: !shared,
+    leaseMs: config.leaseMs,
+  });
   if (recovered.length > 0)
     logger?.warn({ count: recovered.length }, "marked interrupted generations");
   const notify = shared && url ? createNotifyBus(url, logger) : undefined;
@@ -99,6 +105,7 @@ export async function wireTopology(options: TopologyOptions): Promise<Topology> 
         db: handle.db,
         bus,
         everyMs: config.leaseMs / 2,
+        leaseMs: config.leaseMs,
         queued: config.role === "gateway",
         ...(logger ? { logger } : {}),
       })

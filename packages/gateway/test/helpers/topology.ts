@@ -7,8 +7,10 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createTestDatabase } from "@padt/testkit";
+import { eq, type SQL } from "drizzle-orm";
 import { createClient } from "graphql-ws";
 import WebSocket from "ws";
+import { messages } from "../../src/db/schema.js";
 import { connect, createApiKey, createOwner, type DatabaseHandle } from "../../src/index.js";
 import { type CliProcess, RANDOM_BUNDLE, startCli } from "./cli-process.js";
 import type { GqlBody } from "./server.js";
@@ -25,6 +27,17 @@ export async function eventually<T>(
     if (check(value) || Date.now() > until) return value;
     await new Promise((r) => setTimeout(r, 100));
   }
+}
+
+/** A messageEvents stream's seqs, its text deltas joined, and its last result. */
+export function streamedText(events: GqlBody[]): { seqs: number[]; text: string; last: GqlBody } {
+  const items = events.map((e) => e.data?.messageEvents);
+  const deltas = items.filter((e) => e?.__typename === "TextDelta");
+  return {
+    seqs: items.map((e) => e.seq as number),
+    text: deltas.map((e) => e.text as string).join(""),
+    last: events.at(-1) as GqlBody,
+  };
 }
 
 /** Short enough that a dead worker's answer is recovered within a couple of seconds. */
@@ -56,6 +69,12 @@ export interface Topology {
   startWorker(args?: string[]): Promise<CliProcess>;
   /** A handle on the shared database, for the test's own reads. */
   db(): Promise<DatabaseHandle>;
+  /** The rows of one raw SQL query on the shared database (graphile's tables, say). */
+  rows<T>(query: SQL): Promise<T[]>;
+  /** The ids of the messages stored in a session (a refused send must leave none). */
+  storedMessages(sessionId: string): Promise<string[]>;
+  /** Which worker claimed the job of `messageId` (each logs "job claimed" with the message id). */
+  claimedBy(messageId: string): Promise<CliProcess>;
   close(): Promise<void>;
 }
 
@@ -72,7 +91,10 @@ const env = {
 export async function startTopology(options: {
   gateways: number;
   workers: number;
+  /** Variables that replace the topology's defaults (a longer lease, a shorter drain). */
+  env?: Record<string, string>;
 }): Promise<Topology> {
+  const vars = { ...env, ...options.env };
   const database = await createTestDatabase("postgres");
   if (database.kind !== "postgres") throw new Error("the topology needs PostgreSQL");
   const url = database.url;
@@ -95,7 +117,7 @@ export async function startTopology(options: {
           ...["--port", "0", "--host", "127.0.0.1", "--data-dir", dataDir],
           ...["--database-url", url, "--model", RANDOM_BUNDLE],
         ],
-        env,
+        vars,
       );
       processes.push(proc);
       const at = (await proc.waitFor(/gateway on (http:\/\/\S+)\/graphql/))[1] as string;
@@ -106,7 +128,7 @@ export async function startTopology(options: {
     async startWorker(args = []) {
       const proc = startCli(
         ["worker", "--database-url", url, "--model", RANDOM_BUNDLE, "--threads", "1", ...args],
-        env,
+        vars,
       );
       processes.push(proc);
       await proc.waitFor(/PaDT Studio worker for model/);
@@ -114,6 +136,21 @@ export async function startTopology(options: {
       return proc;
     },
     db: () => connect({ url }),
+    async rows<T>(query: SQL) {
+      // Both drivers answer raw SQL with `{ rows }`.
+      return ((await handle.db.execute(query)) as unknown as { rows: T[] }).rows;
+    },
+    claimedBy(messageId) {
+      const line = new RegExp(`"messageId":"${messageId}","msg":"job claimed"`);
+      return Promise.any(topology.workers.map((w) => w.waitFor(line).then(() => w)));
+    },
+    async storedMessages(sessionId) {
+      const rows = await handle.db
+        .select({ id: messages.id })
+        .from(messages)
+        .where(eq(messages.sessionId, sessionId));
+      return rows.map((r) => r.id);
+    },
     async close() {
       for (const p of processes) {
         if (p.child.exitCode === null && p.child.signalCode === null) p.child.kill("SIGKILL");

@@ -5,17 +5,17 @@ const SAMPLES: { file: string; title: string; preset: Preset }[] = [
   {
     file: "shapes_rec_3_0.png",
     title: "Find one object (REC)",
-    preset: { task: "rec", form: { expression: "the large yellow diamond" } },
+    preset: { task: "rec", form: { expression: "the large yellow star" } },
   },
   {
     file: "shapes_rec_3_0.png",
     title: "Segment it (RES)",
-    preset: { task: "res", form: { expression: "the large yellow diamond" } },
+    preset: { task: "res", form: { expression: "the large yellow star" } },
   },
   {
     file: "shapes_ovd_6_0.png",
     title: "Detect categories (OVD)",
-    preset: { task: "ovd", form: { categories: "cross, diamond, star" } },
+    preset: { task: "ovd", form: { categories: "triangle" } },
   },
   {
     file: "shapes_ric_10_0.png",

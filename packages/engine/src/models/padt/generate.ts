@@ -4,9 +4,10 @@
  * soon as it closes. Runs inside a model worker (every graph call blocks its thread). The
  * decode steps go through a StepScheduler: the worker's one scheduler batches them with the
  * other generations it runs; this function stays the one place for a sequence's own logic
- * (its sampler, VRT tracker, detokenizer, limits), awaiting each batched step.
+ * (its sampler, VRT tracker, detokenizer, limits), awaiting each batched step. Its prefill
+ * calls go through its admission (the scheduler orders them against the batch's steps), in
+ * chunks when the policy asks for them.
  */
-import { rleEncode, rleToMask } from "@padt/mask";
 import type {
   ChatTurn,
   DecodedObject,
@@ -22,10 +23,11 @@ import { type OpenObject, VrtTracker } from "../../generation/vrt_tracker.js";
 import { encodeChatPrompt } from "../../text/chat_template.js";
 import { StreamingDetokenizer } from "../../text/detokenizer.js";
 import type { TextTokenizer } from "../../text/tokenizer.js";
-import type { EncodedImage, PadtModel } from "./model.js";
+import { inThreadDecoder, type ObjectDecoder } from "./decode_object.js";
+import type { EncodedImage, PadtModel, StepOutput } from "./model.js";
 import { decodePositions, ropeIndex } from "./positions.js";
-import { boxToPixels, maskFromLogits } from "./postprocess.js";
-import { StepScheduler } from "./step_scheduler.js";
+import { prefillChunks } from "./prefill_chunks.js";
+import { type Admission, StepScheduler } from "./step_scheduler.js";
 import { vrtBias } from "./vrt_mask.js";
 
 /** An image of the conversation, encoded, with the size it had before any resizing. */
@@ -79,6 +81,14 @@ export function promptIds(
   }).ids;
 }
 
+/**
+ * `admission`: the sequence's place in `scheduler`, opened when its job arrived (before its
+ * images were encoded); one is opened here when not given. Released when this ends.
+ * `decoder`: where its objects are decoded (default: this thread). The token loop does not
+ * wait for an object's decoder run: its `object` event comes when the run ends (after the
+ * object's last `vrt` event, maybe after later text: the collector places objects when they
+ * open).
+ */
 export async function* generatePadt(
   model: PadtModel,
   turns: readonly ChatTurn[],
@@ -87,6 +97,25 @@ export async function* generatePadt(
   limits: GenerationLimits,
   control: StepControl,
   scheduler: StepScheduler = new StepScheduler(model),
+  admission: Admission = scheduler.admit(),
+  decoder: ObjectDecoder = inThreadDecoder(model),
+): AsyncGenerator<GenerationEvent> {
+  try {
+    yield* generateAdmitted(model, turns, images, options, limits, control, admission, decoder);
+  } finally {
+    admission.release();
+  }
+}
+
+async function* generateAdmitted(
+  model: PadtModel,
+  turns: readonly ChatTurn[],
+  images: readonly ConversationImage[],
+  options: GenerateOptions,
+  limits: GenerationLimits,
+  control: StepControl,
+  admission: Admission,
+  decoder: ObjectDecoder,
 ): AsyncGenerator<GenerationEvent> {
   const { manifest, tokenizer } = model;
   const V = manifest.llm.vocab_rows;
@@ -122,29 +151,45 @@ export async function* generatePadt(
   // The current image (the last one) is the only one whose patches may be pointed at.
   const bias = images.length > 0 ? vrtBias(patchCounts, images.length - 1) : new Float32Array(0);
 
-  const started = performance.now();
-  const prefill = await model.step(
-    {
-      ids: model.graphIds(ids, prototypes.length / d),
-      imageRows: concat(images.map((i) => i.encoded.embeds)),
-      positions: BigInt64Array.from(positions, (p) => BigInt(p)),
-      totalLength: ids.length,
-      prototypes,
-      vrtBias: bias,
-    },
-    model.emptyPast(),
+  const allPrompt = manifest.first_vrt_features === "all_prompt_rows";
+  const chunks = prefillChunks(
+    model.graphIds(ids, prototypes.length / d),
+    concat(images.map((i) => i.encoded.embeds)),
+    BigInt64Array.from(positions, (p) => BigInt(p)),
+    V + prototypes.length / d,
+    d,
+    admission.policy.chunkTokens,
   );
-  const prefillMs = performance.now() - started;
+  // prefillMs counts the calls themselves, not the waits between them (others' calls).
+  let started = 0;
+  let prefillEnd = 0;
+  let prefillMs = 0;
+  let past = model.emptyPast();
+  let prefill: StepOutput | undefined;
+  const hiddens: Float32Array[] = [];
+  for (const chunk of chunks) {
+    prefill = await admission.work(async () => {
+      const t0 = performance.now();
+      if (!started) started = t0;
+      const result = await model.step({ ...chunk, prototypes, vrtBias: bias }, past);
+      prefillEnd = performance.now();
+      prefillMs += prefillEnd - t0;
+      return result;
+    });
+    past = prefill.present;
+    if (allPrompt) hiddens.push(prefill.hidden);
+  }
+  if (!prefill) throw new PadtError(ErrorCode.PROMPT_EMPTY, "the prompt has no tokens");
   // Wall-clock times for traces: this thread's performance.now() has its own origin.
   const wall = (t: number) => performance.timeOrigin + t;
   const timeline: GenerationTimeline = {
-    prefill: { start: wall(started), end: wall(started + prefillMs) },
+    prefill: { start: wall(started), end: wall(prefillEnd) },
     decode: { start: 0, end: 0 },
     decoder: [],
   };
   // The reference's rule, for imported checkpoints that ask for it: an object that starts the
   // answer takes every prompt row in place of its first VRT's state (docs/decisions.md).
-  const prefillRows = manifest.first_vrt_features === "all_prompt_rows" ? prefill.hidden : null;
+  const prefillRows = allPrompt ? concat(hiddens) : null;
   let out: { logits: Float32Array; lastHidden: Float32Array } = prefill;
   // Every id of the sequence so far (prompt, image pads, VRTs): the repetition penalty's.
   const seen = new Set<number>(ids);
@@ -159,7 +204,7 @@ export async function* generatePadt(
   let generated = 0;
   const tokenIds: number[] = [];
   let cacheLength = ids.length;
-  const member = scheduler.join({
+  const member = admission.join({
     present: prefill.present,
     length: ids.length,
     prototypes,
@@ -175,39 +220,60 @@ export async function* generatePadt(
     return text;
   };
   let finishReason: FinishReason = "length";
-  const decodeStart = performance.now();
-  timeline.decode.start = wall(decodeStart);
+  // Decoding starts at the sequence's first batch step (the time it waited for newcomers'
+  // prefills before it is theirs, not decode time); an answer of one token has none.
+  let decodeStart = performance.now();
+  let stepped = false;
 
-  const decodeObject = async (object: OpenObject): Promise<DecodedObject> => {
-    const t0 = performance.now();
+  // Decoder runs in flight, in the order their objects closed; each settles into its event.
+  const decoding: { settled: boolean; event?: GenerationEvent; error?: unknown }[] = [];
+  let waitedMs = 0;
+  const startDecode = (object: OpenObject): Promise<void> => {
     const image = images[object.image] as ConversationImage;
     const features = concat(
       object.steps.map((s) =>
         s === 0 && prefillRows ? prefillRows : (vrtFeatures.get(s) as Float32Array),
       ),
     );
-    const result = await model.decode([features], image.encoded);
-    const { h, w } = image.encoded.grid;
-    const binary = maskFromLogits(
-      result.maskLogits,
-      { rows: 4 * h, cols: 4 * w },
-      { rows: 4 * h, cols: 4 * w },
-      { height: image.height, width: image.width },
-    );
-    const t1 = performance.now();
-    decoderMs += t1 - t0;
-    timeline.decoder.push({ object: object.index, start: wall(t0), end: wall(t1) });
     for (const s of object.steps) vrtFeatures.delete(s);
-    return {
-      index: object.index,
-      label: object.label,
-      image: object.image,
-      patches: object.patches,
-      box: boxToPixels(result.boxes, image.width, image.height),
-      mask: rleToMask(rleEncode(binary, image.height, image.width)),
-      score: 1 / (1 + Math.exp(-(result.scoreLogits[0] as number))),
-    };
+    const slot: (typeof decoding)[number] = { settled: false };
+    decoding.push(slot);
+    const t0 = performance.now();
+    return decoder.decodeObject(features, image.encoded, image).then(
+      (geometry) => {
+        const t1 = performance.now();
+        decoderMs += t1 - t0;
+        timeline.decoder.push({ object: object.index, start: wall(t0), end: wall(t1) });
+        const decoded: DecodedObject = {
+          index: object.index,
+          label: object.label,
+          image: object.image,
+          patches: object.patches,
+          ...geometry,
+        };
+        slot.event = { type: "object", object: decoded };
+        slot.settled = true;
+      },
+      (error: unknown) => {
+        slot.error = error;
+        slot.settled = true;
+      },
+    );
   };
+  const runs: Promise<void>[] = [];
+  /** The finished runs' events, in order; with `all`, waits for every run. */
+  async function* settledObjects(all: boolean): AsyncGenerator<GenerationEvent> {
+    if (all && decoding.some((d) => !d.settled)) {
+      const t0 = performance.now();
+      await Promise.all(runs);
+      waitedMs += performance.now() - t0;
+    }
+    while (decoding[0]?.settled) {
+      const slot = decoding.shift() as (typeof decoding)[number];
+      if (slot.error !== undefined) throw slot.error;
+      yield slot.event as GenerationEvent;
+    }
+  }
 
   try {
     while (generated < maxNewTokens) {
@@ -227,12 +293,18 @@ export async function* generatePadt(
       if (isVrt) vrtFeatures.set(step, out.lastHidden);
       for (const event of tracker.push(token, isVrt ? "" : tokenText(token), step)) {
         if (event.type === "vrt") yield event;
-        else yield { type: "object", object: await decodeObject(event.object) };
+        else runs.push(startDecode(event.object));
       }
+      yield* settledObjects(false);
       const text = detokenizer.push(token);
       if (text) yield { type: "text", text };
       if (generated >= maxNewTokens) break;
-      out = await member.step(token, decodePositions(cacheLength, ropeDelta));
+      const next = await member.step(token, decodePositions(cacheLength, ropeDelta));
+      if (!stepped) {
+        stepped = true;
+        decodeStart = next.startedAt;
+      }
+      out = next;
       cacheLength++;
     }
   } finally {
@@ -242,9 +314,11 @@ export async function* generatePadt(
   const tail = detokenizer.flush();
   if (tail) yield { type: "text", text: tail };
   for (const event of tracker.finish()) {
-    if (event.type === "close") yield { type: "object", object: await decodeObject(event.object) };
+    if (event.type === "close") runs.push(startDecode(event.object));
   }
+  yield* settledObjects(true);
   const decodeEnd = performance.now();
+  timeline.decode.start = wall(decodeStart);
   timeline.decode.end = wall(decodeEnd);
   yield {
     type: "done",
@@ -254,7 +328,8 @@ export async function* generatePadt(
       promptTokens: ids.length,
       completionTokens: generated,
       prefillMs,
-      decodeMs: decodeEnd - decodeStart - decoderMs,
+      // The decoder's time, when it blocked this thread; else the wait for its last runs.
+      decodeMs: decodeEnd - decodeStart - (decoder.offThread ? waitedMs : decoderMs),
       decoderMs,
     },
     timeline,

@@ -14,23 +14,29 @@ export interface CacheSource {
 type CacheArray = Float32Array | Uint16Array;
 
 /**
- * Writes one new row per sequence (`rows`: [B, kv, 1, hd] per layer input) into the cache at
- * each sequence's length; the cache must have room (dim 2 > every length).
+ * Writes one new row per sequence into the cache at each sequence's length; the cache must have
+ * room (dim 2 > every length). `rows`: per layer, the LLM graph's `appended.{i}`
+ * [B, 1, (H + 2 KV) * hd], q|k|v heads packed: cache tensor 2i (keys) takes its k heads, 2i + 1
+ * (values) its v heads, the last KV.
  */
 export function appendRows(
   cache: readonly TensorData[],
   rows: readonly TensorData[],
   lengths: ArrayLike<number>,
 ): void {
-  cache.forEach((tensor, layer) => {
+  cache.forEach((tensor, index) => {
     const [batch, heads, held, hd] = tensor.dims as [number, number, number, number];
     const to = cacheArray(tensor);
-    const from = cacheArray(rows[layer] as TensorData);
+    const packed = rows[index >> 1] as TensorData;
+    const from = cacheArray(packed);
+    const width = packed.dims[2] as number;
+    // Keys are the KV heads before the last KV, values the last KV.
+    const first = width - (index % 2 === 0 ? 2 : 1) * heads * hd;
     for (let b = 0; b < batch; b++) {
       const at = lengths[b] as number;
       if (at >= held) throw new Error(`KV cache full: row ${at} of ${held}`);
       for (let h = 0; h < heads; h++) {
-        const src = (b * heads + h) * hd;
+        const src = b * width + first + h * hd;
         to.set(from.subarray(src, src + hd), ((b * heads + h) * held + at) * hd);
       }
     }

@@ -84,7 +84,10 @@ export interface BatchStepOutput {
   logits: Float32Array;
   /** [B, D] each sequence's final-norm hidden state. */
   hidden: Float32Array;
-  /** Per layer input, [B, kv, 1, hd]: the row the call appended to each sequence's cache. */
+  /**
+   * Per layer, [B, 1, (H + 2 KV) * hd]: the rotated q|k|v rows the layer's attention took,
+   * whose k and v heads are the row the call appended to each sequence's cache (appendRows).
+   */
   appended: TensorData[];
 }
 
@@ -105,7 +108,7 @@ export class PadtModel {
     readonly manifest: PadtManifest,
     readonly tokenizer: TextTokenizer,
     readonly template: ChatTemplate,
-    private readonly sessions: Record<GraphName, ModelSession>,
+    private readonly sessions: Partial<Record<GraphName, ModelSession>>,
   ) {
     const v = manifest.vision;
     this.geometry = {
@@ -116,28 +119,38 @@ export class PadtModel {
     this.hidden = manifest.llm.hidden_size;
   }
 
+  /**
+   * `graphs`: the graphs to open (all by default). A thread that runs only some of them (the
+   * decoder thread, or a worker whose objects decode there) opens only those, so no graph's
+   * weights sit in memory twice; calling into one not opened throws.
+   */
   static async open(
     dir: string,
     manifest: PadtManifest,
     options: SessionOptions,
+    graphs: readonly GraphName[] = Object.keys(manifest.graphs) as GraphName[],
   ): Promise<PadtModel> {
-    const names = Object.keys(manifest.graphs) as GraphName[];
     // Opened by path so onnxruntime finds the external weights file beside the graphs.
     const opened = await Promise.all(
-      names.map((n) => openSession(join(dir, manifest.graphs[n].file), options)),
+      graphs.map((n) => openSession(join(dir, manifest.graphs[n].file), options)),
     );
-    const sessions = Object.fromEntries(names.map((n, i) => [n, opened[i]])) as Record<
-      GraphName,
-      ModelSession
-    >;
+    const sessions: Partial<Record<GraphName, ModelSession>> = Object.fromEntries(
+      graphs.map((n, i) => [n, opened[i]]),
+    );
     const tokenizer = await TextTokenizer.load(dir);
     const template = new ChatTemplate(await readFile(join(dir, "chat_template.jinja"), "utf8"));
     return new PadtModel(manifest, tokenizer, template, sessions);
   }
 
+  private session(name: GraphName): ModelSession {
+    const session = this.sessions[name];
+    if (!session) throw new Error(`the ${name} graph was not opened in this thread`);
+    return session;
+  }
+
   /** The provider the graphs run on, and why it differs from the request, if it does. */
   get provider(): { name: ModelSession["provider"]; fallbackReason?: string } {
-    const llm = this.sessions.llm;
+    const llm = Object.values(this.sessions)[0] as ModelSession;
     return llm.fallbackReason
       ? { name: llm.provider, fallbackReason: llm.fallbackReason }
       : { name: llm.provider };
@@ -156,7 +169,7 @@ export class PadtModel {
     const hd = this.manifest.vision.head_dim;
     const row = image.pixelValues.length / n;
     const windows = windowBatch(layout.cuWindowSeqlens);
-    const out = await this.sessions.vision.run({
+    const out = await this.session("vision").run({
       pixel_values: { type: "float32", dims: [n, row], data: image.pixelValues },
       window_index: { type: "int64", dims: [units], data: i64(layout.windowIndex) },
       reverse_index: { type: "int64", dims: [units], data: i64(layout.reverseIndex) },
@@ -171,7 +184,7 @@ export class PadtModel {
       sin: { type: "float32", dims: [n, hd], data: sin },
     });
     const embeds = float32(out.image_embeds, "image_embeds");
-    const protos = await this.sessions.prototypes.run({
+    const protos = await this.session("prototypes").run({
       image_embeds: { type: "float32", dims: [units, this.hidden], data: embeds },
     });
     return {
@@ -247,7 +260,7 @@ export class PadtModel {
       feeds[`past_key_values.${i}.key`] = past[2 * i] as TensorData;
       feeds[`past_key_values.${i}.value`] = past[2 * i + 1] as TensorData;
     }
-    const out = await this.sessions.llm.run(feeds);
+    const out = await this.session("llm").run(feeds);
     const hidden = float32(out.hidden_states, "hidden_states");
     return {
       logits: float32(out.logits, "logits"),
@@ -265,6 +278,8 @@ export class PadtModel {
    * `positions` [3, B] axis-major. Returns only the rows the call appended (`appended`, each
    * sequence's at its own length), not the present tensors: onnxruntime-node would copy the
    * whole cache into new arrays every step. The caller writes them into its cache (appendRows).
+   * The graph's ids index all sequences' prototypes flattened (format 5): sequence b's VRT id
+   * V + r is fed as V + b * P + r.
    */
   async stepBatch(input: BatchStepInput, past: TensorData[]): Promise<BatchStepOutput> {
     const d = this.hidden;
@@ -272,8 +287,10 @@ export class PadtModel {
     const rows = input.vrtBias.length / batch;
     let longest = 0;
     for (const n of input.lengths) longest = Math.max(longest, n);
+    const V = BigInt(this.manifest.llm.vocab_rows);
+    const ids = BigInt64Array.from(input.ids, (id, b) => (id < V ? id : id + BigInt(b * rows)));
     const feeds: Record<string, TensorData> = {
-      input_ids: { type: "int64", dims: [batch, 1], data: input.ids },
+      input_ids: { type: "int64", dims: [batch, 1], data: ids },
       image_embeds: { type: "float32", dims: [0, d], data: new Float32Array(0) },
       position_ids: { type: "int64", dims: [3, batch, 1], data: input.positions },
       prototypes: { type: "float32", dims: [batch, rows, d], data: input.prototypes },
@@ -286,9 +303,9 @@ export class PadtModel {
     for (let i = 0; i < this.manifest.llm.num_layers; i++) {
       feeds[`past_key_values.${i}.key`] = past[2 * i] as TensorData;
       feeds[`past_key_values.${i}.value`] = past[2 * i + 1] as TensorData;
-      appended.push(`appended.${i}.key`, `appended.${i}.value`);
+      appended.push(`appended.${i}`);
     }
-    const out = await this.sessions.llm.run(feeds, ["logits", "hidden_states", ...appended]);
+    const out = await this.session("llm").run(feeds, ["logits", "hidden_states", ...appended]);
     return {
       logits: float32(out.logits, "logits"),
       hidden: float32(out.hidden_states, "hidden_states"),
@@ -317,7 +334,7 @@ export class PadtModel {
     const { h, w } = image.grid;
     const n = h * w;
     const hd = this.manifest.vision.head_dim;
-    const out = await this.sessions.decoder.run({
+    const out = await this.session("decoder").run({
       features: { type: "float32", dims: [features.length, k, d], data: batch },
       feature_mask: { type: "bool", dims: [features.length, k], data: valid },
       prototypes: { type: "float32", dims: [image.units, d], data: image.prototypes },

@@ -5,8 +5,14 @@
  * tracking and decoder runs between steps); sequences join and leave between steps, each
  * with its own cache length, positions and prototypes. The batch's cache is one buffer per
  * layer input with room to grow, kept here: each step returns only the rows it appended, which
- * are written in at each member's length, while the membership holds; a join, a leave or a
- * full buffer re-assembles it.
+ * are written in at each member's length, while the membership holds; a join or a full
+ * buffer re-assembles it. A member that leaves leaves a hole: its row steps on as a dummy (one
+ * token, cache length 0, its output unread) until the next re-assembly, or until holes are half
+ * the rows, rather than every leave copying the whole cache.
+ *
+ * Newcomers are admitted (admit()) when their job reaches the worker, and their model calls
+ * before the batch (image encodes, prefill chunks) go through the scheduler too, so one place
+ * orders every call of the thread (the admission policy, SchedulerPolicy).
  */
 import type { TensorData } from "../../backend/ort.js";
 import { appendRows, assembleCache, type CacheSource } from "./kv_batch.js";
@@ -29,6 +35,42 @@ export interface SequenceStep {
   logits: Float32Array;
   /** [D] final-norm hidden state. */
   lastHidden: Float32Array;
+  /** performance.now() (this thread's) when the batch call began: a first step's is its decode start. */
+  startedAt: number;
+}
+
+/**
+ * How newcomers' calls are ordered against the batch's decode steps. "prefill-first": no decode
+ * step runs while a newcomer is admitted and not yet in the batch, so a burst is encoded and
+ * prefilled first and the batch then steps at its full size (vLLM's default order); a newcomer
+ * mid-run stalls the members once, for its encode and prefill. "interleaved": the steps go on,
+ * and at most one newcomer call (an image encode or a prefill chunk) runs between two of them.
+ * Admissions are bounded by the pool's jobs per worker, so prefill-first cannot starve the batch.
+ */
+export type AdmissionOrder = "prefill-first" | "interleaved";
+
+export interface SchedulerPolicy {
+  admission: AdmissionOrder;
+  /**
+   * Prompt tokens per prefill call; 0: the whole prompt in one. A chunk is its own call (the
+   * graph's attention takes one new length for every sequence of a call, so a chunk cannot
+   * ride with the batch's one-token rows).
+   */
+  chunkTokens: number;
+}
+
+export const DEFAULT_POLICY: SchedulerPolicy = { admission: "prefill-first", chunkTokens: 0 };
+
+/** A newcomer, from its job's arrival at the worker to its first decode step. */
+export interface Admission {
+  /** The scheduler's policy (generate reads chunkTokens). */
+  readonly policy: SchedulerPolicy;
+  /** Runs one model call of this newcomer (an image encode, a prefill chunk) when the policy lets it. */
+  work<T>(call: () => Promise<T>): Promise<T>;
+  /** Its batch handle; the admission ends when it asks for its first step. */
+  join(joining: Joining): BatchMember;
+  /** Ends the admission without joining (failed or cancelled before); safe to call again. */
+  release(): void;
 }
 
 /** One member's handle: its decode steps, then leave() exactly once. */
@@ -61,7 +103,15 @@ export type BatchModel = Pick<PadtModel, "stepBatch" | "hidden" | "manifest">;
  * Rows a cache buffer grows by: re-assembling it happens once per this many steps, and the
  * attention kernel copies the spare rows too each step (its past to its own present).
  */
-const CACHE_GROWTH = 32;
+export const CACHE_GROWTH = 32;
+
+interface Work {
+  /** The admission's number: earlier newcomers' calls go first. */
+  order: number;
+  call: () => Promise<unknown>;
+  resolve: (value: unknown) => void;
+  reject: (error: unknown) => void;
+}
 
 interface Feeds {
   prototypes: Float32Array;
@@ -72,16 +122,55 @@ interface Feeds {
 
 export class StepScheduler {
   readonly #members: Member[] = [];
-  /** The members whose rows `#past` holds, in row order (the last step's batch). */
-  #rows: Member[] = [];
+  /** The members whose rows `#past` holds, in row order; undefined: a hole (one that left). */
+  #rows: (Member | undefined)[] = [];
   #past: TensorData[] = [];
   #feeds: Feeds | undefined;
   #changed = true;
   #running = false;
   #steps = 0;
   #tokens = 0;
+  #regroups = 0;
+  readonly #work: Work[] = [];
+  /** Admissions open: newcomers not yet in the batch. */
+  #admitted = 0;
+  #admissions = 0;
+  #lastWasWork = false;
+  readonly policy: SchedulerPolicy;
 
-  constructor(private readonly model: BatchModel) {}
+  constructor(
+    private readonly model: BatchModel,
+    policy: Partial<SchedulerPolicy> = {},
+  ) {
+    this.policy = { ...DEFAULT_POLICY, ...policy };
+    if (!Number.isInteger(this.policy.chunkTokens) || this.policy.chunkTokens < 0)
+      throw new Error(
+        `chunkTokens must be a non-negative integer (got ${this.policy.chunkTokens})`,
+      );
+  }
+
+  /** Opens a newcomer's admission; its job has reached the worker. */
+  admit(): Admission {
+    const order = this.#admissions++;
+    this.#admitted++;
+    let open = true;
+    const close = () => {
+      if (!open) return;
+      open = false;
+      this.#admitted--;
+      this.#pump();
+    };
+    return {
+      policy: this.policy,
+      work: <T>(call: () => Promise<T>) =>
+        new Promise<T>((resolve, reject) => {
+          this.#work.push({ order, call, resolve: resolve as (v: unknown) => void, reject });
+          this.#pump();
+        }),
+      join: (joining) => this.#join(joining, close),
+      release: close,
+    };
+  }
 
   /** Sequences in the batch now. */
   get size(): number {
@@ -98,8 +187,18 @@ export class StepScheduler {
     return this.#tokens;
   }
 
-  /** A sequence counts as a member from its first step on (not while it samples its first token). */
+  /** Times the batch's cache was re-assembled (a join, a full buffer, holes at half the rows). */
+  get regroups(): number {
+    return this.#regroups;
+  }
+
+  /** A sequence that was never admitted (a caller without a job queue): joins at once. */
   join(joining: Joining): BatchMember {
+    return this.admit().join(joining);
+  }
+
+  /** A sequence counts as a member from its first step on (not while it samples its first token). */
+  #join(joining: Joining, admitted: () => void): BatchMember {
     const member: Member = {
       length: joining.length,
       rows: joining.vrtBias.length,
@@ -114,58 +213,87 @@ export class StepScheduler {
       step: (token, position) =>
         new Promise<SequenceStep>((resolve, reject) => {
           if (left) throw new Error("a sequence stepped after it left the batch");
+          member.request = { token, position, resolve, reject };
           if (!joined) {
             joined = true;
             this.#members.push(member);
             this.#changed = true;
-          }
-          member.request = { token, position, resolve, reject };
-          this.#maybeRun();
+            admitted(); // pumps
+          } else this.#pump();
         }),
       leave: () => {
         if (left) return;
         left = true;
+        admitted();
         const at = this.#members.indexOf(member);
         if (at < 0) return;
         this.#members.splice(at, 1);
         member.request?.reject(new Error("left the batch"));
         member.request = undefined;
         member.own = undefined;
-        this.#changed = true;
+        const row = this.#rows.indexOf(member);
+        if (row >= 0) this.#rows[row] = undefined;
         // The others may all be waiting on this one.
-        this.#maybeRun();
+        this.#pump();
       },
     };
   }
 
-  #maybeRun(): void {
-    if (this.#running || this.#members.length === 0) return;
-    if (!this.#members.every((m) => m.request)) return;
+  /** Starts the next call the policy allows, if none is running: a newcomer's, or a step. */
+  #pump(): void {
+    if (this.#running) return;
+    const stepReady = this.#members.length > 0 && this.#members.every((m) => m.request);
+    const interleaved = this.policy.admission === "interleaved";
+    let next: Promise<void>;
+    if (this.#work.length > 0 && !(stepReady && interleaved && this.#lastWasWork)) {
+      next = this.#runWork();
+      this.#lastWasWork = true;
+    } else if (stepReady && (interleaved || this.#admitted === 0)) {
+      next = this.#run();
+      this.#lastWasWork = false;
+    } else return;
     this.#running = true;
-    void this.#run().finally(() => {
+    void next.finally(() => {
       this.#running = false;
-      // Joined during the run, with a step already asked for: start the next one.
-      this.#maybeRun();
+      this.#pump();
     });
   }
 
-  async #run(): Promise<void> {
-    const batch = this.#members.slice();
-    const requests = batch.map((m) => m.request as Request);
-    for (const m of batch) m.request = undefined;
+  async #runWork(): Promise<void> {
+    let at = 0;
+    this.#work.forEach((w, i) => {
+      if (w.order < (this.#work[at] as Work).order) at = i;
+    });
+    const [work] = this.#work.splice(at, 1) as [Work];
     try {
-      const longest = Math.max(...batch.map((m) => m.length));
+      work.resolve(await work.call());
+    } catch (error) {
+      work.reject(error);
+    }
+  }
+
+  async #run(): Promise<void> {
+    const members = this.#members.slice();
+    const requests = new Map(members.map((m) => [m, m.request as Request]));
+    for (const m of members) m.request = undefined;
+    const startedAt = performance.now();
+    try {
+      const longest = Math.max(...members.map((m) => m.length));
       const room = (this.#past[0]?.dims[2] as number | undefined) ?? 0;
-      if (this.#changed || longest + 1 > room) this.#regroup(batch);
+      const holes = this.#rows.length - members.length;
+      if (this.#changed || longest + 1 > room || 2 * holes >= this.#rows.length)
+        this.#regroup(members);
+      const rows = this.#rows;
       const feeds = this.#feeds as Feeds;
-      const ids = new BigInt64Array(batch.length);
-      const positions = new BigInt64Array(3 * batch.length);
-      const lengths = new Int32Array(batch.length);
-      batch.forEach((m, b) => {
-        const r = requests[b] as Request;
+      const ids = new BigInt64Array(rows.length);
+      const positions = new BigInt64Array(3 * rows.length);
+      const lengths = new Int32Array(rows.length);
+      rows.forEach((m, b) => {
+        if (!m) return; // a hole: token 0 at position 0 over an empty cache
+        const r = requests.get(m) as Request;
         ids[b] = BigInt(r.token);
         for (let a = 0; a < 3; a++)
-          positions[a * batch.length + b] = BigInt(r.position[a] as number);
+          positions[a * rows.length + b] = BigInt(r.position[a] as number);
         lengths[b] = m.length;
       });
       const out = await this.model.stepBatch(
@@ -174,20 +302,22 @@ export class StepScheduler {
       );
       appendRows(this.#past, out.appended, lengths);
       this.#steps++;
-      this.#tokens += batch.length;
+      this.#tokens += members.length;
       const d = this.model.hidden;
       const V = this.model.manifest.llm.vocab_rows;
       const width = V + feeds.width;
-      batch.forEach((m, b) => {
+      rows.forEach((m, b) => {
+        if (!m) return;
         m.length++;
-        (requests[b] as Request).resolve({
+        (requests.get(m) as Request).resolve({
           logits: out.logits.subarray(b * width, b * width + V + m.rows),
           lastHidden: out.hidden.subarray(b * d, (b + 1) * d),
+          startedAt,
         });
       });
     } catch (error) {
       // One call for all: a failed run fails every member of it (each leaves on its error).
-      for (const r of requests) r.reject(error);
+      for (const r of requests.values()) r.reject(error);
     }
   }
 
@@ -203,6 +333,7 @@ export class StepScheduler {
     this.#past = assembleCache(sources, longest + CACHE_GROWTH);
     for (const m of batch) m.own = undefined;
     this.#rows = batch.slice();
+    this.#regroups++;
     const d = this.model.hidden;
     const width = Math.max(...batch.map((m) => m.rows));
     const prototypes = new Float32Array(batch.length * width * d);

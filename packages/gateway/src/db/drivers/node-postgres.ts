@@ -4,17 +4,32 @@ import { migrate } from "drizzle-orm/node-postgres/migrator";
 import pg from "pg";
 import type { DatabaseHandle } from "../database.js";
 import * as schema from "../schema.js";
+import { behindPgbouncer, StatementNames, statementClient } from "./named_statements.js";
 
 export interface NodePostgresOptions {
   url: string;
   /** Pool size; node-postgres defaults to 10. */
   max?: number;
   logger?: Logger;
+  /**
+   * Named prepared statements (named_statements.ts); default true, unless the URL says
+   * `pgbouncer=true`. Off for a connection pooler that shares server connections between
+   * clients (pgbouncer in transaction mode before 1.21).
+   */
+  prepareStatements?: boolean;
 }
 
 /** The production driver: a node-postgres pool on a PostgreSQL server. */
 export function openNodePostgres(options: NodePostgresOptions): DatabaseHandle {
-  const pool = new pg.Pool({ connectionString: options.url, max: options.max ?? 10 });
+  const pool = new pg.Pool({
+    connectionString: options.url,
+    max: options.max ?? 10,
+    Client: statementClient(
+      (options.prepareStatements ?? !behindPgbouncer(options.url))
+        ? new StatementNames()
+        : undefined,
+    ),
+  });
   // An idle client whose server goes away emits 'error'; unhandled, it would end the process.
   pool.on("error", () => {});
   const config = { schema, logger: options.logger };

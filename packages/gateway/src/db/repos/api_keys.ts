@@ -11,6 +11,7 @@ import type { Database } from "../database.js";
 import { DbError, pgErrorOf } from "../errors.js";
 import { sha256Hex } from "../hash.js";
 import { isUuid } from "../ids.js";
+import { prepared } from "../prepared.js";
 import { type ApiKey, apiKeys, type Owner, owners } from "../schema.js";
 
 /** Keys look like `padt_<43 base64url chars>` (256 random bits). */
@@ -72,12 +73,15 @@ export async function findApiKey(
   db: Database,
   key: string,
 ): Promise<{ owner: Owner; apiKey: ApiKey } | undefined> {
-  const [row] = await db
-    .select({ owner: owners, apiKey: apiKeys })
-    .from(apiKeys)
-    .innerJoin(owners, eq(owners.id, apiKeys.ownerId))
-    .where(and(eq(apiKeys.keyHash, hashApiKey(key)), isActive()))
-    .limit(1);
+  const [row] = await prepared(db, "find_api_key", (on, name) =>
+    on
+      .select({ owner: owners, apiKey: apiKeys })
+      .from(apiKeys)
+      .innerJoin(owners, eq(owners.id, apiKeys.ownerId))
+      .where(and(eq(apiKeys.keyHash, sql.placeholder("keyHash")), isActive()))
+      .limit(1)
+      .prepare(name),
+  ).execute({ keyHash: hashApiKey(key) });
   return row;
 }
 

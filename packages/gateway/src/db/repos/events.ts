@@ -1,6 +1,8 @@
 import { and, asc, eq, gt, sql } from "drizzle-orm";
 import type { Database } from "../database.js";
 import { isUuid } from "../ids.js";
+import { prepared } from "../prepared.js";
+import { recentEventsOf } from "../recent_events.js";
 import { type MessageEvent, type MessageEventType, messageEvents, messages } from "../schema.js";
 import { assertMessageId, refuseChange, UNFINISHED_STATUSES } from "./messages.js";
 
@@ -78,7 +80,7 @@ export async function appendEvents(
     FROM bumped, jsonb_array_elements(${batch}::jsonb) WITH ORDINALITY AS e(value, ord)
     RETURNING message_id, seq, type, payload, created_at`)) as unknown as { rows: RawEvent[] };
   if (result.rows.length === 0) return refuseChange(db, ownerId, messageId, "stream into");
-  return result.rows
+  const rows = result.rows
     .map((r) => ({
       messageId: r.message_id,
       seq: r.seq,
@@ -87,6 +89,9 @@ export async function appendEvents(
       createdAt: r.created_at instanceof Date ? r.created_at : new Date(r.created_at),
     }))
     .sort((a, b) => a.seq - b.seq);
+  // Committed (one statement, outside a transaction): this process's subscribers may use them.
+  recentEventsOf(db)?.record(messageId, rows);
+  return rows;
 }
 
 /**
@@ -100,18 +105,21 @@ export async function listEvents(
   options: { afterSeq?: number; limit?: number } = {},
 ): Promise<MessageEvent[]> {
   if (!isUuid(messageId)) return [];
-  const rows = await db
-    .select({ event: messageEvents })
-    .from(messageEvents)
-    .innerJoin(messages, eq(messages.id, messageEvents.messageId))
-    .where(
-      and(
-        eq(messageEvents.messageId, messageId),
-        eq(messages.ownerId, ownerId),
-        gt(messageEvents.seq, options.afterSeq ?? 0),
-      ),
-    )
-    .orderBy(asc(messageEvents.seq))
-    .limit(options.limit ?? 1000);
+  const rows = await prepared(db, "list_events", (on, name) =>
+    on
+      .select({ event: messageEvents })
+      .from(messageEvents)
+      .innerJoin(messages, eq(messages.id, messageEvents.messageId))
+      .where(
+        and(
+          eq(messageEvents.messageId, sql.placeholder("messageId")),
+          eq(messages.ownerId, sql.placeholder("ownerId")),
+          gt(messageEvents.seq, sql.placeholder("afterSeq")),
+        ),
+      )
+      .orderBy(asc(messageEvents.seq))
+      .limit(sql.placeholder("limit"))
+      .prepare(name),
+  ).execute({ messageId, ownerId, afterSeq: options.afterSeq ?? 0, limit: options.limit ?? 1000 });
   return rows.map((r) => r.event);
 }

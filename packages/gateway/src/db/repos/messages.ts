@@ -1,9 +1,10 @@
 import { ErrorCode } from "@padt/protocol";
-import { and, asc, eq, inArray } from "drizzle-orm";
+import { and, asc, eq, inArray, sql } from "drizzle-orm";
 import type { Database } from "../database.js";
 import { DbError } from "../errors.js";
 import { isUuid } from "../ids.js";
 import { type Page, type PageArgs, paginate } from "../pagination.js";
+import { prepared } from "../prepared.js";
 import { type Message, type MessageStatus, messages } from "../schema.js";
 
 /** Statuses a generation can still leave; every other status is final. */
@@ -22,10 +23,18 @@ export async function getMessage(
   id: string,
 ): Promise<Message | undefined> {
   if (!isUuid(id)) return undefined;
-  const [message] = await db
-    .select()
-    .from(messages)
-    .where(and(eq(messages.id, id), eq(messages.ownerId, ownerId)));
+  const [message] = await prepared(db, "get_message", (on, name) =>
+    on
+      .select()
+      .from(messages)
+      .where(
+        and(
+          eq(messages.id, sql.placeholder("id")),
+          eq(messages.ownerId, sql.placeholder("ownerId")),
+        ),
+      )
+      .prepare(name),
+  ).execute({ id, ownerId });
   return message;
 }
 

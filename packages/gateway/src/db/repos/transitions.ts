@@ -1,6 +1,7 @@
 import type { Usage } from "@padt/engine";
 import { and, eq, inArray, sql } from "drizzle-orm";
 import type { Database } from "../database.js";
+import { recentEventsOf } from "../recent_events.js";
 import {
   type Message,
   type MessageEvent,
@@ -79,7 +80,7 @@ export async function finishMessage(
   outcome: Outcome,
 ): Promise<{ message: Message; parts: MessagePart[]; event: MessageEvent }> {
   assertMessageId(id);
-  return db.transaction(async (tx) => {
+  const finished = await db.transaction(async (tx) => {
     const [message] = await tx
       .update(messages)
       .set({
@@ -100,4 +101,7 @@ export async function finishMessage(
     const event = await insertEvent(tx, id, message.lastSeq, terminalEvent(outcome));
     return { message, parts, event };
   });
+  // Committed, unless `db` is itself a transaction (then recentEventsOf gives nothing).
+  recentEventsOf(db)?.record(id, [finished.event]);
+  return finished;
 }

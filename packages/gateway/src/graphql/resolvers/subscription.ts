@@ -6,6 +6,7 @@ import {
   MESSAGE_EVENT_TYPES,
 } from "../../conversation/events.js";
 import { DbError } from "../../db/errors.js";
+import { recentEventsOf } from "../../db/recent_events.js";
 import { listEvents } from "../../db/repos/events.js";
 import { getMessage, isFinished } from "../../db/repos/messages.js";
 import { getSession } from "../../db/repos/sessions.js";
@@ -36,11 +37,15 @@ function withKnown(row: MessageEvent, message: Message): StreamEvent {
 
 /**
  * messageEvents: the events after `afterSeq` from the database, then live ones. The wake-up
- * subscription is taken BEFORE the first read, so an event committed between the read and
- * the wait still wakes us; every read starts after the last seq sent, so nothing repeats.
- * Ends after the terminal event (or at once for a finished message with nothing left). A
- * message deleted meanwhile (deleteSession cancels its answers first) ends the stream with
- * MessageCancelled, never a NOT_FOUND error.
+ * subscription is taken BEFORE the message is first read, so anything committed after that
+ * read (an event, the end, a deletion) still wakes us; every read starts after the last seq
+ * sent, so nothing repeats; what this process wrote itself comes from memory when all of it
+ * is there (db/recent_events.ts). The first read also says whether there is anything to replay:
+ * with nothing after `afterSeq` yet (a subscription started right after sendMessage) the
+ * stream waits at once, without reading the events table. Ends after the terminal event (or
+ * at once for a finished message with nothing left). A message deleted meanwhile
+ * (deleteSession cancels its answers first) ends the stream with MessageCancelled, never a
+ * NOT_FOUND error.
  */
 export async function messageEventStream(
   ctx: Context,
@@ -49,20 +54,45 @@ export async function messageEventStream(
 ): Promise<AsyncIterableIterator<StreamEvent>> {
   const { db, bus, runner } = ctx.services;
   const ownerId = ctx.owner.id;
-  const message = await getMessage(db, ownerId, messageId);
+  // Topics are the stored (lower-case) ids.
+  let live = new LiveQueue(bus.messages, messageId.toLowerCase());
+  let message: Message | undefined;
+  try {
+    message = await getMessage(db, ownerId, messageId);
+  } finally {
+    if (!message) live.close();
+  }
   if (!message) throw new DbError(ErrorCode.NOT_FOUND, "Message not found");
-  const live = new LiveQueue(bus.messages, message.id);
+  // Read after the wake-ups were subscribed to (not so if the topic was not the stored id).
+  let fresh = message.id === messageId.toLowerCase();
+  if (!fresh) {
+    live.close();
+    live = new LiveQueue(bus.messages, message.id);
+  }
+  const queue = live;
   runner.subscriberJoined(message.id);
   bus.openMessageStreams += 1;
   let known: Message = message;
+  const recent = recentEventsOf(db);
   async function* events(): AsyncGenerator<StreamEvent, void, undefined> {
     let seq = Math.max(0, afterSeq);
-    while (!live.closed) {
-      live.drain();
-      const rows = await listEvents(db, ownerId, known.id, {
-        afterSeq: seq,
-        limit: REPLAY_BATCH,
-      });
+    // The highest seq known to be committed: read, or announced by a wake-up.
+    let through = known.lastSeq;
+    while (!queue.closed) {
+      for (const announced of queue.drain()) through = Math.max(through, announced);
+      if (fresh && through <= seq) {
+        // Nothing stored after `seq` when `known` was read, nor announced since (the queue
+        // is empty now): any later change wakes us.
+        fresh = false;
+        if (isFinished(known.status)) return;
+        await queue.wait();
+        continue;
+      }
+      fresh = false;
+      // What this process wrote itself, when it holds all of it; the table otherwise.
+      const rows =
+        recent?.after(known.id, seq, through, REPLAY_BATCH) ??
+        (await listEvents(db, ownerId, known.id, { afterSeq: seq, limit: REPLAY_BATCH }));
       for (const row of rows) {
         seq = row.seq;
         yield withKnown(row, known);
@@ -77,15 +107,16 @@ export async function messageEventStream(
           return;
         }
         known = now;
+        through = Math.max(through, now.lastSeq);
         if (isFinished(now.status) && now.lastSeq <= seq) return;
       }
-      await live.wait();
+      await queue.wait();
     }
   }
   return closable(events(), () => {
-    live.close();
+    queue.close();
     bus.openMessageStreams -= 1;
-    runner.subscriberLeft(message.id);
+    runner.subscriberLeft(known.id);
   });
 }
 
