@@ -211,7 +211,12 @@ def _limits_section(result: dict, manifest: dict) -> str:
 - What it gets wrong most: {task} ({value:.4f} against the {target:.2f} target) is its weakest
   task on the test split.{worst_line}
 - Input: images with a longer side above {cap} px are scaled down by the engine to that long
-  side (manifest `image_processor.max_long_side`), as in training."""
+  side (manifest `image_processor.max_long_side`), as in training.
+- One question per image: every training sample is a single-turn conversation (one image,
+  one question, one answer), so in a chat the later questions, which see the earlier turns,
+  get worse answers (asked for "triangle" after a RES turn on another image, it answered "In
+  this image." and found nothing; alone, it boxes the triangle). Start a new session per
+  image for now."""
 
 
 def _baseline_note(baseline: dict | None) -> str:
