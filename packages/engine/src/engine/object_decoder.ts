@@ -44,6 +44,10 @@ function shared<T extends Float32Array | BigInt64Array>(array: T): T {
   return out;
 }
 
+/**
+ * The decoder thread, restarted when it dies: its answers in flight fail with the reason, and
+ * the next object starts a new thread rather than every later answer failing too.
+ */
 export class DecoderThread implements ObjectDecoder {
   readonly offThread = true;
   readonly #pending = new Map<
@@ -53,26 +57,22 @@ export class DecoderThread implements ObjectDecoder {
   /** Each image's decoder inputs in shared memory, made once per image. */
   readonly #images = new WeakMap<EncodedImage, DecoderImage>();
   #nextId = 1;
-  #failure: Error | undefined;
+  #worker: Worker | undefined;
+  #starting: Promise<Worker> | undefined;
+  #closed = false;
+  /** Threads started, the first included. */
+  starts = 0;
 
-  private constructor(private readonly worker: Worker) {
-    worker.on("message", (reply: DecoderReply) => {
-      if (reply.type !== "decoded" && reply.type !== "failed") return;
-      const pending = this.#pending.get(reply.id);
-      this.#pending.delete(reply.id);
-      if (reply.type === "decoded") pending?.resolve(reply.out);
-      else pending?.reject(deserializeError(reply.error));
-    });
-    const fail = (error: Error) => {
-      this.#failure = error;
-      for (const p of this.#pending.values()) p.reject(error);
-      this.#pending.clear();
-    };
-    worker.on("error", fail);
-    worker.on("exit", (code) => fail(new Error(`the decoder thread exited with code ${code}`)));
+  private constructor(private readonly data: DecoderThreadData) {}
+
+  static async start(data: DecoderThreadData): Promise<DecoderThread> {
+    const thread = new DecoderThread(data);
+    thread.#worker = await thread.#spawn();
+    return thread;
   }
 
-  static start(data: DecoderThreadData): Promise<DecoderThread> {
+  #spawn(): Promise<Worker> {
+    this.starts++;
     // Built code starts decoder_thread.js; from sources (tests) it goes through tsx.
     const fromSource = import.meta.url.endsWith(".ts");
     const entry = new URL(
@@ -82,12 +82,23 @@ export class DecoderThread implements ObjectDecoder {
     const script = fromSource
       ? new URL("../runtime/ts-worker-bootstrap.mjs", import.meta.url)
       : entry;
-    const worker = new Worker(script, { workerData: { entry: entry.href, data } });
+    const worker = new Worker(script, { workerData: { entry: entry.href, data: this.data } });
+    worker.on("message", (reply: DecoderReply) => {
+      if (reply.type !== "decoded" && reply.type !== "failed") return;
+      const pending = this.#pending.get(reply.id);
+      this.#pending.delete(reply.id);
+      if (reply.type === "decoded") pending?.resolve(reply.out);
+      else pending?.reject(deserializeError(reply.error));
+    });
+    worker.on("error", (error) => this.#lost(worker, error));
+    worker.on("exit", (code) =>
+      this.#lost(worker, new Error(`the decoder thread exited with code ${code}`)),
+    );
     return new Promise((resolve, reject) => {
       const onReady = (reply: DecoderReply) => {
         if (reply.type === "ready") {
           worker.off("message", onReady);
-          resolve(new DecoderThread(worker));
+          resolve(worker);
         } else if (reply.type === "init-failed") {
           worker.off("message", onReady);
           reject(deserializeError(reply.error));
@@ -99,12 +110,34 @@ export class DecoderThread implements ObjectDecoder {
     });
   }
 
-  decodeObject(
+  /** Every object in flight fails with the thread; the next one starts a new thread. */
+  #lost(worker: Worker, error: Error): void {
+    if (worker !== this.#worker) return;
+    this.#worker = undefined;
+    for (const p of this.#pending.values()) p.reject(error);
+    this.#pending.clear();
+  }
+
+  async #running(): Promise<Worker> {
+    if (this.#worker) return this.#worker;
+    if (this.#closed) throw new Error("the decoder thread is closed");
+    this.#starting ??= this.#spawn()
+      .then((worker) => {
+        this.#worker = worker;
+        return worker;
+      })
+      .finally(() => {
+        this.#starting = undefined;
+      });
+    return this.#starting;
+  }
+
+  async decodeObject(
     features: Float32Array,
     image: EncodedImage,
     size: { width: number; height: number },
   ): Promise<ObjectGeometry> {
-    if (this.#failure) return Promise.reject(this.#failure);
+    const worker = await this.#running();
     let sent = this.#images.get(image);
     if (!sent) {
       sent = {
@@ -122,11 +155,17 @@ export class DecoderThread implements ObjectDecoder {
     const request: DecoderRequest = { id, features, image: sent, size };
     return new Promise((resolve, reject) => {
       this.#pending.set(id, { resolve, reject });
-      this.worker.postMessage(request);
+      worker.postMessage(request);
     });
   }
 
+  /** Stops the thread (the test of a restart uses it as a crash). */
+  terminate(): Promise<number> {
+    return this.#worker?.terminate() ?? Promise.resolve(0);
+  }
+
   close(): Promise<number> {
-    return this.worker.terminate();
+    this.#closed = true;
+    return this.terminate();
   }
 }
