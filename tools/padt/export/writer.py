@@ -47,13 +47,7 @@ class WeightSink:
         key = (name, str(dtype))
         if key not in self._offsets:
             self._offsets[key] = self._append(tensor.detach().cpu(), dtype)
-        offset, length = self._offsets[key]
-        proto = TensorProto(name=name, data_type=_ONNX_DTYPES[dtype], dims=tensor.shape)
-        proto.data_location = TensorProto.EXTERNAL
-        for k, v in (("location", WEIGHTS_FILE), ("offset", offset), ("length", length)):
-            entry = proto.external_data.add()
-            entry.key, entry.value = k, str(v)
-        return proto
+        return _external(name, dtype, tensor.shape, *self._offsets[key])
 
     def fused_initializer(
         self, parts: Sequence[tuple[str, torch.Tensor]], dtype: torch.dtype
@@ -70,15 +64,8 @@ class WeightSink:
                 for i, (_, t) in enumerate(parts)
             ]
             self._offsets[key] = (spans[0][0], sum(length for _, length in spans))
-        offset, length = self._offsets[key]
         rows = sum(int(t.shape[0]) for _, t in parts)
-        dims = [rows, *parts[0][1].shape[1:]]
-        proto = TensorProto(name=name, data_type=_ONNX_DTYPES[dtype], dims=dims)
-        proto.data_location = TensorProto.EXTERNAL
-        for k, v in (("location", WEIGHTS_FILE), ("offset", offset), ("length", length)):
-            entry = proto.external_data.add()
-            entry.key, entry.value = k, str(v)
-        return proto
+        return _external(name, dtype, [rows, *parts[0][1].shape[1:]], *self._offsets[key])
 
     def _append(
         self, tensor: torch.Tensor, dtype: torch.dtype, align: bool = True
@@ -348,3 +335,13 @@ def strip(proto: onnx.ModelProto) -> None:
 def save(proto: onnx.ModelProto, path: Path) -> None:
     with open(path, "wb") as f:
         f.write(proto.SerializeToString(deterministic=True))
+
+
+def _external(name: str, dtype: torch.dtype, dims, offset: int, length: int) -> TensorProto:
+    """An initializer whose bytes are `length` bytes at `offset` of the bundle's weights file."""
+    proto = TensorProto(name=name, data_type=_ONNX_DTYPES[dtype], dims=dims)
+    proto.data_location = TensorProto.EXTERNAL
+    for k, v in (("location", WEIGHTS_FILE), ("offset", offset), ("length", length)):
+        entry = proto.external_data.add()
+        entry.key, entry.value = k, str(v)
+    return proto
