@@ -46,12 +46,15 @@ describe.each(availableDatabaseKinds())("the shipped Shapes model on %s", (kind)
   });
   afterAll(() => server?.close());
 
-  it("says what the model can do: the four tasks, no free chat", async () => {
-    const got = await server.gql("{ model { supportedTasks freeChat } tasks { name supported } }");
+  it("says what the model can do: the four tasks, no free chat, one question per image", async () => {
+    const got = await server.gql(
+      "{ model { supportedTasks freeChat multiTurn } tasks { name supported } }",
+    );
     expect(got.errors).toBeUndefined();
     expect(got.data?.model).toEqual({
       supportedTasks: ["rec", "res", "ovd", "ric"],
       freeChat: false,
+      multiTurn: false,
     });
     for (const name of ["rec", "res", "ovd", "ric"])
       expect(got.data?.tasks).toContainEqual({ name, supported: true });

@@ -5,8 +5,15 @@
 // interleaved over the rounds; medians are printed with the ratios to 1 from the same run:
 //   aggregate decode tokens/s = completion tokens of the burst / the time at least one of its
 //     answers was decoding (the newcomers' image encoding and prefill stall the batch inside it);
-//   per-token latency = the gaps between one answer's tokens as they arrive on the main thread
-//     (p50, and p90, where the stalls of the others' prefills show);
+//   per-token latency (worker) = each answer's usage.decodeMs / (its tokens - 1): the time
+//     between its decode steps where they run (p50 over the burst's answers); the like-for-like
+//     measure since the worker sends events at most every eventIntervalMs (2 ms), so arrivals
+//     here come in groups of several tokens;
+//   per-token latency (arrival) = the gaps between one answer's tokens as they arrive on the
+//     main thread (p50, and p90, where the stalls of the others' prefills show); what this bench
+//     printed before eventIntervalMs, when one message came per step; with the interval it
+//     measures the message interval as much as the step (BENCH_EVENT_INTERVAL=0 for the old
+//     one message per step);
 //   steady decode tokens/s = answers in flight / the p50 gap (the batch stepping, no stalls);
 //   end-to-end tokens/s = completion tokens / the burst's wall time.
 // Several engine configurations (intra-op threads x scheduling policies) are loaded side by side
@@ -18,7 +25,8 @@
 //   BENCH_POLICIES (prefill-first; a list of the engine's `admission` values, each optionally
 //   with `:N` prefill tokens per call, e.g. prefill-first,interleaved,interleaved:64),
 //   BENCH_DECODER (thread: the PaDT decoder on its own thread, the default; inline: in the
-//   worker's thread; a list runs each).
+//   worker's thread; a list runs each), BENCH_EVENT_INTERVAL (the engine's eventIntervalMs, its
+//   default when unset; a list runs each).
 import { readFileSync } from "node:fs";
 import { basename, join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -46,8 +54,18 @@ const policies = list("BENCH_POLICIES", "prefill-first").map((p) => {
 const decoders = list("BENCH_DECODER", "thread");
 if (decoders.some((d) => d !== "thread" && d !== "inline"))
   throw new Error("BENCH_DECODER must list thread|inline");
+const intervals = list("BENCH_EVENT_INTERVAL", "default").map((v) => {
+  if (v === "default") return undefined;
+  const n = Number(v);
+  if (!Number.isFinite(n) || n < 0) throw new Error("BENCH_EVENT_INTERVAL must list ms >= 0");
+  return n;
+});
 const configs = threadCounts.flatMap((threads) =>
-  policies.flatMap((p) => decoders.map((decoder) => ({ threads, ...p, decoder }))),
+  policies.flatMap((p) =>
+    decoders.flatMap((decoder) =>
+      intervals.map((eventIntervalMs) => ({ threads, ...p, decoder, eventIntervalMs })),
+    ),
+  ),
 );
 const bundles = (env.BENCH_BUNDLES ?? "models/padt-tiny-shapes,tests/fixtures/padt-tiny-random")
   .split(",")
@@ -127,6 +145,9 @@ async function runLevel(engine, turns, inFlight) {
   return {
     completion_tokens: completion,
     aggregate_decode_tokens_per_s: completion / (decodeMs / 1000),
+    per_token_worker_ms: median(
+      done.map((d) => d.usage.decodeMs / Math.max(1, d.usage.completionTokens - 1)),
+    ),
     per_token_ms: median(gaps),
     // Every answer of the burst steps once per batch step: the batch's tokens/s between stalls.
     steady_decode_tokens_per_s: (inFlight * 1000) / median(gaps),
@@ -157,6 +178,9 @@ for (const bundle of bundles) {
           admission: config.admission,
           prefillChunk: config.prefillChunk,
           decoderThread: config.decoder === "thread",
+          ...(config.eventIntervalMs === undefined
+            ? {}
+            : { eventIntervalMs: config.eventIntervalMs }),
         }),
       );
     }
@@ -185,6 +209,8 @@ for (const bundle of bundles) {
           byLevel[l],
           "aggregate_decode_tokens_per_s",
         );
+        row.per_token_worker_x_1 = row.per_token_worker_ms / one.per_token_worker_ms;
+        row.per_token_worker_x_1_range = ratioRange(byLevel[0], byLevel[l], "per_token_worker_ms");
         row.per_token_x_1 = row.per_token_ms / one.per_token_ms;
         row.per_token_x_1_range = ratioRange(byLevel[0], byLevel[l], "per_token_ms");
         row.steady_x_1 = row.steady_decode_tokens_per_s / one.steady_decode_tokens_per_s;
@@ -204,17 +230,21 @@ if (asJson) {
   for (const b of report.bundles) {
     log(
       `${b.bundle}: bursts of ${levels.join("/")} answers (up to ${tokens} new tokens), one engine worker, ` +
-        `${b.threads} thread(s), ${b.admission}, prefill ${b.prefillChunk ? `in chunks of ${b.prefillChunk}` : "whole"}, decoder ${b.decoder === "thread" ? "on its own thread" : "in the worker's thread"}, vision cache off, medians of ${rounds} rounds`,
+        `${b.threads} thread(s), ${b.admission}, prefill ${b.prefillChunk ? `in chunks of ${b.prefillChunk}` : "whole"}, decoder ${b.decoder === "thread" ? "on its own thread" : "in the worker's thread"}, ` +
+        `events every ${b.eventIntervalMs ?? "(default) "}ms at most, vision cache off, medians of ${rounds} rounds`,
     );
     log("");
     log(
-      "| in flight | aggregate decode tokens/s | x 1 | x 1 range | steady decode tokens/s | x 1 | per-token latency p50 (ms) | x 1 | x 1 range | p90 (ms) | end-to-end tokens/s | prefill (ms) |",
+      "| in flight | aggregate decode tokens/s | x 1 | x 1 range | per-token, worker p50 (ms) | x 1 | x 1 range | steady decode tokens/s (arrival) | x 1 | per-token, arrival p50 (ms) | x 1 | x 1 range | p90 (ms) | end-to-end tokens/s | prefill (ms) |",
     );
-    log("| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |");
+    log(
+      "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |",
+    );
     for (const r of b.rows) {
       log(
         `| ${r.in_flight} | ${f(r.aggregate_decode_tokens_per_s, 0)} | ${f(r.aggregate_x_1, 2)} | ` +
           `${range(r.aggregate_x_1_range)} | ` +
+          `${f(r.per_token_worker_ms, 3)} | ${f(r.per_token_worker_x_1, 2)} | ${range(r.per_token_worker_x_1_range)} | ` +
           `${f(r.steady_decode_tokens_per_s, 0)} | ${f(r.steady_x_1, 2)} | ` +
           `${f(r.per_token_ms, 2)} | ${f(r.per_token_x_1, 2)} | ${range(r.per_token_x_1_range)} | ` +
           `${f(r.per_token_p90_ms, 2)} | ` +

@@ -6,22 +6,26 @@
 //   npx tsx bench/full-scale/measure.ts steps BUNDLE THREADS WEIGHT_BYTES T1,T2,...
 //     The streaming bandwidth (a 256 MiB copy, best of 5: bytes read + written, as
 //     bench/engine/reference.py), then one decode step on a cache of T rows for each T
-//     (median of 5, after a warm-up), each against its bandwidth floor: (the weight bytes a
-//     step reads + the cache rows) / bandwidth.
+//     (median of 5, after a warm-up) as the engine's decode runs it (stepBatch at B = 1 into a
+//     cache buffer), each against its bandwidth floor: (the weight bytes a step reads + the
+//     cache rows) / bandwidth; and the same step through PadtModel.step (whole present cache
+//     returned: the prefill path's call, which the rehearsals before this one timed).
 import { readFileSync } from "node:fs";
 import { loadManifest } from "../../packages/engine/src/bundle/load.js";
 import { PadtEngine } from "../../packages/engine/src/engine/index.js";
-import { PadtModel, type StepInput } from "../../packages/engine/src/models/padt/model.js";
+import { PadtModel } from "../../packages/engine/src/models/padt/model.js";
 
 const peakRssBytes = () => {
   const line = readFileSync("/proc/self/status", "utf8").match(/VmHWM:\s+(\d+) kB/);
   return line ? Number(line[1]) * 1024 : Number.NaN;
 };
+// BENCH_PREPACK=0: onnxruntime keeps the weights where the weights file maps them.
+const PREPACK = process.env.BENCH_PREPACK !== "0";
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] ?? 0;
 
 async function engine(bundle: string, imagePath: string, threads: number) {
   const t0 = performance.now();
-  const e = await PadtEngine.load({ bundle, threads, workers: 1 });
+  const e = await PadtEngine.load({ bundle, threads, workers: 1, prepackWeights: PREPACK });
   const readyS = (performance.now() - t0) / 1000;
   const rssReady = peakRssBytes();
   const turns = [
@@ -40,6 +44,7 @@ async function engine(bundle: string, imagePath: string, threads: number) {
   const u = r.usage;
   return {
     phase: "engine",
+    prepack: PREPACK,
     bundle,
     threads,
     ready_s: readyS,
@@ -74,42 +79,82 @@ function bandwidthBytesPerS(): number {
 async function steps(bundle: string, threads: number, weightBytes: number, lengths: number[]) {
   const bandwidth = bandwidthBytesPerS();
   const manifest = await loadManifest(bundle);
-  const model = await PadtModel.open(bundle, manifest, { intraOpThreads: threads });
+  const model = await PadtModel.open(bundle, manifest, {
+    intraOpThreads: threads,
+    prepackWeights: PREPACK,
+  });
   const { num_layers, num_kv_heads, head_dim, hidden_size } = manifest.llm;
   const f16 = manifest.kv_dtype === "float16";
   const kvBytesPerToken = 2 * num_layers * num_kv_heads * head_dim * (f16 ? 2 : 4);
   const rows = 368; // one 644 x 448 image's prototypes
-  const input = (T: number): StepInput => ({
-    ids: BigInt64Array.of(13n),
-    imageRows: new Float32Array(0),
-    positions: BigInt64Array.of(BigInt(T), BigInt(T), BigInt(T)),
-    totalLength: T + 1,
-    prototypes: new Float32Array(rows * hidden_size).fill(0.01),
-    vrtBias: new Float32Array(rows),
-  });
-  const out = [];
-  for (const T of lengths) {
-    // A cache of T rows (zeros: the work per step does not depend on the values).
-    const dims = [1, num_kv_heads, T, head_dim];
-    const n = num_kv_heads * T * head_dim;
-    const past = Array.from({ length: 2 * num_layers }, () =>
+  const prototypes = new Float32Array(rows * hidden_size).fill(0.01);
+  const vrtBias = new Float32Array(rows);
+  const cache = (capacity: number) => {
+    // Zeros: the work per step does not depend on the values.
+    const dims = [1, num_kv_heads, capacity, head_dim];
+    const n = num_kv_heads * capacity * head_dim;
+    return Array.from({ length: 2 * num_layers }, () =>
       f16
         ? { type: "float16" as const, dims, data: new Uint16Array(n) }
         : { type: "float32" as const, dims, data: new Float32Array(n) },
     );
-    await model.step(input(T), past);
+  };
+  const timed = async (run: () => Promise<unknown>) => {
+    await run();
     const times = [];
     for (let i = 0; i < 5; i++) {
       const t = performance.now();
-      await model.step(input(T), past);
+      await run();
       times.push((performance.now() - t) / 1000);
     }
-    const stepS = median(times);
+    return median(times);
+  };
+  const out = [];
+  for (const T of lengths) {
+    // What the engine's decode runs (the step scheduler, at B = 1): a cache buffer with room
+    // for the answer, only the appended rows come back (kv_batch.appendRows writes them in).
+    const buffer = cache(T + 256);
+    const stepS = await timed(() =>
+      model.stepBatch(
+        {
+          ids: BigInt64Array.of(13n),
+          positions: BigInt64Array.of(BigInt(T), BigInt(T), BigInt(T)),
+          lengths: Int32Array.of(T),
+          prototypes,
+          vrtBias,
+        },
+        buffer,
+      ),
+    );
+    // The prefill path's call (PadtModel.step), which returns the whole present cache: not
+    // what decode runs; kept to compare with the rehearsals before format 4's batched decode.
+    const past = cache(T);
+    const presentS = await timed(() =>
+      model.step(
+        {
+          ids: BigInt64Array.of(13n),
+          imageRows: new Float32Array(0),
+          positions: BigInt64Array.of(BigInt(T), BigInt(T), BigInt(T)),
+          totalLength: T + 1,
+          prototypes,
+          vrtBias,
+        },
+        past,
+      ),
+    );
     const floorS = (weightBytes + kvBytesPerToken * T) / bandwidth;
-    out.push({ T, step_s: stepS, floor_s: floorS, x_floor: stepS / floorS });
+    out.push({
+      T,
+      step_s: stepS,
+      floor_s: floorS,
+      x_floor: stepS / floorS,
+      present_step_s: presentS,
+      present_x_floor: presentS / floorS,
+    });
   }
   return {
     phase: "steps",
+    prepack: PREPACK,
     bundle,
     threads,
     bandwidth_gb_s: bandwidth / 1e9,

@@ -15,15 +15,23 @@ def main(paths: list[str]) -> None:
     by_form: dict[str, dict] = defaultdict(dict)
     for r in rows:
         if r["phase"] == "checkpoint":
-            print(f"checkpoint: {r['seconds']:.0f} s, peak RSS {r['peak_rss_bytes'] / GB:.1f} GB")
+            print(
+                f"checkpoint: {r['seconds']:.0f} s, peak RSS {r['peak_rss_bytes'] / GB:.1f} GB"
+            )
         else:
             by_form[r["form"]][r["phase"]] = r
     steps = next(
-        (f["steps"] for f in by_form.values() if "bandwidth_gb_s" in f.get("steps", {})),
+        (
+            f["steps"]
+            for f in by_form.values()
+            if "bandwidth_gb_s" in f.get("steps", {})
+        ),
         None,
     )
     if steps:
-        print(f"streaming bandwidth {steps['bandwidth_gb_s']:.1f} GB/s, {steps['threads']} threads")
+        print(
+            f"streaming bandwidth {steps['bandwidth_gb_s']:.1f} GB/s, {steps['threads']} threads"
+        )
     head = (
         "form",
         "export s",
@@ -39,6 +47,7 @@ def main(paths: list[str]) -> None:
         "x floor",
         "step@4000 s",
         "x floor",
+        "step() @434 / @4000 s",
     )
     print(" | ".join(head))
     print(" | ".join("---" for _ in head))
@@ -49,7 +58,11 @@ def main(paths: list[str]) -> None:
             form += " (engine failed: OOM?)"
         weights = ex["sizes"]["bundle_weight_bytes"] if ex else float("nan")
         cells = [form]
-        cells += [f"{ex['seconds']:.0f}", f"{ex['peak_rss_bytes'] / GB:.1f}"] if ex else ["-", "-"]
+        cells += (
+            [f"{ex['seconds']:.0f}", f"{ex['peak_rss_bytes'] / GB:.1f}"]
+            if ex
+            else ["-", "-"]
+        )
         cells.append(f"{weights / GB:.2f}")
         if en:
             rec = en["rec"]
@@ -63,9 +76,20 @@ def main(paths: list[str]) -> None:
             ]
         else:
             cells += ["-"] * 6
+        at = {x["T"]: x for x in (st or {}).get("steps", [])}
         for T in (434, 4000):
-            s = next((x for x in (st or {}).get("steps", []) if x["T"] == T), None)
-            cells += [f"{s['step_s']:.3f}", f"{s['x_floor']:.2f}"] if s else ["-", "-"]
+            cells += (
+                [f"{at[T]['step_s']:.3f}", f"{at[T]['x_floor']:.2f}"]
+                if T in at
+                else ["-", "-"]
+            )
+        # Results written before the decode path was timed have no present_step_s.
+        present = [
+            f"{at[T]['present_step_s']:.3f}"
+            for T in (434, 4000)
+            if "present_step_s" in at.get(T, {})
+        ]
+        cells.append(" / ".join(present) or "-")
         print(" | ".join(cells))
 
 

@@ -1,5 +1,7 @@
 // The set-up every cross-package end-to-end test shares: a real database of one kind, the
 // gateway on a free loopback port with a given engine, one owner and key, and a GraphQL client.
+// bench/gateway/lib/in_process.mjs starts the same kind of gateway for the benches and stays
+// apart on purpose (why: the comment at its top); neither imports the other.
 import type { EngineClient } from "@padt/engine";
 import {
   connect,

@@ -163,3 +163,45 @@ def test_qkv_weights_are_stored_once_concatenated():
     stored = np.fromfile(bundle / "weights.bin", np.float32, length // 4, offset=offset)
     want = torch.cat([attn.q_proj.weight, attn.k_proj.weight, attn.v_proj.weight])
     assert np.array_equal(stored, want.detach().numpy().reshape(-1))
+
+
+def test_lm_head_reads_views_of_the_tied_table(tmp_path):
+    """The tied token embedding: the Gather alone reads the table's own initializer, the LM
+    head reads views of the same bytes (writer.matmuls_on_views_of_gathered_tables), so that
+    onnxruntime frees the stored copy it repacks; in row slices, the logits are the same."""
+    import shutil
+
+    from padt.export.writer import PREFIX_OF_VIEWS, matmuls_on_views_of_gathered_tables
+
+    bundle = tiny_bundle()
+    proto = onnx.load(bundle / "llm.onnx", load_external_data=False)
+    table = "padt.model.embed_tokens.weight"
+    readers = [n for n in proto.graph.node if table in n.input]
+    assert [n.op_type for n in readers] == ["Gather"]
+    head = [n for n in proto.graph.node if any(i.endswith(f"]:{table}") for i in n.input)]
+    assert [n.op_type for n in head] == ["FusedMatMul"]
+    inits = {t.name: t for t in proto.graph.initializer}
+    view, whole = inits[head[0].input[1]], inits[table]
+    assert view.name.startswith(PREFIX_OF_VIEWS) and list(view.dims) == list(whole.dims)
+    assert {e.key: e.value for e in view.external_data} == {
+        e.key: e.value for e in whole.external_data
+    }
+    # Undo the view, then cut the table into slices of 7 rows: same logits to float rounding.
+    head[0].input[1] = table
+    proto.graph.initializer.remove(view)
+    row_bytes = whole.dims[1] * 4
+    assert matmuls_on_views_of_gathered_tables(proto, slice_bytes=7 * row_bytes) == 1
+    slices = [t for t in proto.graph.initializer if t.name.startswith(PREFIX_OF_VIEWS)]
+    assert len(slices) == -(-whole.dims[0] // 7)
+    sliced = tmp_path / "sliced"
+    shutil.copytree(bundle, sliced)
+    onnx.save(proto, sliced / "llm.onnx")
+    a, b = OrtPadt(bundle), OrtPadt(sliced)
+    ids = np.array([5, 6, 7])
+    protos = np.random.default_rng(1).standard_normal((4, whole.dims[1])).astype(np.float32)
+    args = (np.zeros((0, whole.dims[1]), np.float32), np.tile(np.arange(3), (3, 1)), 3)
+    out = [
+        m.step(m.graph_ids(ids, 4), *args, m._empty_past(), protos, np.zeros(4, np.float32))
+        for m in (a, b)
+    ]
+    assert np.abs(out[0][0] - out[1][0]).max() < 1e-5

@@ -128,11 +128,17 @@ def test_capabilities_default_to_padt_pro_and_follow_the_config():
     assert capabilities(SimpleNamespace()) == {
         "tasks": ["rec", "res", "ovd", "ric"],
         "free_chat": True,
+        "multi_turn": True,
     }
-    shapes = SimpleNamespace(**{CAPABILITIES_KEY: {"tasks": ["rec"], "free_chat": False}})
-    assert capabilities(shapes) == {"tasks": ["rec"], "free_chat": False}
+    # A config written before `multi_turn` existed keeps conversations whole.
+    older = SimpleNamespace(**{CAPABILITIES_KEY: {"tasks": ["rec"], "free_chat": False}})
+    assert capabilities(older) == {"tasks": ["rec"], "free_chat": False, "multi_turn": True}
+    shapes = {"tasks": ["rec"], "free_chat": False, "multi_turn": False}
+    assert capabilities(SimpleNamespace(**{CAPABILITIES_KEY: shapes})) == shapes
     with pytest.raises(ManifestSettingError):
         capabilities(SimpleNamespace(**{CAPABILITIES_KEY: {"tasks": "rec", "free_chat": False}}))
+    with pytest.raises(ManifestSettingError):
+        capabilities(SimpleNamespace(**{CAPABILITIES_KEY: {**shapes, "multi_turn": "no"}}))
 
 
 def test_special_tokens_when_endoftext_is_also_the_unk_token():

@@ -167,10 +167,21 @@ def test_ship_writes_the_bundle_goldens_and_card(tmp_path):
     (run / "val.jsonl").write_text(json.dumps(_val(2, 0.25, 0.125)) + "\n")
     (run / "baseline-val.json").write_text(json.dumps({"score": 0.0625, "note": "old bundle"}))
     (run / "levers.json").write_text(json.dumps(LEVERS))
+    # As in a run resumed from a bundle exported before `multi_turn` existed.
+    config = run / "model" / "config.json"
+    older = json.loads(config.read_text())
+    del older["padt_capabilities"]["multi_turn"]
+    config.write_text(json.dumps(older))
     out, fixtures = tmp_path / "models" / "shipped", tmp_path / "fixtures"
     fixtures.mkdir()
     result = ship(run, out, fixtures, count=1, seed=5)
-    assert json.loads((out / "padt.json").read_text())["model"]["name"] == "shipped"
+    manifest = json.loads((out / "padt.json").read_text())
+    assert manifest["model"]["name"] == "shipped"
+    assert manifest["capabilities"] == {
+        "tasks": ["rec", "res", "ovd", "ric"],
+        "free_chat": False,
+        "multi_turn": False,
+    }
     assert (out / "weights.bin").is_file()
     golden = json.loads((fixtures / f"{SHAPES_FIXTURE}.golden.json").read_text())
     assert [c["task"] for c in golden["cases"]] == ["REC", "OVD", "RIC"]
@@ -192,6 +203,7 @@ def test_ship_writes_the_bundle_goldens_and_card(tmp_path):
     assert f"padt.train --out {run} --steps 2 " in card and "--micro" not in card
     assert "--seed 5 --count 1 --out" in card
     assert "Free chat is out of scope" in card and "above 448 px" in card
+    assert "declares `multi_turn: false`" in card
     assert "weakest" in card
     assert "| 1-2 | " in card, "the loss curve"
     assert "{" not in card.split("```")[0], "every placeholder is filled"

@@ -1,6 +1,16 @@
 // An in-process `--role all` gateway for the benches that time it against the direct engine
 // (run.mjs, steps.mjs): the engine loaded here, the database (PostgreSQL at `databaseUrl`, else
 // embedded PGlite in a temp dir), API keys of fresh owners, and the clients that talk to it.
+//
+// tests/helpers/e2e-gateway.ts starts the same kind of gateway for the end-to-end tests; both
+// build on @padt/gateway's contract (connect, startGateway, createOwner, createApiKey) and share
+// nothing else on purpose. What looks alike is glue (startGateway's loopback options, a fetch and
+// a graphql-ws client with the key) that differs where it matters: here a bundle loaded with a
+// fixed thread count, a database that outlives the run (or PGlite) with drizzle's statement
+// logger, a client that throws on `errors` so a timed loop cannot count a refusal as an answer;
+// there any EngineClient (scripted or real), the testkit's throw-away database, a client that
+// returns the body for assertions on errors. Sharing it would take a module both may import: the
+// testkit (test-only, loads vitest) or a new package, a heavier edge than the dozen lines saved.
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";

@@ -17,7 +17,8 @@ import { WORKER_USAGE, worker } from "./commands/worker.js";
 const USAGE = `Usage:
   padt serve [--port N] [--host H] [--data-dir DIR] [--database-url URL] [--model DIR]
              [--provider cpu|cuda|webgpu] [--threads N] [--workers N] [--batch N] [--task MODULE]...
-             [--verify full|size|auto] [--config FILE] [--role all|gateway]
+             [--verify full|size|auto] [--weights packed|mapped] [--config FILE]
+             [--role all|gateway]
 ${WORKER_USAGE}
 ${KEYS_USAGE}
 ${RUN_USAGE}

@@ -17,6 +17,11 @@ export interface ModelInfo {
   supportedTasks: string[];
   /** Whether it answers plain chat (a task-less message); the Shapes model does not. */
   freeChat: boolean;
+  /**
+   * Whether it was trained on conversations of several turns. False (the Shapes model): each
+   * answer sees only the last question (and the latest image), and says what it left out.
+   */
+  multiTurn: boolean;
 }
 
 /** An image ready to store, with the model's view of it. */

@@ -1,7 +1,8 @@
 // The PaDT decoder on its own thread (engine/object_decoder.ts): it gives the in-thread
 // decoder's geometry, and a thread that dies is replaced at the next object instead of
 // failing every later answer of the worker.
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { Worker } from "node:worker_threads";
+import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { loadManifest } from "../src/bundle/index.js";
 import { DecoderThread } from "../src/engine/object_decoder.js";
 import { bundleProcessorConfig } from "../src/engine/processor_config.js";
@@ -42,6 +43,19 @@ describe("the decoder thread", () => {
     await thread.terminate(); // as a crash would: the thread is gone
     expect(await thread.decodeObject(features, image, size)).toEqual(inline);
     expect(thread.starts).toBe(2);
+  });
+
+  it("posts the image's size alone, whatever else the size object carries", async () => {
+    const post = vi.spyOn(Worker.prototype, "postMessage");
+    try {
+      // generate.ts once passed its ConversationImage here: every encoded array went along.
+      const conversationImage = { ...size, encoded: image };
+      await thread.decodeObject(features, image, conversationImage);
+      const [request] = post.mock.calls.at(-1) as [{ size: unknown }];
+      expect(request.size).toStrictEqual({ width: size.width, height: size.height });
+    } finally {
+      post.mockRestore();
+    }
   });
 
   it("refuses objects once closed", async () => {

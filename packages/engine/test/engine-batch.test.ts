@@ -111,6 +111,9 @@ describe("several answers on one engine worker", () => {
     await expect(
       PadtEngine.load({ bundle, admission: "decode-first" as "interleaved" }),
     ).rejects.toMatchObject({ code: ErrorCode.OPTIONS_INVALID });
+    await expect(PadtEngine.load({ bundle, eventIntervalMs: -1 })).rejects.toMatchObject({
+      code: ErrorCode.OPTIONS_INVALID,
+    });
   });
 
   it("counts every worker's batch as capacity", () => {
@@ -387,9 +390,11 @@ describe("the step scheduler's admission policy (call order)", () => {
     // A decoder held back until the batch has stepped 3 more times (or the answer left it).
     const inline = inThreadDecoder(model);
     const held: { at: number; released: number }[] = [];
+    const sizes: object[] = [];
     const decoder: ObjectDecoder = {
       offThread: true,
       async decodeObject(...args) {
+        sizes.push(args[2]);
         const record = { at: steps(), released: 0 };
         held.push(record);
         while (steps() < record.at + 3 && scheduler.size > 0) await new Promise(setImmediate);
@@ -414,6 +419,8 @@ describe("the step scheduler's admission policy (call order)", () => {
     expect(held.length).toBe(long.objects.length);
     // The first objects close mid-answer: their runs overlapped three steps of the sequence.
     expect(held[0]!.released).toBe(held[0]!.at + 3);
+    // The size alone goes to the decoder (a thread's message would clone anything more).
+    for (const size of sizes) expect(Object.keys(size).sort()).toEqual(["height", "width"]);
   });
 
   it("refuses a chunk size that is not a non-negative integer", () => {

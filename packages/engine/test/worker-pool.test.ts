@@ -1,6 +1,7 @@
 import { monitorEventLoopDelay } from "node:perf_hooks";
+import { Worker } from "node:worker_threads";
 import { ErrorCode, isPadtError } from "@padt/protocol";
-import { afterAll, describe, expect, it } from "vitest";
+import { afterAll, describe, expect, it, vi } from "vitest";
 import { WorkerPool } from "../src/runtime/index.js";
 import type { BusyEvent, BusyRequest } from "./fixtures/busy-worker.js";
 
@@ -74,6 +75,27 @@ describe("WorkerPool", () => {
       expect(events).toEqual([0, 1, 2].map((step) => ({ step, thread: "worker" })));
     // Interleaved: the first job's steps did not all come before the others' first.
     expect(order.slice(0, 3).sort()).not.toEqual([0, 0, 0]);
+  });
+
+  it("sends the events its jobs emit in one turn of the worker's loop as one message", async () => {
+    const pool = await startPool({ size: 1, perWorker: 3, maxQueue: 0 });
+    const emit = vi.spyOn(Worker.prototype, "emit");
+    try {
+      const results = await Promise.all(
+        [0, 1, 2].map(() => collect(pool.run({ steps: 3, stepMs: 2 }))),
+      );
+      for (const events of results) expect(events).toHaveLength(3);
+      const messages = emit.mock.calls
+        .filter(([name, message]) => name === "message" && message?.type === "events")
+        .map(([, message]) => message as { jobs: { id: number; events: unknown[] }[] });
+      // The three jobs step in the same turns: their events share messages (before: one
+      // message per job per turn, 9 for these 9 events).
+      expect(messages.some((m) => m.jobs.length > 1)).toBe(true);
+      expect(messages.length).toBeLessThan(9);
+      expect(messages.flatMap((m) => m.jobs.flatMap((j) => j.events))).toHaveLength(9);
+    } finally {
+      emit.mockRestore();
+    }
   });
 
   it("cancels a running job between steps through its AbortSignal", async () => {

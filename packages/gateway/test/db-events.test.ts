@@ -118,6 +118,65 @@ describe.each(availableDatabaseKinds())("message events on %s", (kind) => {
     expect((await getMessage(t.db, owner.id, id))?.lastSeq).toBe(1);
   });
 
+  it("stores the writer's last events with the end, in one statement, before the closing event", async () => {
+    const { owner, id } = await streaming();
+    await appendEvent(t.db, owner.id, id, { type: "text_delta", payload: { text: "a" } });
+    t.queries.count = 0;
+    const done = await finishMessage(
+      t.db,
+      owner.id,
+      id,
+      { status: "complete", parts: [{ kind: "text", text: "abc" }], usage: null },
+      [
+        { type: "text_delta", payload: { text: "b" } },
+        { type: "text_delta", payload: { text: "c" } },
+      ],
+    );
+    expect(t.queries.count).toBe(1);
+    expect(done.events.map((e) => [e.seq, e.type, e.payload])).toEqual([
+      [2, "text_delta", { text: "b" }],
+      [3, "text_delta", { text: "c" }],
+      [4, "completed", { usage: null }],
+    ]);
+    expect(done.event).toEqual(done.events[2]);
+    expect(done.message).toMatchObject({ id, status: "complete", lastSeq: 4, leaseUntil: null });
+    expect(done.message.completedAt).toBeInstanceOf(Date);
+    expect(done.parts.map((p) => [p.ordinal, p.kind, p.text, p.messageId])).toEqual([
+      [0, "text", "abc", id],
+    ]);
+    // What was stored is what the statement returned, after the events streamed before it.
+    expect(await listEvents(t.db, owner.id, id)).toEqual([
+      expect.objectContaining({ seq: 1, payload: { text: "a" } }),
+      ...done.events,
+    ]);
+    expect(await getMessage(t.db, owner.id, id)).toEqual(done.message);
+  });
+
+  it("writes none of the last events when the end is refused or its parts fail", async () => {
+    const { owner, id } = await streaming();
+    const tail = [{ type: "text_delta" as const, payload: { text: "late" } }];
+    await expect(
+      finishMessage(
+        t.db,
+        owner.id,
+        id,
+        {
+          status: "complete",
+          parts: [{ kind: "image", imageId: "00000000-0000-7000-8000-000000000000" }],
+        },
+        tail,
+      ),
+    ).rejects.toMatchObject({ code: ErrorCode.NOT_FOUND });
+    expect(await getMessage(t.db, owner.id, id)).toMatchObject({ status: "streaming", lastSeq: 0 });
+    expect(await listEvents(t.db, owner.id, id)).toEqual([]);
+    await finishMessage(t.db, owner.id, id, { status: "cancelled" });
+    await expect(
+      finishMessage(t.db, owner.id, id, { status: "complete", parts: [] }, tail),
+    ).rejects.toMatchObject({ code: ErrorCode.INVALID_STATE });
+    expect((await listEvents(t.db, owner.id, id)).map((e) => e.type)).toEqual(["cancelled"]);
+    expect((await getMessage(t.db, owner.id, id))?.lastSeq).toBe(1);
+  });
+
   it("replays the events after a given seq, in order", async () => {
     const { owner, id } = await streaming();
     for (const text of ["a", "b", "c", "d"]) {

@@ -47,7 +47,11 @@ describe.each(availableDatabaseKinds())("messages on %s", (kind) => {
 
   it("stores the user message, its parts and the pending answer together", async () => {
     const { owner, session, image, input } = await setup();
+    t.queries.count = 0;
     const ex = await insertExchange(t.db, owner.id, input);
+    // The session's update, both messages in one insert, the parts (and on PostgreSQL BEGIN
+    // and COMMIT, which PGlite's transactions do not send through drizzle's logger).
+    expect(t.queries.count).toBe(kind === "postgres" ? 5 : 3);
     expect(ex.replayed).toBe(false);
     expect(ex.userMessage).toMatchObject({
       role: "user",

@@ -55,6 +55,13 @@ describe("configuration", () => {
     expect(() => loadConfig(["--batch", "0"], {})).toThrow(/--batch must be at least 1/);
   });
 
+  it("takes the weight layout from --weights or PADT_WEIGHTS, refusing unknown ones", () => {
+    expect(loadConfig([], {})).not.toHaveProperty("weights");
+    expect(loadConfig([], { PADT_WEIGHTS: "mapped" }).weights).toBe("mapped");
+    expect(loadConfig(["--weights", "packed"], { PADT_WEIGHTS: "mapped" }).weights).toBe("packed");
+    expect(() => loadConfig(["--weights", "mmap"], {})).toThrow(/--weights must be one of/);
+  });
+
   it("takes the bundle check from --verify or PADT_VERIFY, refusing unknown ones", () => {
     expect(loadConfig([], {})).not.toHaveProperty("verify");
     expect(loadConfig([], { PADT_VERIFY: "size" }).verify).toBe("size");

@@ -465,4 +465,40 @@ describe.each(availableDatabaseKinds())("generation runner and messageEvents on 
     const events = await listEvents(t.db, owner.id, messageId);
     expect(events.map((e) => e.type)).toEqual(["text_delta", "interrupted"]);
   });
+
+  it("a handed-back answer keeps the record a cancelled one keeps (its history trim, usage) and ends as an expired lease's does (INTERRUPTED, a closing MessageFailed)", async () => {
+    const trim = { droppedTurns: 2, droppedImages: 1, droppedRefs: 0 };
+    const trimmedAnswer = (): Step[] => [
+      { type: "trimmed", ...trim },
+      { type: "text", text: "slow" },
+      { type: "wait", gate: gate() },
+    ];
+    const ended = async (handBack: boolean) => {
+      const { send, runner, owner, waitFor, events } = await setup([trimmedAnswer()], {
+        handBack,
+      });
+      const { messageId, start } = await send();
+      start();
+      await waitFor(messageId, "streaming");
+      await runner.drain(100);
+      return {
+        message: await getMessage(t.db, owner.id, messageId),
+        last: (await events(messageId)).at(-1),
+      };
+    };
+    const cancelled = await ended(false);
+    const handedBack = await ended(true);
+    const historyTrim = { droppedMessages: 2, droppedImages: 1, droppedRefs: 0 };
+    expect(cancelled.message).toMatchObject({ status: "cancelled", metadata: { historyTrim } });
+    expect(handedBack.message).toMatchObject({
+      status: "interrupted",
+      errorCode: "INTERRUPTED",
+      metadata: { historyTrim },
+      usage: cancelled.message?.usage,
+    });
+    expect(handedBack.last).toMatchObject({
+      __typename: "MessageFailed",
+      error: { code: "INTERRUPTED" },
+    });
+  });
 });

@@ -76,10 +76,13 @@ describe.each(availableDatabaseKinds())("the event writer on %s", (kind) => {
     expect(woken).toEqual([...new Set(woken)].sort((a, b) => a - b));
   });
 
-  it("gathers what arrives within the interval after a write into the next statement", async () => {
+  /**
+   * A writer whose interval no test outlasts, once its first event ("a") is written: what is
+   * queued next goes out only on a flush (or to the end, after a pause).
+   */
+  async function writerPastFirstWrite() {
     const { ownerId, id } = await streaming();
     const woken: number[] = [];
-    // An interval no test outlasts: the second write goes out only because of the flush.
     const writer = new EventWriter(
       t.db,
       ownerId,
@@ -88,21 +91,62 @@ describe.each(availableDatabaseKinds())("the event writer on %s", (kind) => {
       undefined,
       3_600_000,
     );
-    t.queries.count = 0;
     writer.text("a");
     await vi.waitFor(() => expect(woken).toEqual([1]));
+    return { ownerId, id, woken, writer };
+  }
+
+  it("gathers what arrives within the interval after a write into the next statement", async () => {
+    const { ownerId, id, woken, writer } = await writerPastFirstWrite();
+    t.queries.count = 0;
     writer.text("b");
     writer.refDecoded(ref(0, [3]));
     writer.text("c");
     await writer.flush();
     expect(woken).toEqual([1, 4]);
-    expect(t.queries.count).toBe(2);
+    expect(t.queries.count).toBe(1);
     expect((await listEvents(t.db, ownerId, id)).map((e) => e.payload)).toEqual([
       { text: "a" },
       { text: "b" },
       { ref: ref(0, [3]) },
       { text: "c" },
     ]);
+  });
+
+  it("hands what it has not written to the answer's end, which stores it in the same statement", async () => {
+    const { ownerId, id, woken, writer } = await writerPastFirstWrite();
+    writer.text("b");
+    writer.refDecoded(ref(0, [3]));
+    t.queries.count = 0;
+    // Within the interval: nothing more is written; the queue goes to finishMessage.
+    await writer.pause();
+    const tail = writer.takeQueued();
+    expect(tail).toEqual([
+      { type: "text_delta", payload: { text: "b" } },
+      { type: "visual_ref_decoded", payload: { ref: ref(0, [3]) } },
+    ]);
+    const done = await finishMessage(t.db, ownerId, id, { status: "cancelled", parts: [] }, tail);
+    expect(t.queries.count).toBe(1);
+    expect(woken).toEqual([1]);
+    expect(done.events.map((e) => e.seq)).toEqual([2, 3, 4]);
+    expect((await listEvents(t.db, ownerId, id)).map((e) => e.type)).toEqual([
+      "text_delta",
+      "text_delta",
+      "visual_ref_decoded",
+      "cancelled",
+    ]);
+    expect(writer.takeQueued()).toEqual([]);
+  });
+
+  it("writes what it held when flushed after a pause", async () => {
+    const { ownerId, id } = await streaming();
+    const writer = new EventWriter(t.db, ownerId, id, () => {}, undefined, 3_600_000);
+    writer.text("a");
+    await writer.pause();
+    writer.text("b");
+    await writer.flush();
+    expect(writer.takeQueued()).toEqual([]);
+    expect((await listEvents(t.db, ownerId, id)).map((e) => e.payload)).toEqual([{ text: "ab" }]);
   });
 
   it("stops at the first refused batch and reports it", async () => {

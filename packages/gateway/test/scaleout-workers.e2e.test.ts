@@ -10,41 +10,24 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { workers } from "../src/db/schema.js";
 import { type CliProcess, killLeftovers } from "./helpers/cli-process.js";
 import {
+  cancel,
+  EVENTS,
   eventually,
+  expectInterrupted,
+  LONG_ANSWER,
+  message,
+  newSession,
   type Replica,
+  send,
+  sendIn,
   startTopology,
-  streamedText,
   TEST_LEASE_MS,
   type Topology,
+  untilComplete,
+  untilStreaming,
 } from "./helpers/topology.js";
 
 afterAll(killLeftovers);
-
-const MESSAGE = `query($id: ID!) { message(id: $id) { status text lastSeq error { code } } }`;
-const SEND = `mutation($s: ID!, $n: Int!) { sendMessage(input: { sessionId: $s, parts: [{ text: "hi" }], options: { maxNewTokens: $n } }) { assistantMessage { id } } }`;
-/** Tokens of an answer that runs well past the drain window (within the 8192 context). */
-const LONG_ANSWER = 7000;
-
-async function newSession(gateway: Replica): Promise<string> {
-  return (await gateway.gql(`mutation { createSession(input: {}) { id } }`)).data.createSession
-    .id as string;
-}
-
-async function send(gateway: Replica, maxNewTokens: number): Promise<string> {
-  const sent = await gateway.gql(SEND, { s: await newSession(gateway), n: maxNewTokens });
-  expect(sent.errors).toBeUndefined();
-  return sent.data.sendMessage.assistantMessage.id as string;
-}
-
-async function message(gateway: Replica, id: string) {
-  const body = await gateway.gql(MESSAGE, { id });
-  return body.data.message as {
-    status: string;
-    text: string;
-    lastSeq: number;
-    error: { code: string } | null;
-  };
-}
 
 /** The value of one Prometheus sample line (`name{labels} value`), or undefined. */
 function sample(text: string, line: string): number | undefined {
@@ -91,7 +74,7 @@ describe.skipIf(!postgres)("workers advertise themselves; gateways admit against
 
   it("with no live worker for the model, sendMessage is refused at once with MODEL_UNAVAILABLE, nothing written; a worker starting serves it", async () => {
     const session = await newSession(gateway);
-    const refused = await gateway.gql(SEND, { s: session, n: 10 });
+    const refused = await sendIn(gateway, session, 10);
     expect(refused.errors?.[0]?.extensions).toMatchObject({
       code: "MODEL_UNAVAILABLE",
       model: "padt-tiny-random",
@@ -119,12 +102,7 @@ describe.skipIf(!postgres)("workers advertise themselves; gateways admit against
       executionProviders: ["cpu"],
     });
     const id = await send(gateway, 20);
-    const done = await eventually(
-      () => message(gateway, id),
-      (m) => m.status === "COMPLETE",
-      30_000,
-    );
-    expect(done.status).toBe("COMPLETE");
+    expect((await untilComplete(gateway, id)).status).toBe("COMPLETE");
     // The finished answer left the worker's in-flight set and fed its measured service time.
     const [after] = await eventually(advertised, (rows) => rows[0]?.completed === 1, 5000);
     expect(after).toMatchObject({ running: {}, completed: 1 });
@@ -154,11 +132,7 @@ describe.skipIf(!postgres)("workers advertise themselves; gateways admit against
     expect(Object.keys(row?.running ?? {})).toEqual([id]);
     expect((await serving()).inFlight).toBe(1);
 
-    const cancelled = await gateway.gql(
-      `mutation($id: ID!) { cancelGeneration(messageId: $id) { status } }`,
-      { id },
-    );
-    expect(cancelled.data.cancelGeneration.status).toBe("CANCELLED");
+    expect(await cancel(gateway, id)).toBe("CANCELLED");
     const ended = await eventually(
       () => scrape(),
       (s) => sample(s.text, 'padt_generations_total{status="cancelled"}') === 1,
@@ -170,11 +144,7 @@ describe.skipIf(!postgres)("workers advertise themselves; gateways admit against
   it("SIGTERM with an answer running: the worker stops claiming (a job queued meanwhile waits for another worker), drains within the window, exits 0 and withdraws its advertisement", async () => {
     const id = await send(gateway, LONG_ANSWER);
     await first.waitFor(new RegExp(`"messageId":"${id}","msg":"job claimed"`));
-    await eventually(
-      () => message(gateway, id),
-      (m) => m.lastSeq >= 2,
-      30_000,
-    );
+    await untilStreaming(gateway, id);
     const stoppedAt = Date.now();
     first.child.kill("SIGTERM");
     await first.waitFor(/draining/);
@@ -198,18 +168,13 @@ describe.skipIf(!postgres)("workers advertise themselves; gateways admit against
       await topology.rows(sql`SELECT key FROM graphile_worker.jobs WHERE key = ${id}`),
     ).toEqual([]);
     expect(await advertised()).toEqual([]);
-    const refused = await gateway.gql(SEND, { s: await newSession(gateway), n: 10 });
+    const refused = await sendIn(gateway, await newSession(gateway), 10);
     expect(refused.errors?.[0]?.extensions?.code).toBe("MODEL_UNAVAILABLE");
 
     // The queued job waited for a worker: the next one to start answers it.
     const second = await topology.startWorker();
     await second.waitFor(new RegExp(`"messageId":"${next}","msg":"job claimed"`));
-    const done = await eventually(
-      () => message(gateway, next),
-      (m) => m.status === "COMPLETE",
-      30_000,
-    );
-    expect(done.status).toBe("COMPLETE");
+    expect((await untilComplete(gateway, next)).status).toBe("COMPLETE");
   });
 });
 
@@ -234,16 +199,8 @@ describe.skipIf(!postgres)(
     it("SIGTERM with a long answer running: it ends INTERRUPTED with its streamed text when the worker exits, not a lease later; nothing stays STREAMING; the other worker serves on", async () => {
       const id = await send(gateway, LONG_ANSWER);
       const victim = await topology.claimedBy(id);
-      await eventually(
-        () => message(gateway, id),
-        (m) => m.lastSeq >= 2,
-        30_000,
-      );
-      const watched = gateway.subscribe(
-        `subscription($id: ID!) { messageEvents(messageId: $id, afterSeq: 0) {
-        __typename ... on TextDelta { seq text } ... on MessageFailed { seq error { code } } } }`,
-        { id },
-      );
+      await untilStreaming(gateway, id);
+      const watched = gateway.subscribe(EVENTS, { id, after: 0 });
       victim.child.kill("SIGTERM");
       expect(await victim.exited).toEqual({ code: 0, signal: null });
       expect(victim.stdout()).toContain(
@@ -251,32 +208,16 @@ describe.skipIf(!postgres)(
       );
 
       // Ended by the time the worker is gone: its lease (two minutes) cannot have run out.
-      const ended = await message(gateway, id);
-      expect(ended).toMatchObject({ status: "INTERRUPTED", error: { code: "INTERRUPTED" } });
-      const { seqs, text, last } = streamedText(await watched);
-      expect(seqs).toEqual(seqs.map((_, i) => i + 1));
-      expect(last.data?.messageEvents).toMatchObject({
-        __typename: "MessageFailed",
-        error: { code: "INTERRUPTED" },
-      });
+      const text = await expectInterrupted(topology, id, await message(gateway, id), watched);
       expect(text.length).toBeGreaterThan(0);
-      expect(ended.text).toBe(text);
       expect(
         await topology.rows(sql`SELECT id FROM messages WHERE status IN ('streaming', 'pending')`),
-      ).toEqual([]);
-      expect(
-        await topology.rows(sql`SELECT key FROM graphile_worker.jobs WHERE key = ${id}`),
       ).toEqual([]);
 
       const survivor = topology.workers.find((w) => w !== victim);
       const next = await send(gateway, 20);
       expect(await topology.claimedBy(next)).toBe(survivor);
-      const done = await eventually(
-        () => message(gateway, next),
-        (m) => m.status === "COMPLETE",
-        30_000,
-      );
-      expect(done.status).toBe("COMPLETE");
+      expect((await untilComplete(gateway, next)).status).toBe("COMPLETE");
     });
   },
 );

@@ -5,54 +5,31 @@
  * long as asked). Fan-out between replicas is LISTEN/NOTIFY; answers go through the job queue.
  */
 import { availableDatabaseKinds } from "@padt/testkit";
-import { sql } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { killLeftovers } from "./helpers/cli-process.js";
 import type { GqlBody } from "./helpers/server.js";
 import {
+  cancel,
+  EVENTS,
   eventually,
+  expectGapFree,
+  expectInterrupted,
+  LONG_ANSWER,
+  message,
+  newSession,
   type Replica,
+  send,
+  sendIn,
   startTopology,
   streamedText,
   TEST_GRACE_MS,
   TEST_LEASE_MS,
   type Topology,
+  untilStreaming,
 } from "./helpers/topology.js";
 
 // The topology lives for the whole file (not killed after each test, as other CLI tests do).
 afterAll(killLeftovers);
-
-const EVENTS = `subscription($id: ID!, $after: Int) { messageEvents(messageId: $id, afterSeq: $after) {
-  __typename
-  ... on TextDelta { seq text }
-  ... on MessageCompleted { seq message { status text } }
-  ... on MessageCancelled { seq message { status text } }
-  ... on MessageFailed { seq error { code } }
-} }`;
-/** Tokens of an answer that must still be running a few seconds on (within the 8192 context). */
-const LONG_ANSWER = 7000;
-const MESSAGE = `query($id: ID!) { message(id: $id) { status text lastSeq error { code } } }`;
-
-async function send(gateway: Replica, maxNewTokens: number): Promise<string> {
-  const session = await gateway.gql(`mutation { createSession(input: {}) { id } }`);
-  const sent = await gateway.gql(
-    `mutation($s: ID!, $n: Int!) { sendMessage(input: { sessionId: $s, parts: [{ text: "hi" }], options: { maxNewTokens: $n } }) { assistantMessage { id } } }`,
-    { s: session.data.createSession.id, n: maxNewTokens },
-  );
-  expect(sent.errors).toBeUndefined();
-  return sent.data.sendMessage.assistantMessage.id as string;
-}
-
-async function message(gateway: Replica, id: string) {
-  const body = await gateway.gql(MESSAGE, { id });
-  expect(body.errors).toBeUndefined();
-  return body.data.message as {
-    status: string;
-    text: string;
-    lastSeq: number;
-    error?: { code: string } | null;
-  };
-}
 
 const postgres = availableDatabaseKinds().includes("postgres");
 
@@ -70,7 +47,7 @@ describe.skipIf(!postgres)("2 gateways + 2 workers on one PostgreSQL", () => {
     const id = await send(a, 60);
     const events = await b.subscribe(EVENTS, { id, after: 0 });
     const { seqs, text, last } = streamedText(events);
-    expect(seqs).toEqual(seqs.map((_, i) => i + 1));
+    expectGapFree(seqs);
     expect(last.data?.messageEvents.__typename).toBe("MessageCompleted");
     expect(text.length).toBeGreaterThan(0);
     const stored = await message(a, id);
@@ -83,11 +60,7 @@ describe.skipIf(!postgres)("2 gateways + 2 workers on one PostgreSQL", () => {
   it("a gateway starting leaves a running answer alone; cancel through B stops the answer A enqueued, on its worker", async () => {
     const id = await send(a, LONG_ANSWER);
     const worker = await topology.claimedBy(id);
-    const streaming = await eventually(
-      () => message(a, id),
-      (m) => m.lastSeq >= 2,
-      30_000,
-    );
+    const streaming = await untilStreaming(a, id);
     expect(streaming.status).toBe("STREAMING");
     const watched = b.subscribe(EVENTS, { id, after: 0 });
 
@@ -96,18 +69,13 @@ describe.skipIf(!postgres)("2 gateways + 2 workers on one PostgreSQL", () => {
     expect(after.status).toBe("STREAMING");
     expect(after.error ?? null).toBeNull();
 
-    const cancelled = await b.gql(
-      `mutation($id: ID!) { cancelGeneration(messageId: $id) { status } }`,
-      { id },
-    );
-    expect(cancelled.errors).toBeUndefined();
-    expect(cancelled.data.cancelGeneration.status).toBe("CANCELLED");
+    expect(await cancel(b, id)).toBe("CANCELLED");
     // The worker that ran it stopped (its stop signal, or its next event write refused).
     await worker.waitFor(
       new RegExp(`"messageId":"${id}","status":"cancelled","msg":"generation finished"`),
     );
     const { seqs, text, last } = streamedText(await watched);
-    expect(seqs).toEqual(seqs.map((_, i) => i + 1));
+    expectGapFree(seqs);
     expect(last.data?.messageEvents.__typename).toBe("MessageCancelled");
     expect(await message(a, id)).toMatchObject({ status: "CANCELLED", text });
   });
@@ -115,11 +83,7 @@ describe.skipIf(!postgres)("2 gateways + 2 workers on one PostgreSQL", () => {
   it("kill -9 the worker running an answer: it ends INTERRUPTED within the lease timeout, with its partial text; the other worker keeps serving", async () => {
     const id = await send(a, LONG_ANSWER);
     const victim = await topology.claimedBy(id);
-    await eventually(
-      () => message(a, id),
-      (m) => m.lastSeq >= 2,
-      30_000,
-    );
+    await untilStreaming(a, id);
     const watched = b.subscribe(EVENTS, { id, after: 0 });
     victim.child.kill("SIGKILL");
     await victim.exited;
@@ -130,18 +94,8 @@ describe.skipIf(!postgres)("2 gateways + 2 workers on one PostgreSQL", () => {
       (m) => m.status !== "STREAMING",
       TEST_LEASE_MS * 10,
     );
-    expect(ended).toMatchObject({ status: "INTERRUPTED", error: { code: "INTERRUPTED" } });
-    const { seqs, text, last } = streamedText(await watched);
-    expect(seqs).toEqual(seqs.map((_, i) => i + 1));
-    expect(last.data?.messageEvents).toMatchObject({
-      __typename: "MessageFailed",
-      error: { code: "INTERRUPTED" },
-    });
-    expect(ended.text).toBe(text);
-    // Its graphile job went with it (graphile alone keeps a dead worker's job locked 4 hours).
-    expect(
-      await topology.rows(sql`SELECT key FROM graphile_worker.jobs WHERE key = ${id}`),
-    ).toEqual([]);
+    // With its partial text; its graphile job went with it.
+    await expectInterrupted(topology, id, ended, watched);
 
     const next = await send(b, 20);
     const survivor = topology.workers.find((w) => w !== victim);
@@ -155,11 +109,7 @@ describe.skipIf(!postgres)("2 gateways + 2 workers on one PostgreSQL", () => {
     await topology.claimedBy(id);
     const onA = a.watch(EVENTS, { id, after: 0 });
     const onB = b.watch(EVENTS, { id, after: 0 });
-    await eventually(
-      () => message(a, id),
-      (m) => m.lastSeq >= 2,
-      30_000,
-    );
+    await untilStreaming(a, id);
     await onA.close();
     // Twice the grace period: had A's leaving counted as the last, the answer would have stopped.
     await new Promise((r) => setTimeout(r, TEST_GRACE_MS * 2));
@@ -176,20 +126,13 @@ describe.skipIf(!postgres)("2 gateways + 2 workers on one PostgreSQL", () => {
   it("admission holds across replicas: the owner's third unfinished answer is refused through either gateway, with a retry hint, nothing written", async () => {
     const first = await send(a, LONG_ANSWER);
     const second = await send(b, LONG_ANSWER);
-    const session = (await b.gql(`mutation { createSession(input: {}) { id } }`)).data.createSession
-      .id as string;
-    const refused = await b.gql(
-      `mutation($s: ID!) { sendMessage(input: { sessionId: $s, parts: [{ text: "hi" }] }) { assistantMessage { id } } }`,
-      { s: session },
-    );
+    const session = await newSession(b);
+    const refused = await sendIn(b, session, 20);
     expect(refused.errors?.[0]?.extensions).toMatchObject({ code: "TOO_MANY_GENERATIONS", max: 2 });
     expect(refused.errors?.[0]?.extensions?.retryAfterMs).toBeGreaterThan(0);
     expect(await topology.storedMessages(session)).toEqual([]);
     for (const id of [first, second]) {
-      const r = await a.gql(`mutation($id: ID!) { cancelGeneration(messageId: $id) { status } }`, {
-        id,
-      });
-      expect(r.data.cancelGeneration.status).toBe("CANCELLED");
+      expect(await cancel(a, id)).toBe("CANCELLED");
     }
   });
 
@@ -220,7 +163,7 @@ describe.skipIf(!postgres)("2 gateways + 2 workers on one PostgreSQL", () => {
     const before = streamedText(seenOnA);
     const resumed = streamedText(await b.subscribe(EVENTS, { id, after: before.seqs.at(-1) }));
     const seqs = [...before.seqs, ...resumed.seqs];
-    expect(seqs).toEqual(seqs.map((_, i) => i + 1));
+    expectGapFree(seqs);
     expect(resumed.last.data?.messageEvents.__typename).toBe("MessageCompleted");
 
     const onBAll = streamedText(await onB);

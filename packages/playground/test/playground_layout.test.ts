@@ -231,9 +231,9 @@ describe.runIf(haveChromium || process.env.CI)("playground v2 in Chromium (Shape
 
   it("starts new users from a sample with its task and prompt, and says what the model can do", async () => {
     const { page, errors } = await openPlayground(browser, gateway.url, key);
-    // From the bundle's capabilities (model.freeChat, TaskInfo.supported).
+    // From the bundle's capabilities (model.freeChat, model.multiTurn, TaskInfo.supported).
     expect(await page.getByTestId("supported-tasks").textContent()).toBe(
-      "Tasks: REC, RES, OVD, RIC; no free chat",
+      "Tasks: REC, RES, OVD, RIC; no free chat; one question per image",
     );
     expect(await page.getByTestId("free-chat-note").textContent()).toContain("REC, RES, OVD, RIC");
     await page.getByTestId("sample").first().click();

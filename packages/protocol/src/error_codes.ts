@@ -358,7 +358,7 @@ export const ERROR_CATALOGUE = {
     statusNote: "message `error`",
     retryable: true,
     message:
-      "the answer's server stopped while generating (set at the next start-up; delivered as `MessageFailed`); the message keeps what it had streamed (text and visual references, from its stored events) in its parts",
+      "the answer's server or worker stopped while generating (set when its lease expires, when a stopping worker hands it back, or at the next start-up of a single process; delivered as `MessageFailed`); the message keeps what it had streamed (text and visual references, from its stored events) in its parts",
   },
 } as const satisfies Record<string, ErrorSpec>;
 

@@ -102,7 +102,11 @@ export interface GenerationTimeline {
   decoder: (Interval & { object: number })[];
 }
 
-/** What `trimHistory` left out of the prompt (conversation images keep their numbering). */
+/**
+ * What the prompt left out: the oldest turns `trimHistory` could not fit, or, for a model that
+ * answers one question per image (manifest `capabilities.multi_turn` false), every turn before
+ * the last question (conversation images keep their numbering).
+ */
 export interface HistoryTrim {
   droppedTurns: number;
   droppedImages: number;
@@ -111,7 +115,7 @@ export interface HistoryTrim {
 }
 
 export type GenerationEvent =
-  /** First, and only when `trimHistory` had to leave turns out. */
+  /** First, and only when turns were left out (`trimHistory`, or a single-turn model). */
   | ({ type: "trimmed" } & HistoryTrim)
   | { type: "text"; text: string }
   /**

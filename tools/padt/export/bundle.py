@@ -16,6 +16,7 @@ import shutil
 import time
 from dataclasses import dataclass
 from pathlib import Path
+from types import SimpleNamespace
 from typing import TYPE_CHECKING
 
 import torch
@@ -90,6 +91,7 @@ def export_bundle(
     max_long_side: int | None = None,
     first_vrt_features: str | None = None,
     quantize: QuantizeSettings | None = None,
+    capabilities: dict | None = None,
 ) -> ExportResult:
     """Export ``checkpoint_dir`` to ``bundle_dir`` (see docs/bundle-format.md); the model's
     name (what clients see) defaults to the checkpoint directory's. ``max_long_side``: the
@@ -97,7 +99,9 @@ def export_bundle(
     config's ``padt_max_long_side``, else 644, the PaDT demo's). ``first_vrt_features``
     overrides the config's ``padt_first_vrt_features`` ("all_prompt_rows": the reference's
     rule, for imported checkpoints; docs/decisions.md). ``quantize``: weight-only
-    quantisation of the LLM graph's MatMuls, a post-pass on the written bundle (quantize.py)."""
+    quantisation of the LLM graph's MatMuls, a post-pass on the written bundle (quantize.py).
+    ``capabilities`` overrides the config's ``padt_capabilities`` (the trainer's own record of
+    what its data taught, for a checkpoint whose config predates a key)."""
     if dtype not in DTYPES:
         raise ValueError(f"dtype must be one of {sorted(DTYPES)}")
     start = time.monotonic()
@@ -145,6 +149,7 @@ def export_bundle(
         writer.attach_weights(proto, wrapper, sink, wrapper.input_names, graph_dtype)
         writer.normalize_transposes(proto)
         writer.matmuls_on_stored_weights(proto)
+        writer.matmuls_on_views_of_gathered_tables(proto)
         writer.set_output_dims(proto, static_dims.get(name, {}))
         writer.strip(proto)
         file_name = f"{name}.onnx"
@@ -170,7 +175,11 @@ def export_bundle(
         "special_tokens": manifest.special_tokens(tokenizer),
         "image_processor": manifest.image_processor(checkpoint_dir, model.config, max_long_side),
         "generation": generation,
-        "capabilities": manifest.capabilities(model.config),
+        "capabilities": manifest.capabilities(
+            SimpleNamespace(**{manifest.CAPABILITIES_KEY: capabilities})
+            if capabilities
+            else model.config
+        ),
         "weights_file": writer.WEIGHTS_FILE,
         "graphs": graphs,
     }

@@ -107,19 +107,27 @@ class ManifestSettingError(ValueError):
 
 # What the model is for, so the gateway's `tasks` query and the playground can say so: our
 # Shapes models record theirs in config.json under CAPABILITIES_KEY; a checkpoint without it
-# is taken for PaDT Pro (the paper's four tasks, and free chat from its Qwen2.5-VL base).
+# is taken for PaDT Pro (the paper's four tasks, free chat from its Qwen2.5-VL base, and
+# conversations of several turns). `multi_turn` false: trained on one question per image, so
+# the engine sends the last question alone (a checkpoint that predates the key: true).
 CAPABILITIES_KEY = "padt_capabilities"
-DEFAULT_CAPABILITIES = {"tasks": ["rec", "res", "ovd", "ric"], "free_chat": True}
+DEFAULT_CAPABILITIES = {
+    "tasks": ["rec", "res", "ovd", "ric"],
+    "free_chat": True,
+    "multi_turn": True,
+}
 
 
 def capabilities(config: Any) -> dict[str, Any]:
     declared = getattr(config, CAPABILITIES_KEY, None) or DEFAULT_CAPABILITIES
     tasks, free_chat = declared.get("tasks"), declared.get("free_chat")
+    multi_turn = declared.get("multi_turn", True)
     if not (isinstance(tasks, list) and all(isinstance(t, str) and t for t in tasks)):
         raise ManifestSettingError(f"{CAPABILITIES_KEY}.tasks must be a list of task names")
-    if not isinstance(free_chat, bool):
-        raise ManifestSettingError(f"{CAPABILITIES_KEY}.free_chat must be true or false")
-    return {"tasks": list(tasks), "free_chat": free_chat}
+    for key, value in (("free_chat", free_chat), ("multi_turn", multi_turn)):
+        if not isinstance(value, bool):
+            raise ManifestSettingError(f"{CAPABILITIES_KEY}.{key} must be true or false")
+    return {"tasks": list(tasks), "free_chat": free_chat, "multi_turn": multi_turn}
 
 
 def max_long_side(config: Any, override: int | None, factor: int) -> int:

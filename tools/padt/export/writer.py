@@ -289,6 +289,75 @@ def matmuls_on_stored_weights(proto: onnx.ModelProto) -> int:
     return count
 
 
+SLICE_BYTES = 256 << 20
+# Views' names: not the weights' prefix, so the importer skips them (it reads the table).
+PREFIX_OF_VIEWS = "rows["
+
+
+def matmuls_on_views_of_gathered_tables(
+    proto: onnx.ModelProto, slice_bytes: int = SLICE_BYTES
+) -> int:
+    """A table that a Gather reads and FusedMatMuls read in full (the tied token embedding,
+    also the LM head) gets, for the MatMuls, views of its own: initializers over row slices of
+    the same bytes of the weights file, of at most ``slice_bytes`` each, their products
+    concatenated. onnxruntime repacks a MatMul weight at load and frees the stored copy only
+    when no other node reads it: on one shared initializer the whole table stayed resident as
+    stored beside its packed copy (3B: +1.24 GB), and the two coexisted at the end of the
+    load, the peak. Now the Gather's initializer pages in only the rows it reads, and each
+    slice's stored copy goes once it is packed. No bytes are written; the views' names do not
+    start with the weights' prefix, so the importer reads the table once, by its own name.
+    Returns how many MatMuls it rewrote."""
+    graph = proto.graph
+    inits = {t.name: t for t in graph.initializer}
+    gathered = {n.input[0] for n in graph.node if n.op_type == "Gather" and n.input[0] in inits}
+    count = 0
+    for node in list(graph.node):
+        table = inits.get(node.input[1]) if node.op_type == "FusedMatMul" else None
+        trans_b = next((a.i for a in node.attribute if a.name == "transB"), 0)
+        if table is None or table.name not in gathered or trans_b != 1:
+            continue
+        if table.data_location != TensorProto.EXTERNAL or len(table.dims) != 2:
+            continue
+        where = {e.key: e.value for e in table.external_data}
+        rows, cols = table.dims
+        row_bytes = int(where["length"]) // rows
+        per_slice = max(1, slice_bytes // row_bytes)
+        parts, products = [], []
+        for r0 in range(0, rows, per_slice):
+            r1 = min(rows, r0 + per_slice)
+            view = TensorProto(
+                name=f"{PREFIX_OF_VIEWS}{r0}:{r1}]:{table.name}", data_type=table.data_type
+            )
+            view.dims.extend([r1 - r0, cols])
+            view.data_location = TensorProto.EXTERNAL
+            offset, length = int(where["offset"]) + r0 * row_bytes, (r1 - r0) * row_bytes
+            for k, v in (("location", where["location"]), ("offset", offset), ("length", length)):
+                entry = view.external_data.add()
+                entry.key, entry.value = k, str(v)
+            graph.initializer.append(view)
+            out = f"{node.output[0]}.rows{r0}"
+            parts.append(
+                onnx.helper.make_node(
+                    "FusedMatMul",
+                    [node.input[0], view.name],
+                    [out],
+                    domain="com.microsoft",
+                    transB=1,
+                )
+            )
+            products.append(out)
+        if len(products) == 1:
+            parts[0].output[0] = node.output[0]
+        else:
+            parts.append(onnx.helper.make_node("Concat", products, [node.output[0]], axis=-1))
+        at = list(graph.node).index(node)
+        graph.node.remove(node)
+        for i, part in enumerate(parts):
+            graph.node.insert(at + i, part)
+        count += 1
+    return count
+
+
 def normalize_transposes(proto: onnx.ModelProto) -> None:
     """torch.onnx copies negative permute dims into Transpose's perm; ONNX wants them
     non-negative (perm has one entry per axis, so the rank is its length)."""

@@ -205,6 +205,14 @@ def _limits_section(result: dict, manifest: dict) -> str:
         if not caps["free_chat"]
         else "The manifest declares free chat, but it was never trained or measured here."
     )
+    turns = (
+        " So the manifest\n  declares `multi_turn: false`, and the engine sends it the last"
+        " question alone, with the\n  conversation's latest image when the question brings"
+        " none (the answer's `historyTrim` says\n  what was left out); a follow-up that needs"
+        ' the earlier answers ("and the one left of it?")\n  is beyond it.'
+        if not caps.get("multi_turn", True)
+        else ""
+    )
     return f"""- It knows Shapes scenes only (the shapes, colours and backgrounds above); on other
   pictures its answers mean nothing.
 - Tasks: {", ".join(t.upper() for t in caps["tasks"])} (manifest `capabilities.tasks`). {chat}
@@ -213,10 +221,9 @@ def _limits_section(result: dict, manifest: dict) -> str:
 - Input: images with a longer side above {cap} px are scaled down by the engine to that long
   side (manifest `image_processor.max_long_side`), as in training.
 - One question per image: every training sample is a single-turn conversation (one image,
-  one question, one answer), so in a chat the later questions, which see the earlier turns,
-  get worse answers (asked for "triangle" after a RES turn on another image, it answered "In
-  this image." and found nothing; alone, it boxes the triangle). Start a new session per
-  image for now."""
+  one question, one answer); shown earlier turns, its answers got worse (asked for "triangle"
+  after a RES turn on another image, it answered "In this image." and found nothing; alone,
+  it boxes the triangle).{turns}"""
 
 
 def _baseline_note(baseline: dict | None) -> str:

@@ -43,6 +43,13 @@ ROW_MULTIPLE = 64
 SHAPES_ROPE_THETA = 100.0
 VIS_NORM_INIT = 0.1
 PRE_RESIZE_KEY = "padt_pre_resize_long_side"
+# What the training data teaches: Shapes scenes and the four tasks' prompts (no free chat), in
+# single-turn samples (later turns of a chat made its answers worse: no multi-turn).
+SHAPES_CAPABILITIES = {
+    "tasks": ["rec", "res", "ovd", "ric"],
+    "free_chat": False,
+    "multi_turn": False,
+}
 
 
 def shapes_corpus(images: int = 400, seed: int = 0) -> list[str]:
@@ -159,8 +166,7 @@ def shapes_config(
     )
     setattr(config, PRE_RESIZE_KEY, None)
     setattr(config, MAX_LONG_SIDE_KEY, MAX_SIDE)  # trained on sides up to this: the bundle's cap
-    # Trained on Shapes scenes and the four tasks' prompts only: no free chat.
-    setattr(config, CAPABILITIES_KEY, {"tasks": ["rec", "res", "ovd", "ric"], "free_chat": False})
+    setattr(config, CAPABILITIES_KEY, dict(SHAPES_CAPABILITIES))
     return config
 
 

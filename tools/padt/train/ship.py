@@ -24,6 +24,7 @@ from ..export import export_bundle
 from ..golden import write_shapes_fixture
 from .card import CARD, model_card, read_run
 from .evaluate import evaluate
+from .shapes_model import SHAPES_CAPABILITIES
 
 MAX_BUNDLE_BYTES = 30 * 1024 * 1024
 
@@ -50,7 +51,16 @@ def ship(
         if eval_json
         else evaluate(checkpoint, count=count, seed=seed)
     )
-    exported = export_bundle(checkpoint, out, dtype="fp32", force=True, model_name=out.name)
+    # The trainer's record of what Shapes data teaches, not the checkpoint's: a run resumed from
+    # an older bundle carries that bundle's capabilities in its config.
+    exported = export_bundle(
+        checkpoint,
+        out,
+        dtype="fp32",
+        force=True,
+        model_name=out.name,
+        capabilities=SHAPES_CAPABILITIES,
+    )
     size = sum(f["bytes"] for f in exported.files)
     if size > MAX_BUNDLE_BYTES:
         raise SystemExit(

@@ -47,6 +47,7 @@ export function engineOptions(config: GatewayConfig): EngineOptions {
     ...(config.workers ? { workers: config.workers } : {}),
     ...(config.batch ? { maxBatch: config.batch } : {}),
     ...(config.verify ? { verify: config.verify } : {}),
+    ...(config.weights === "mapped" ? { prepackWeights: false } : {}),
     imageLimits: { maxBytes: config.limits.imageBytes, maxPixels: config.limits.imagePixels },
   };
 }

@@ -14,8 +14,8 @@ import {
 import { engineOptions, type Io, UsageError } from "./common.js";
 
 export const WORKER_USAGE = `  padt worker --database-url URL [--model DIR] [--provider cpu|cuda|webgpu] [--threads N]
-             [--workers N] [--batch N] [--verify full|size|auto] [--task MODULE]... [--config FILE]
-             [--metrics-port N [--host ADDR]]`;
+             [--workers N] [--batch N] [--verify full|size|auto] [--weights packed|mapped]
+             [--task MODULE]... [--config FILE] [--metrics-port N [--host ADDR]]`;
 
 export async function worker(argv: string[], io: Io): Promise<number> {
   const config = loadConfig(argv);

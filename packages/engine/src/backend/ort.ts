@@ -23,6 +23,12 @@ export interface SessionOptions {
    * decode and -52 % prefill time at 2 threads).
    */
   allowSpinning?: boolean;
+  /**
+   * Let onnxruntime repack MatMul weights into its GEMM layout at load (default true). Off,
+   * the weights stay in the memory-mapped weights file: loading is near instant and a weight
+   * two nodes share (a tied LM head and token embedding) is held once instead of twice.
+   */
+  prepackWeights?: boolean;
 }
 
 /** One core is left to the event loop and the worker thread that feeds onnxruntime. */
@@ -42,7 +48,13 @@ export function ortSessionOptions(
     intraOpNumThreads: options.intraOpThreads ?? defaultIntraOpThreads(),
     ...(options.interOpThreads ? { interOpNumThreads: options.interOpThreads } : {}),
     // Session config entries "session.intra_op.allow_spinning" / "session.inter_op...".
-    extra: { session: { intra_op: { allow_spinning: spin }, inter_op: { allow_spinning: spin } } },
+    extra: {
+      session: {
+        intra_op: { allow_spinning: spin },
+        inter_op: { allow_spinning: spin },
+        ...(options.prepackWeights === false ? { disable_prepacking: "1" } : {}),
+      },
+    },
   };
 }
 

@@ -90,10 +90,16 @@ export const manifestSchema = z.object({
       message: "max_long_side must be a multiple of patch_size * merge_size",
       path: ["max_long_side"],
     }),
-  // What the model was trained for; bundles older than the key were all PaDT Pro style.
+  // What the model was trained for; bundles older than the keys were all PaDT Pro style.
+  // `multi_turn` false: trained on one question per image, so the engine sends only the last
+  // question (with the latest image) and says what it left out.
   capabilities: z
-    .object({ tasks: z.array(z.string().min(1)), free_chat: z.boolean() })
-    .default({ tasks: ["rec", "res", "ovd", "ric"], free_chat: true }),
+    .object({
+      tasks: z.array(z.string().min(1)),
+      free_chat: z.boolean(),
+      multi_turn: z.boolean().default(true),
+    })
+    .default({ tasks: ["rec", "res", "ovd", "ric"], free_chat: true, multi_turn: true }),
   // The checkpoint's generation_config.json (transformers' defaults where it is silent, and
   // in bundles older than the keys): what a request gets unless it says otherwise.
   generation: z.object({

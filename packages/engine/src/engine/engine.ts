@@ -8,6 +8,7 @@ import type { EngineClient, InspectedImage, ModelInfo } from "../client.js";
 import { collectResult } from "../generation/collect.js";
 import type { ImageLimits } from "../image/types.js";
 import { type AdmissionOrder, DEFAULT_POLICY } from "../models/padt/step_scheduler.js";
+import { EVENT_INTERVAL_MS } from "../runtime/event_batch.js";
 import { type PoolStats, WorkerPool } from "../runtime/pool.js";
 import { checkWorkerMemory } from "./capacity.js";
 import { describeModel, inspectForModel } from "./model_view.js";
@@ -42,8 +43,15 @@ export interface EngineOptions {
    * so its runs overlap the batch's steps instead of stalling them. Default true.
    */
   decoderThread?: boolean;
+  /**
+   * Least time between two messages of a worker's events (ms; default 2, EVENT_INTERVAL_MS):
+   * events that come sooner ride in the next message. 0: one message per decode step.
+   */
+  eventIntervalMs?: number;
   /** Generations that may wait for a worker. Default 16. */
   maxQueue?: number;
+  /** onnxruntime's load-time repacking of MatMul weights (SessionOptions.prepackWeights); default true. */
+  prepackWeights?: boolean;
   /** Checks at load: "full" hashes every file, "size" only compares sizes; default "auto" (full up to 1 GiB). */
   verify?: BundleVerification;
   imageLimits?: ImageLimits;
@@ -85,6 +93,7 @@ export class PadtEngine implements EngineClient {
         provider: options.provider ?? "cpu",
         fallback: options.fallback ?? "error",
         ...(options.threads ? { intraOpThreads: options.threads } : {}),
+        ...(options.prepackWeights === false ? { prepackWeights: false } : {}),
       },
       imageLimits: options.imageLimits ?? {},
       longSide: options.longSide,
@@ -95,6 +104,7 @@ export class PadtEngine implements EngineClient {
         chunkTokens: options.prefillChunk ?? DEFAULT_POLICY.chunkTokens,
       },
       decoderThread: options.decoderThread ?? true,
+      eventIntervalMs: options.eventIntervalMs ?? EVENT_INTERVAL_MS,
     };
     // Built code starts worker.js; tests run from sources, where the pool goes through tsx.
     const entry = new URL(
@@ -151,5 +161,11 @@ function checkScheduling(options: EngineOptions): void {
     throw new PadtError(
       ErrorCode.OPTIONS_INVALID,
       `prefillChunk must be a non-negative integer (got ${prefillChunk})`,
+    );
+  const { eventIntervalMs } = options;
+  if (eventIntervalMs !== undefined && !(Number.isFinite(eventIntervalMs) && eventIntervalMs >= 0))
+    throw new PadtError(
+      ErrorCode.OPTIONS_INVALID,
+      `eventIntervalMs must be a non-negative number (got ${eventIntervalMs})`,
     );
 }

@@ -24,6 +24,7 @@ export function describeModel(
     maxPixels: manifest.image_processor.max_pixels,
     supportedTasks: [...manifest.capabilities.tasks],
     freeChat: manifest.capabilities.free_chat,
+    multiTurn: manifest.capabilities.multi_turn,
   };
 }
 

@@ -152,7 +152,14 @@ export class DecoderThread implements ObjectDecoder {
       this.#images.set(image, sent);
     }
     const id = this.#nextId++;
-    const request: DecoderRequest = { id, features, image: sent, size };
+    // Named fields only: a caller's size object may carry more (a ConversationImage, say), and
+    // postMessage would clone all of it.
+    const request: DecoderRequest = {
+      id,
+      features,
+      image: sent,
+      size: { width: size.width, height: size.height },
+    };
     return new Promise((resolve, reject) => {
       this.#pending.set(id, { resolve, reject });
       worker.postMessage(request);

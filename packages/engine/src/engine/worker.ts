@@ -4,6 +4,7 @@
 import { createHash } from "node:crypto";
 import type { GenerationEvent } from "@padt/protocol";
 import { ErrorCode, PadtError } from "@padt/protocol";
+import { lastQuestion } from "../generation/fit_context.js";
 import { decodeImage, readImageHeader } from "../image/decode.js";
 import { inThreadDecoder, type ObjectDecoder } from "../models/padt/decode_object.js";
 import { type ConversationImage, generatePadt } from "../models/padt/generate.js";
@@ -88,25 +89,27 @@ serveJobs<PadtJob, GenerationEvent>(async () => {
     );
     let turns = job.turns;
     let kept = all.map((_, i) => i);
-    if (job.options.trimHistory) {
-      const fit = trimToContext(
-        model,
-        job.turns,
-        all.map((bytes) => imageUnits(bytes, overrides)),
-        {
-          maxNewTokens: job.options.maxNewTokens ?? data.manifest.generation.max_new_tokens,
-          maxContextTokens: data.maxContextTokens,
-        },
-      );
-      if (fit.droppedTurns > 0) {
-        ({ turns, images: kept } = fit);
-        context.emit({
-          type: "trimmed",
-          droppedTurns: fit.droppedTurns,
-          droppedImages: all.length - kept.length,
-          droppedRefs: fit.droppedRefs,
-        });
-      }
+    const fit = !data.manifest.capabilities.multi_turn
+      ? lastQuestion(job.turns)
+      : job.options.trimHistory
+        ? trimToContext(
+            model,
+            job.turns,
+            all.map((bytes) => imageUnits(bytes, overrides)),
+            {
+              maxNewTokens: job.options.maxNewTokens ?? data.manifest.generation.max_new_tokens,
+              maxContextTokens: data.maxContextTokens,
+            },
+          )
+        : undefined;
+    if (fit && fit.droppedTurns > 0) {
+      ({ turns, images: kept } = fit);
+      context.emit({
+        type: "trimmed",
+        droppedTurns: fit.droppedTurns,
+        droppedImages: all.length - kept.length,
+        droppedRefs: fit.droppedRefs,
+      });
     }
     const images: ConversationImage[] = [];
     for (const i of kept) {
@@ -135,4 +138,4 @@ serveJobs<PadtJob, GenerationEvent>(async () => {
       else context.emit(event);
     }
   }
-});
+}, data.eventIntervalMs);

@@ -19,6 +19,8 @@ export interface PadtWorkerData {
   scheduler: SchedulerPolicy;
   /** Runs the PaDT decoder on a thread of its own. */
   decoderThread: boolean;
+  /** Least time between two messages of the worker's events (ms). */
+  eventIntervalMs: number;
 }
 
 export interface PadtJob {

@@ -15,16 +15,30 @@ export interface ContextFit {
   readonly droppedRefs: number;
 }
 
-/** The conversation from turn `start` on, images renumbered to the kept ones. */
-function keepFrom(turns: readonly ChatTurn[], system: number, start: number): ContextFit {
+/**
+ * The conversation from turn `start` on, images renumbered to the kept ones. `carry` (the
+ * conversation index of an image in a dropped turn) goes first into turn `start`.
+ */
+function keepFrom(
+  turns: readonly ChatTurn[],
+  system: number,
+  start: number,
+  carry?: number,
+): ContextFit {
   const kept = [...turns.slice(0, system), ...turns.slice(start)];
   const renumber = new Map<number, number>();
   const images: number[] = [];
+  let carried: ContentPart | undefined;
   let image = 0;
   turns.forEach((turn, t) => {
     const keep = t < system || t >= start;
+    if (t === start && carry !== undefined) {
+      renumber.set(carry, images.length);
+      images.push(carry);
+    }
     for (const part of turn.content) {
       if (part.type !== "image") continue;
+      if (image === carry) carried = part;
       if (keep) {
         renumber.set(image, images.length);
         images.push(image);
@@ -33,9 +47,8 @@ function keepFrom(turns: readonly ChatTurn[], system: number, start: number): Co
     }
   });
   let droppedRefs = 0;
-  const out = kept.map((turn) => ({
-    ...turn,
-    content: turn.content.flatMap((part): ContentPart[] => {
+  const out = kept.map((turn, k) => {
+    const content = turn.content.flatMap((part): ContentPart[] => {
       if (part.type !== "visual-ref") return [part];
       const to = renumber.get(part.image);
       if (to === undefined) {
@@ -43,9 +56,38 @@ function keepFrom(turns: readonly ChatTurn[], system: number, start: number): Co
         return [];
       }
       return [{ ...part, image: to }];
-    }),
-  }));
+    });
+    return { ...turn, content: k === system && carried ? [carried, ...content] : content };
+  });
   return { turns: out, images, droppedTurns: start - system, droppedRefs };
+}
+
+function leadingSystemTurns(turns: readonly ChatTurn[]): number {
+  let system = 0;
+  while (turns[system]?.role === "system") system++;
+  return system;
+}
+
+/**
+ * For a model trained on one question per image (its manifest's `capabilities.multi_turn` is
+ * false: earlier turns make its answers worse, not better): the system turns and the last user
+ * turn alone. When that turn brings no image, the conversation's latest image goes with it, so
+ * a follow-up is asked as a fresh question about the picture the user is looking at.
+ */
+export function lastQuestion(turns: readonly ChatTurn[]): ContextFit {
+  const system = leadingSystemTurns(turns);
+  let last = turns.length - 1;
+  while (last > system && turns[last]?.role !== "user") last--;
+  if (last <= system) return keepFrom(turns, system, system);
+  const images = (from: number, to: number) =>
+    turns
+      .slice(from, to)
+      .reduce((n, t) => n + t.content.filter((p) => p.type === "image").length, 0);
+  // The latest image of a dropped turn, unless a kept turn has one already.
+  const before = images(0, last);
+  const carry =
+    images(last, turns.length) === 0 && before > images(0, system) ? before - 1 : undefined;
+  return keepFrom(turns, system, last, carry);
 }
 
 /**
@@ -57,8 +99,7 @@ export function fitContext(
   turns: readonly ChatTurn[],
   fits: (candidate: ContextFit) => boolean,
 ): ContextFit {
-  let system = 0;
-  while (turns[system]?.role === "system") system++;
+  const system = leadingSystemTurns(turns);
   const starts: number[] = [];
   for (let t = system; t < turns.length; t++)
     if (t === system || turns[t]?.role === "user") starts.push(t);

@@ -201,8 +201,10 @@ export class WorkerPool<Req, Ev> {
             void worker.terminate();
             return;
           case "events": {
-            const job = slot.jobs.get(message.id);
-            if (job) for (const e of message.events) job.channel.push(e);
+            for (const { id, events } of message.jobs) {
+              const job = slot.jobs.get(id);
+              if (job) for (const e of events) job.channel.push(e);
+            }
             return;
           }
           case "end":

@@ -11,11 +11,19 @@ export interface SerializedError {
   details?: Record<string, unknown>;
 }
 
+export interface JobEvents<Ev> {
+  id: number;
+  events: Ev[];
+}
+
 export type FromWorker<Ev> =
   /** `info`: what the worker wants the pool to know once it is ready (e.g. the provider in use). */
   | { type: "ready"; info?: unknown }
   | { type: "init-failed"; error: SerializedError }
-  /** A job's events in order, batched per step of the worker's loop (event_batch.ts). */
-  | { type: "events"; id: number; events: Ev[] }
+  /**
+   * The events of every job of the worker emitted in one turn of its loop (one decode step of
+   * its batch), each job's in order: one message per step, not one per job (event_batch.ts).
+   */
+  | { type: "events"; jobs: JobEvents<Ev>[] }
   | { type: "end"; id: number }
   | { type: "error"; id: number; error: SerializedError };

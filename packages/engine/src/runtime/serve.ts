@@ -1,7 +1,7 @@
 import { parentPort, workerData } from "node:worker_threads";
 import { ErrorCode, PadtError } from "@padt/protocol";
 import { serializeError } from "./errors_wire.js";
-import { EventBatch } from "./event_batch.js";
+import { EVENT_INTERVAL_MS, EventBatch, groupByJob } from "./event_batch.js";
 import type { FromWorker, ToWorker } from "./protocol.js";
 
 export interface JobContext<Ev> {
@@ -31,6 +31,7 @@ export function workerInput<T>(): T {
  */
 export function serveJobs<Req, Ev>(
   init: () => Promise<JobHandler<Req, Ev> | WorkerSetup<Req, Ev>>,
+  eventIntervalMs = EVENT_INTERVAL_MS,
 ): void {
   const port = parentPort;
   if (!port) throw new Error("serveJobs must run in a worker thread");
@@ -40,13 +41,18 @@ export function serveJobs<Req, Ev>(
     (setup) => {
       const { handler, info } =
         typeof setup === "function" ? { handler: setup, info: undefined } : setup;
+      // One batch for all the worker's jobs (the jobs it batches emit their events in the same
+      // turn of its loop, a decode step), sent at most once per EVENT_INTERVAL_MS: each message
+      // wakes the main thread, which costs this thread's next graph run (event_batch.ts).
+      const batch = new EventBatch<{ id: number; event: Ev }>(
+        (items) => send({ type: "events", jobs: groupByJob(items) }),
+        { intervalMs: eventIntervalMs },
+      );
       port.on("message", async (message: ToWorker<Req>) => {
         const flag = new Int32Array(message.cancel);
-        const batch = new EventBatch<Ev>((events) =>
-          send({ type: "events", id: message.id, events }),
-        );
+        const { id } = message;
         const context: JobContext<Ev> = {
-          emit: (event) => batch.push(event),
+          emit: (event) => batch.push({ id, event }),
           get cancelled() {
             return Atomics.load(flag, 0) !== 0;
           },

@@ -6,6 +6,7 @@ import { loadHistory } from "../conversation/history.js";
 import { buildConversation } from "../conversation/turns.js";
 import type { Database } from "../db/database.js";
 import { isDbError } from "../db/errors.js";
+import { keepAnswerRecord } from "../db/repos/answer_record.js";
 import { finishMessage, markStreaming, type Outcome } from "../db/repos/transitions.js";
 import { classify } from "../errors.js";
 import type { Logger } from "../server/logger.js";
@@ -101,7 +102,8 @@ export async function executeJob(deps: ExecuteDeps, running: Running): Promise<v
         writer.refDecoded(answer.ref(touched.object));
       if (writer.error) throw writer.error;
     }
-    await writer.flush();
+    // What the writer still holds is stored with the end, in finishMessage's one statement.
+    await writer.pause();
     if (writer.error) throw writer.error;
     outcome =
       signal.aborted || answer.finishReason === "cancelled"
@@ -132,15 +134,6 @@ export async function executeJob(deps: ExecuteDeps, running: Running): Promise<v
       };
     }
   }
-  if (deps.handBack && signal.aborted && signal.reason === "shutdown") {
-    // Past the drain window: handed back rather than cancelled (nobody asked to stop it), by
-    // the recovery that ends a dead worker's answer; its events are all stored (flushed above).
-    await deps.handBack(messageId);
-    trace.end({ status: "failed", error: HANDED_BACK, parts: [] });
-    logger?.info({ messageId, status: "interrupted" }, "generation handed back");
-    recordGeneration(metrics, "interrupted", answer.usage);
-    return;
-  }
   if (answer.trimmed) {
     const { droppedTurns, droppedImages, droppedRefs } = answer.trimmed;
     // One turn per history message (conversation/turns.ts).
@@ -149,9 +142,17 @@ export async function executeJob(deps: ExecuteDeps, running: Running): Promise<v
     };
   }
   if (trace.traceId) outcome.metadata = { ...outcome.metadata, traceId: trace.traceId };
+  if (deps.handBack && signal.aborted && signal.reason === "shutdown") {
+    await writer.flush(); // the recovery that ends it reads the stored events
+    await handBack(deps, job, outcome);
+    trace.end({ status: "failed", error: HANDED_BACK, parts: [] });
+    logger?.info({ messageId, status: "interrupted" }, "generation handed back");
+    recordGeneration(metrics, "interrupted", answer.usage);
+    return;
+  }
   try {
     const { message } = await trace.span("padt.db.finish_message", () =>
-      finishMessage(db, ownerId, messageId, outcome),
+      finishMessage(db, ownerId, messageId, outcome, writer.takeQueued()),
     );
     bus.messages.publish(messageId, message.lastSeq);
     bus.sessions.publish(job.sessionId, { type: "message_status_changed", messageId });
@@ -162,6 +163,22 @@ export async function executeJob(deps: ExecuteDeps, running: Running): Promise<v
   }
   logger?.info({ messageId, status: outcome.status }, "generation finished");
   recordGeneration(metrics, outcome.status, answer.usage);
+}
+
+/**
+ * Past the drain window: handed back rather than cancelled (nobody asked to stop it), by the
+ * recovery that ends a dead worker's answer; its events are all stored (flushed above). What
+ * only this process knows (history trim, trace, usage) is kept first, as a cancelled answer
+ * keeps it; should that write fail, the answer is handed back all the same.
+ */
+async function handBack(deps: ExecuteDeps, job: GenerationJob, outcome: Outcome): Promise<void> {
+  const record = { metadata: outcome.metadata ?? null, usage: outcome.usage ?? null };
+  if (record.metadata || record.usage) {
+    await keepAnswerRecord(deps.db, job.ownerId, job.messageId, record).catch((error) =>
+      deps.logger?.warn({ err: error, messageId: job.messageId }, "answer record not kept"),
+    );
+  }
+  await deps.handBack?.(job.messageId);
 }
 
 const HANDED_BACK = {

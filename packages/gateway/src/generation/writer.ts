@@ -1,11 +1,15 @@
 import type { EventPayloads, RefPayload } from "../conversation/events.js";
 import type { Database } from "../db/database.js";
-import { appendEvents } from "../db/repos/events.js";
+import { appendEvents, type EventInput } from "../db/repos/events.js";
 import type { Traced } from "./trace.js";
 
 type Item =
   | { type: "text_delta"; text: string }
   | { type: "visual_ref_started" | "visual_ref_decoded"; ref: RefPayload };
+
+function asEvent({ type, ...payload }: Item): EventInput {
+  return { type, payload: payload satisfies EventPayloads[typeof type] };
+}
 
 /** At most this many events go into one statement (bounds a statement's size). */
 const MAX_BATCH = 64;
@@ -36,6 +40,7 @@ export class EventWriter {
   #error: unknown;
   #lastWriteAt = Number.NEGATIVE_INFINITY;
   #flushing = false;
+  #paused = false;
   /** Ends the wait for the next write early (flush). */
   #cutWait: (() => void) | undefined;
 
@@ -75,6 +80,10 @@ export class EventWriter {
   async flush(): Promise<void> {
     this.#flushing = true;
     this.#cutWait?.();
+    if (this.#paused) {
+      this.#paused = false;
+      if (this.#queue.length > 0) this.#running ??= this.#drain();
+    }
     try {
       while (this.#running) await this.#running;
     } finally {
@@ -82,23 +91,37 @@ export class EventWriter {
     }
   }
 
+  /**
+   * The answer has ended: stops writing once the write in flight (if any) is done, and keeps
+   * what is still queued for `takeQueued()`, to be stored with the answer's end in one
+   * statement (finishMessage) instead of a write of its own first. `flush()` still writes it.
+   */
+  async pause(): Promise<void> {
+    this.#paused = true;
+    this.#cutWait?.();
+    while (this.#running) await this.#running;
+  }
+
+  /** What is queued and not written (after `pause()`), as events in order; the queue empties. */
+  takeQueued(): EventInput[] {
+    return this.#queue.splice(0).map(asEvent);
+  }
+
   #push(item: Item): void {
     if (this.#error) return;
     this.#queue.push(item);
     // #drain clears #running in the same tick as it finds the queue empty, so an item pushed
     // later always starts a new drain.
-    this.#running ??= this.#drain();
+    if (!this.#paused) this.#running ??= this.#drain();
   }
 
   async #drain(): Promise<void> {
     try {
       while (this.#queue.length > 0) {
         await this.#nextWriteDue();
+        if (this.#paused) break;
         this.#lastWriteAt = performance.now();
-        const batch = this.#queue.splice(0, MAX_BATCH).map(({ type, ...payload }) => ({
-          type,
-          payload: payload satisfies EventPayloads[typeof type],
-        }));
+        const batch = this.#queue.splice(0, MAX_BATCH).map(asEvent);
         const rows = await this.traced("padt.db.append_event", () =>
           appendEvents(this.db, this.ownerId, this.messageId, batch),
         );
@@ -116,7 +139,7 @@ export class EventWriter {
   async #nextWriteDue(): Promise<void> {
     await new Promise((resolve) => setImmediate(resolve));
     const wait = this.#lastWriteAt + this.intervalMs - performance.now();
-    if (wait <= 0 || this.#flushing) return;
+    if (wait <= 0 || this.#flushing || this.#paused) return;
     await new Promise<void>((resolve) => {
       const timer = setTimeout(resolve, wait);
       this.#cutWait = () => {

@@ -154,7 +154,7 @@ export const baseTypeDefs = /* GraphQL */ `
     completedAt: DateTime
     "Sequence number of the last event; resume messageEvents after it."
     lastSeq: Int!
-    "On an answer: the oldest history left out to fit the model's context; null when all of it was used."
+    "On an answer: the history the model did not see (the oldest messages, left out to fit its context; or every earlier message, when the model answers one question per image); null when all of it was used."
     historyTrim: HistoryTrim
   }
 
@@ -311,6 +311,8 @@ export const baseTypeDefs = /* GraphQL */ `
     supportedTasks: [String!]!
     "Whether the model answers plain chat, a message without a task."
     freeChat: Boolean!
+    "Whether the model was trained on conversations of several turns. When false, each answer sees only the last question (with the latest image) and its historyTrim says what it left out: ask one question per image."
+    multiTurn: Boolean!
     "Why the requested execution provider is not the one in use, when it is not."
     fallbackReason: String
     "Who runs the model now: this process (--role all), or the live padt workers (--role gateway)."

@@ -47,6 +47,7 @@ const INFO: EngineClient["info"] = {
   maxPixels: 12_845_056,
   supportedTasks: ["rec", "res", "ovd", "ric"],
   freeChat: true,
+  multiTurn: true,
 };
 
 /**

@@ -7,8 +7,9 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createTestDatabase } from "@padt/testkit";
-import { eq, type SQL } from "drizzle-orm";
+import { eq, type SQL, sql } from "drizzle-orm";
 import { createClient } from "graphql-ws";
+import { expect } from "vitest";
 import WebSocket from "ws";
 import { messages } from "../../src/db/schema.js";
 import { connect, createApiKey, createOwner, type DatabaseHandle } from "../../src/index.js";
@@ -38,6 +39,115 @@ export function streamedText(events: GqlBody[]): { seqs: number[]; text: string;
     text: deltas.map((e) => e.text as string).join(""),
     last: events.at(-1) as GqlBody,
   };
+}
+
+/** A message's stream: its deltas' text and how it ended (the stored message included). */
+export const EVENTS = `subscription($id: ID!, $after: Int) { messageEvents(messageId: $id, afterSeq: $after) {
+  __typename
+  ... on TextDelta { seq text }
+  ... on MessageCompleted { seq message { status text } }
+  ... on MessageCancelled { seq message { status text } }
+  ... on MessageFailed { seq error { code } }
+} }`;
+/** Tokens of an answer that must still be running a few seconds on (within the 8192 context). */
+export const LONG_ANSWER = 7000;
+const SEND = `mutation($s: ID!, $n: Int!) { sendMessage(input: { sessionId: $s, parts: [{ text: "hi" }], options: { maxNewTokens: $n } }) { assistantMessage { id } } }`;
+const MESSAGE = `query($id: ID!) { message(id: $id) { status text lastSeq error { code } } }`;
+
+export interface StoredAnswer {
+  status: string;
+  text: string;
+  lastSeq: number;
+  error: { code: string } | null;
+}
+
+export async function newSession(gateway: Replica): Promise<string> {
+  const body = await gateway.gql(`mutation { createSession(input: {}) { id } }`);
+  expect(body.errors).toBeUndefined();
+  return body.data.createSession.id as string;
+}
+
+/** The raw answer to sendMessage("hi") in `sessionId` (refusals are read from its errors). */
+export function sendIn(
+  gateway: Replica,
+  sessionId: string,
+  maxNewTokens: number,
+): Promise<GqlBody> {
+  return gateway.gql(SEND, { s: sessionId, n: maxNewTokens });
+}
+
+/** Sends "hi" in a new session through `gateway`: the id of the answer being generated. */
+export async function send(gateway: Replica, maxNewTokens: number): Promise<string> {
+  const sent = await sendIn(gateway, await newSession(gateway), maxNewTokens);
+  expect(sent.errors).toBeUndefined();
+  return sent.data.sendMessage.assistantMessage.id as string;
+}
+
+/** The stored message `id`, read through `gateway`. */
+export async function message(gateway: Replica, id: string): Promise<StoredAnswer> {
+  const body = await gateway.gql(MESSAGE, { id });
+  expect(body.errors).toBeUndefined();
+  return body.data.message as StoredAnswer;
+}
+
+/** cancelGeneration through `gateway`: the status the answer ended with (no GraphQL errors). */
+export async function cancel(gateway: Replica, id: string): Promise<string> {
+  const body = await gateway.gql(
+    `mutation($id: ID!) { cancelGeneration(messageId: $id) { status } }`,
+    { id },
+  );
+  expect(body.errors).toBeUndefined();
+  return body.data.cancelGeneration.status as string;
+}
+
+/** The message once it has stored a couple of events (its worker is generating), or after 30 s. */
+export function untilStreaming(gateway: Replica, id: string): Promise<StoredAnswer> {
+  return eventually(
+    () => message(gateway, id),
+    (m) => m.lastSeq >= 2,
+    30_000,
+  );
+}
+
+/** The message once it is COMPLETE, or after 30 s. */
+export function untilComplete(gateway: Replica, id: string): Promise<StoredAnswer> {
+  return eventually(
+    () => message(gateway, id),
+    (m) => m.status === "COMPLETE",
+    30_000,
+  );
+}
+
+/** Seqs 1, 2, 3, ...: in order, with no gap. */
+export function expectGapFree(seqs: number[]): void {
+  expect(seqs).toEqual(seqs.map((_, i) => i + 1));
+}
+
+/**
+ * An answer whose worker went away (killed, or stopping past its drain window) as clients see
+ * it: INTERRUPTED with code INTERRUPTED, its watcher's stream gap-free and closed by a
+ * MessageFailed INTERRUPTED, the stored text the streamed one, its graphile job gone.
+ * Returns the streamed text.
+ */
+export async function expectInterrupted(
+  topology: Topology,
+  id: string,
+  ended: StoredAnswer,
+  watched: Promise<GqlBody[]>,
+): Promise<string> {
+  expect(ended).toMatchObject({ status: "INTERRUPTED", error: { code: "INTERRUPTED" } });
+  const { seqs, text, last } = streamedText(await watched);
+  expectGapFree(seqs);
+  expect(last.data?.messageEvents).toMatchObject({
+    __typename: "MessageFailed",
+    error: { code: "INTERRUPTED" },
+  });
+  expect(ended.text).toBe(text);
+  // Graphile alone would keep a dead worker's job locked for 4 hours.
+  expect(await topology.rows(sql`SELECT key FROM graphile_worker.jobs WHERE key = ${id}`)).toEqual(
+    [],
+  );
+  return text;
 }
 
 /** Short enough that a dead worker's answer is recovered within a couple of seconds. */

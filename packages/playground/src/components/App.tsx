@@ -46,6 +46,7 @@ export function App() {
   const [model, setModel] = useState("");
   const [tasks, setTasks] = useState<TaskInfo[]>([]);
   const [freeChat, setFreeChat] = useState(true);
+  const [multiTurn, setMultiTurn] = useState(true);
   const [sessions, setSessions] = useState<SessionItem[]>([]);
   const [drawer, setDrawer] = useState(false);
   const [sessionId, setSessionId] = useState<string | null>(null);
@@ -88,6 +89,7 @@ export function App() {
         setConnected(true);
         setTasks(r.data.tasks);
         setFreeChat(r.data.model.freeChat);
+        setMultiTurn(r.data.model.multiTurn);
         setModel(`${r.data.model.name} (${r.data.model.executionProvider}, ${r.data.model.dtype})`);
         void loadSessions();
       });
@@ -327,6 +329,7 @@ export function App() {
               .map((t) => t.name.toUpperCase())
               .join(", ")}
             {freeChat ? "; free chat" : "; no free chat"}
+            {multiTurn ? "" : "; one question per image"}
           </span>
           <button
             type="button"

@@ -16,7 +16,7 @@ import type { TypedDocumentNode as DocumentNode } from '@graphql-typed-document-
 type Documents = {
     "\n  fragment VisualRefFields on VisualRef {\n    id\n    index\n    label\n    patches\n    decoded\n    score\n    box { x y width height }\n    mask { width height counts area }\n    image { id }\n  }\n": typeof types.VisualRefFieldsFragmentDoc,
     "\n  fragment ImageFields on Image {\n    id\n    width\n    height\n    gridWidth\n    gridHeight\n    url\n  }\n": typeof types.ImageFieldsFragmentDoc,
-    "\n  query Start {\n    viewer { id name }\n    model { name executionProvider dtype fallbackReason freeChat }\n    tasks { name description inputType resultType inputField supported }\n  }\n": typeof types.StartDocument,
+    "\n  query Start {\n    viewer { id name }\n    model { name executionProvider dtype fallbackReason freeChat multiTurn }\n    tasks { name description inputType resultType inputField supported }\n  }\n": typeof types.StartDocument,
     "\n  query Sessions {\n    sessions(first: 50) { edges { node { id title updatedAt } } }\n  }\n": typeof types.SessionsDocument,
     "\n  mutation Rename($id: ID!, $t: String!) {\n    renameSession(id: $id, title: $t) { id title updatedAt }\n  }\n": typeof types.RenameDocument,
     "\n  mutation Delete($id: ID!) {\n    deleteSession(id: $id)\n  }\n": typeof types.DeleteDocument,
@@ -31,7 +31,7 @@ type Documents = {
 const documents: Documents = {
     "\n  fragment VisualRefFields on VisualRef {\n    id\n    index\n    label\n    patches\n    decoded\n    score\n    box { x y width height }\n    mask { width height counts area }\n    image { id }\n  }\n": types.VisualRefFieldsFragmentDoc,
     "\n  fragment ImageFields on Image {\n    id\n    width\n    height\n    gridWidth\n    gridHeight\n    url\n  }\n": types.ImageFieldsFragmentDoc,
-    "\n  query Start {\n    viewer { id name }\n    model { name executionProvider dtype fallbackReason freeChat }\n    tasks { name description inputType resultType inputField supported }\n  }\n": types.StartDocument,
+    "\n  query Start {\n    viewer { id name }\n    model { name executionProvider dtype fallbackReason freeChat multiTurn }\n    tasks { name description inputType resultType inputField supported }\n  }\n": types.StartDocument,
     "\n  query Sessions {\n    sessions(first: 50) { edges { node { id title updatedAt } } }\n  }\n": types.SessionsDocument,
     "\n  mutation Rename($id: ID!, $t: String!) {\n    renameSession(id: $id, title: $t) { id title updatedAt }\n  }\n": types.RenameDocument,
     "\n  mutation Delete($id: ID!) {\n    deleteSession(id: $id)\n  }\n": types.DeleteDocument,
@@ -69,7 +69,7 @@ export function graphql(source: "\n  fragment ImageFields on Image {\n    id\n  
 /**
  * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
  */
-export function graphql(source: "\n  query Start {\n    viewer { id name }\n    model { name executionProvider dtype fallbackReason freeChat }\n    tasks { name description inputType resultType inputField supported }\n  }\n"): (typeof documents)["\n  query Start {\n    viewer { id name }\n    model { name executionProvider dtype fallbackReason freeChat }\n    tasks { name description inputType resultType inputField supported }\n  }\n"];
+export function graphql(source: "\n  query Start {\n    viewer { id name }\n    model { name executionProvider dtype fallbackReason freeChat multiTurn }\n    tasks { name description inputType resultType inputField supported }\n  }\n"): (typeof documents)["\n  query Start {\n    viewer { id name }\n    model { name executionProvider dtype fallbackReason freeChat multiTurn }\n    tasks { name description inputType resultType inputField supported }\n  }\n"];
 /**
  * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
  */

@@ -33,7 +33,7 @@ graphql(`
 export const START_QUERY = graphql(`
   query Start {
     viewer { id name }
-    model { name executionProvider dtype fallbackReason freeChat }
+    model { name executionProvider dtype fallbackReason freeChat multiTurn }
     tasks { name description inputType resultType inputField supported }
   }
 `);

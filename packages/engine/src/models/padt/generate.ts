@@ -239,7 +239,9 @@ async function* generateAdmitted(
     const slot: (typeof decoding)[number] = { settled: false };
     decoding.push(slot);
     const t0 = performance.now();
-    return decoder.decodeObject(features, image.encoded, image).then(
+    // Only the size: the decoder thread's message would otherwise clone every encoded array.
+    const size = { width: image.width, height: image.height };
+    return decoder.decodeObject(features, image.encoded, size).then(
       (geometry) => {
         const t1 = performance.now();
         decoderMs += t1 - t0;
@@ -295,7 +297,8 @@ async function* generateAdmitted(
         if (event.type === "vrt") yield event;
         else runs.push(startDecode(event.object));
       }
-      yield* settledObjects(false);
+      // Most steps have no finished decoder run: no generator is made for them.
+      if (decoding[0]?.settled) yield* settledObjects(false);
       const text = detokenizer.push(token);
       if (text) yield { type: "text", text };
       if (generated >= maxNewTokens) break;

@@ -6,7 +6,8 @@ import { recentEventsOf } from "../recent_events.js";
 import { type MessageEvent, type MessageEventType, messageEvents, messages } from "../schema.js";
 import { assertMessageId, refuseChange, UNFINISHED_STATUSES } from "./messages.js";
 
-interface RawEvent {
+/** An event row as a raw statement returns it (RETURNING, or json_agg: created_at a string). */
+export interface RawEvent {
   message_id: string;
   seq: number;
   type: MessageEventType;
@@ -14,23 +15,19 @@ interface RawEvent {
   created_at: Date | string;
 }
 
+export function eventOf(r: RawEvent): MessageEvent {
+  return {
+    messageId: r.message_id,
+    seq: r.seq,
+    type: r.type,
+    payload: r.payload,
+    createdAt: r.created_at instanceof Date ? r.created_at : new Date(r.created_at),
+  };
+}
+
 export interface EventInput {
   type: MessageEventType;
   payload: unknown;
-}
-
-/** Stores an event under a seq already reserved on the message (by a last_seq bump). */
-export async function insertEvent(
-  db: Database,
-  messageId: string,
-  seq: number,
-  event: EventInput,
-): Promise<MessageEvent> {
-  const [row] = await db
-    .insert(messageEvents)
-    .values({ messageId, seq, type: event.type, payload: event.payload ?? {} })
-    .returning();
-  return row!;
 }
 
 /**
@@ -80,15 +77,7 @@ export async function appendEvents(
     FROM bumped, jsonb_array_elements(${batch}::jsonb) WITH ORDINALITY AS e(value, ord)
     RETURNING message_id, seq, type, payload, created_at`)) as unknown as { rows: RawEvent[] };
   if (result.rows.length === 0) return refuseChange(db, ownerId, messageId, "stream into");
-  const rows = result.rows
-    .map((r) => ({
-      messageId: r.message_id,
-      seq: r.seq,
-      type: r.type,
-      payload: r.payload,
-      createdAt: r.created_at instanceof Date ? r.created_at : new Date(r.created_at),
-    }))
-    .sort((a, b) => a.seq - b.seq);
+  const rows = result.rows.map(eventOf).sort((a, b) => a.seq - b.seq);
   // Committed (one statement, outside a transaction): this process's subscribers may use them.
   recentEventsOf(db)?.record(messageId, rows);
   return rows;

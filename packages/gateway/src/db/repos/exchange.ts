@@ -3,7 +3,7 @@ import { and, eq, sql } from "drizzle-orm";
 import type { Database } from "../database.js";
 import { DbError } from "../errors.js";
 import { canonicalJson, sha256Hex } from "../hash.js";
-import { isUuid } from "../ids.js";
+import { isUuid, uuidv7 } from "../ids.js";
 import {
   type Message,
   type MessagePart,
@@ -114,33 +114,39 @@ export async function storeExchange(
   if (!session) throw new DbError(ErrorCode.NOT_FOUND, "Session not found");
 
   const task = input.task ?? null;
-  const [userMessage] = await tx
+  const userId = uuidv7();
+  // Both messages in one statement: the answer's reply_to_id names a row of the same
+  // statement (foreign keys are checked at its end), and the user's id, made first, sorts
+  // before the answer's.
+  const inserted = await tx
     .insert(messages)
-    .values({
-      ownerId,
-      sessionId: input.sessionId,
-      role: "user",
-      status: "complete",
-      task,
-      taskInput: input.taskInput ?? null,
-      idempotencyKey: key,
-      inputHash: key === null ? null : hash,
-      completedAt: sql`now()`,
-    })
+    .values([
+      {
+        id: userId,
+        ownerId,
+        sessionId: input.sessionId,
+        role: "user",
+        status: "complete",
+        task,
+        taskInput: input.taskInput ?? null,
+        idempotencyKey: key,
+        inputHash: key === null ? null : hash,
+        completedAt: sql`now()`,
+      },
+      {
+        ownerId,
+        sessionId: input.sessionId,
+        role: "assistant",
+        status: "pending",
+        replyToId: userId,
+        task,
+        options: input.options ?? null,
+      },
+    ])
     .returning();
-  const userParts = await insertParts(tx, ownerId, userMessage!.id, input.parts);
-  const [assistantMessage] = await tx
-    .insert(messages)
-    .values({
-      ownerId,
-      sessionId: input.sessionId,
-      role: "assistant",
-      status: "pending",
-      replyToId: userMessage!.id,
-      task,
-      options: input.options ?? null,
-    })
-    .returning();
+  const userMessage = inserted.find((m) => m.id === userId);
+  const assistantMessage = inserted.find((m) => m.id !== userId);
+  const userParts = await insertParts(tx, ownerId, userId, input.parts);
   return {
     userMessage: userMessage!,
     userParts,

@@ -1,7 +1,8 @@
-import { and, eq, getTableColumns, inArray, isNull } from "drizzle-orm";
+import { and, eq, getTableColumns, inArray, isNull, sql } from "drizzle-orm";
 import type { Database } from "../database.js";
 import { sha256Hex } from "../hash.js";
-import { isUuid } from "../ids.js";
+import { isUuid, uuidv7 } from "../ids.js";
+import { rowOf } from "../raw_rows.js";
 import { type Image, images } from "../schema.js";
 
 /** An image without its bytes: what lists, loaders and GraphQL fields need. */
@@ -38,30 +39,53 @@ export async function putImage(
   input: ImageInput,
 ): Promise<ImageMeta> {
   const sha256 = sha256Hex(input.bytes);
-  const [inserted] = await db
-    .insert(images)
-    .values({
-      ownerId,
-      sha256,
-      width: input.width,
-      height: input.height,
-      mimeType: input.mimeType,
-      byteSize: input.bytes.byteLength,
-      data: input.storageKey ? null : input.bytes,
-      storageKey: input.storageKey ?? null,
-      gridWidth: input.grid?.gridWidth ?? null,
-      gridHeight: input.grid?.gridHeight ?? null,
-    })
-    .onConflictDoNothing({ target: [images.ownerId, images.sha256] })
-    .returning(metaColumns);
-  if (inserted) return inserted;
-  // ON CONFLICT DO NOTHING waited for a concurrent insert to commit, so the row is visible now.
-  const [existing] = await db
-    .select(metaColumns)
-    .from(images)
-    .where(and(eq(images.ownerId, ownerId), eq(images.sha256, sha256)));
-  if (existing!.gridWidth === null && input.grid) return setImageGrid(db, existing!, input.grid);
-  return existing!;
+  const id = uuidv7();
+  const bytes = input.storageKey
+    ? null
+    : Buffer.from(input.bytes.buffer, input.bytes.byteOffset, input.bytes.byteLength);
+  // One statement whether the bytes are new or stored already (an upload sent again): the
+  // insert, or else the row it met. Both drivers hand raw rows back as `{ rows }`.
+  const result = (await db.execute(sql`
+    WITH inserted AS (
+      INSERT INTO ${images} (id, owner_id, sha256, width, height, mime_type, byte_size, data,
+        storage_key, grid_width, grid_height)
+      VALUES (${id}, ${ownerId}, ${sha256}, ${input.width}, ${input.height}, ${input.mimeType},
+        ${input.bytes.byteLength}, ${bytes}, ${input.storageKey ?? null},
+        ${input.grid?.gridWidth ?? null}, ${input.grid?.gridHeight ?? null})
+      ON CONFLICT (owner_id, sha256) DO NOTHING
+      RETURNING ${META_NAMES}
+    )
+    SELECT * FROM inserted
+    UNION ALL
+    SELECT ${META_NAMES} FROM ${images}
+    WHERE owner_id = ${ownerId} AND sha256 = ${sha256} AND NOT EXISTS (SELECT 1 FROM inserted)`)) as unknown as {
+    rows: Record<string, unknown>[];
+  };
+  const found = result.rows[0] ? metaOf(result.rows[0]) : undefined;
+  if (found?.id === id) return found;
+  // Not in the statement's snapshot: ON CONFLICT DO NOTHING waited for a concurrent insert
+  // of the same bytes to commit, so the row is visible to the next statement.
+  const existing =
+    found ??
+    (
+      await db
+        .select(metaColumns)
+        .from(images)
+        .where(and(eq(images.ownerId, ownerId), eq(images.sha256, sha256)))
+    )[0]!;
+  if (existing.gridWidth === null && input.grid) return setImageGrid(db, existing, input.grid);
+  return existing;
+}
+
+const META_NAMES = sql.raw(
+  Object.values(metaColumns)
+    .map((c) => `"${c.name}"`)
+    .join(", "),
+);
+
+function metaOf(raw: Record<string, unknown>): ImageMeta {
+  const { data: _bytes, ...meta } = rowOf(images, { ...raw, data: null });
+  return meta;
 }
 
 /** Records the grid of a row stored before grids were; a row that has one keeps it. */

@@ -1,8 +1,8 @@
 import { ErrorCode } from "@padt/protocol";
-import { and, asc, eq, inArray } from "drizzle-orm";
+import { and, asc, eq, getTableColumns, inArray } from "drizzle-orm";
 import type { Database } from "../database.js";
 import { DbError, pgErrorOf } from "../errors.js";
-import { isUuid } from "../ids.js";
+import { isUuid, uuidv7 } from "../ids.js";
 import {
   type Box,
   type MessagePart,
@@ -78,21 +78,57 @@ export async function insertParts(
   parts: readonly PartInput[],
 ): Promise<MessagePart[]> {
   if (parts.length === 0) return [];
-  if (parts.some((p) => p.kind !== "text" && !isUuid(p.imageId))) {
-    throw new DbError(ErrorCode.NOT_FOUND, "Image not found");
-  }
+  assertImageIds(parts);
   try {
     return await db
       .insert(messageParts)
       .values(parts.map((part, i) => toRow(ownerId, messageId, part, i)))
       .returning();
   } catch (error) {
-    const pg = pgErrorOf(error);
-    if (pg?.code === "23503" && pg.constraint === "message_parts_image_fk") {
-      throw new DbError(ErrorCode.NOT_FOUND, "Image not found", { cause: error });
-    }
-    throw error;
+    throw imageNotFound(error) ?? error;
   }
+}
+
+function assertImageIds(parts: readonly PartInput[]): void {
+  if (parts.some((p) => p.kind !== "text" && !isUuid(p.imageId))) {
+    throw new DbError(ErrorCode.NOT_FOUND, "Image not found");
+  }
+}
+
+/** NOT_FOUND for a write that failed on a part's image (not the owner's, or gone). */
+export function imageNotFound(error: unknown): DbError | undefined {
+  const pg = pgErrorOf(error);
+  return pg?.code === "23503" && pg.constraint === "message_parts_image_fk"
+    ? new DbError(ErrorCode.NOT_FOUND, "Image not found", { cause: error })
+    : undefined;
+}
+
+const partColumns = getTableColumns(messageParts);
+
+/**
+ * A message's part rows as JSON objects keyed by column name, every column given (ids made
+ * here, as the schema's default would): for a statement that inserts them with
+ * `jsonb_populate_recordset` (finishMessage). Throws NOT_FOUND for a malformed image id.
+ */
+export function partRecords(
+  ownerId: string,
+  messageId: string,
+  parts: readonly PartInput[],
+): Record<string, unknown>[] {
+  assertImageIds(parts);
+  return parts.map((part, i) => {
+    const row: Record<string, unknown> = {
+      id: uuidv7(),
+      decoded: false,
+      ...toRow(ownerId, messageId, part, i),
+    };
+    return Object.fromEntries(
+      Object.entries(row).map(([key, value]) => [
+        partColumns[key as keyof typeof partColumns].name,
+        value,
+      ]),
+    );
+  });
 }
 
 /** The parts of several messages, each message's in order: one query for a page. */
