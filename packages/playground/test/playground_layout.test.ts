@@ -152,6 +152,18 @@ describe.runIf(haveChromium || process.env.CI)("playground v2 in Chromium (Shape
       expect(await row.textContent()).toContain(d.label);
       expect(await row.textContent()).toContain(d.score.toFixed(2));
     }
+    // Asked again in the same session, it finds the same: the bundle answers one question per
+    // image (capabilities.multi_turn false), so the later turn is sent alone with its image.
+    const again = await ask(page, "ovd", "triangle");
+    await waitStatus(again, "COMPLETE");
+    const againResult = await apiResult(
+      gateway.url,
+      key,
+      (await again.getAttribute("data-message-id"))!,
+    );
+    expect((againResult.detections ?? []).map((d) => [d.label, d.score])).toEqual(
+      detections.map((d) => [d.label, d.score]),
+    );
 
     await upload(page, REC_IMAGE, 193);
     const res = await ask(page, "res", "the large yellow star");
