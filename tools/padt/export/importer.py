@@ -33,7 +33,7 @@ from ..tokenizer_build import CONFIG_ID_TOKENS
 from ..train.shapes_model import PRE_RESIZE_KEY
 from .generation import TRANSFORMERS_DEFAULTS
 from .manifest import CAPABILITIES_KEY, MAX_LONG_SIDE_KEY
-from .writer import split_fused_name
+from .writer import location, split_fused_name
 
 PREFIX = "padt."
 # Config ids by token (eos comes from the manifest's list); the manifest lists only those the
@@ -58,8 +58,7 @@ def bundle_weights(bundle_dir: Path, manifest: dict) -> dict[str, np.ndarray]:
             if init.data_location != onnx.TensorProto.EXTERNAL:
                 weights[key] = numpy_helper.to_array(init)
                 continue
-            where = {e.key: e.value for e in init.external_data}
-            start, length = int(where["offset"]), int(where["length"])
+            start, length = location(init)
             dtype = onnx.helper.tensor_dtype_to_np_dtype(init.data_type)
             raw = blob[start : start + length].view(dtype)
             array = np.array(raw).reshape(tuple(init.dims))

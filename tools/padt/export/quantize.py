@@ -134,7 +134,7 @@ class _Weights:
 
     def rows(self, tensor: TensorProto, start: int, stop: int) -> np.ndarray:
         """Rows start:stop of a 2-D float tensor, as float32."""
-        offset, _ = _location(tensor)
+        offset, _ = writer.location(tensor)
         dtype = np.dtype(_FLOATS[tensor.data_type])
         width = int(tensor.dims[1]) * dtype.itemsize
         data = self._pread((stop - start) * width, offset + start * width)
@@ -155,39 +155,26 @@ class _Weights:
 
     def copy(self, tensor: TensorProto) -> None:
         """Moves an unchanged external tensor to the new file (shared ones once)."""
-        offset, length = _location(tensor)
+        offset, length = writer.location(tensor)
         if (offset, length) not in self.copied:
             self.copied[(offset, length)] = self._align()
             for start in range(0, length, self.COPY_CHUNK):
                 size = min(self.COPY_CHUNK, length - start)
                 self.out.write(self._pread(size, offset + start))
             self.size += length
-        _point(tensor, self.copied[(offset, length)], length)
+        writer.point(tensor, self.copied[(offset, length)], length)
 
     def add(self, name: str, array: np.ndarray, data_type: int) -> TensorProto:
         if name not in self.written:
             self.written[name] = (self._append(array), array.nbytes)
         proto = TensorProto(name=name, data_type=data_type, dims=array.shape)
-        _point(proto, *self.written[name])
+        writer.point(proto, *self.written[name])
         return proto
 
     def finish(self, bundle_dir: Path) -> None:
         self.out.close()
         self.old.close()
         os.replace(self.path, bundle_dir / writer.WEIGHTS_FILE)
-
-
-def _location(tensor: TensorProto) -> tuple[int, int]:
-    entries = {e.key: e.value for e in tensor.external_data}
-    return int(entries["offset"]), int(entries["length"])
-
-
-def _point(tensor: TensorProto, offset: int, length: int) -> None:
-    tensor.data_location = TensorProto.EXTERNAL
-    del tensor.external_data[:]
-    for k, v in (("location", writer.WEIGHTS_FILE), ("offset", offset), ("length", length)):
-        entry = tensor.external_data.add()
-        entry.key, entry.value = k, str(v)
 
 
 def _axis(node: onnx.NodeProto, name: str, default: int) -> int:

@@ -318,9 +318,9 @@ def matmuls_on_views_of_gathered_tables(
             continue
         if table.data_location != TensorProto.EXTERNAL or len(table.dims) != 2:
             continue
-        where = {e.key: e.value for e in table.external_data}
+        start, length = location(table)
         rows, cols = table.dims
-        row_bytes = int(where["length"]) // rows
+        row_bytes = length // rows
         per_slice = max(1, slice_bytes // row_bytes)
         parts, products = [], []
         for r0 in range(0, rows, per_slice):
@@ -329,11 +329,7 @@ def matmuls_on_views_of_gathered_tables(
                 name=f"{PREFIX_OF_VIEWS}{r0}:{r1}]:{table.name}", data_type=table.data_type
             )
             view.dims.extend([r1 - r0, cols])
-            view.data_location = TensorProto.EXTERNAL
-            offset, length = int(where["offset"]) + r0 * row_bytes, (r1 - r0) * row_bytes
-            for k, v in (("location", where["location"]), ("offset", offset), ("length", length)):
-                entry = view.external_data.add()
-                entry.key, entry.value = k, str(v)
+            point(view, start + r0 * row_bytes, (r1 - r0) * row_bytes)
             graph.initializer.append(view)
             out = f"{node.output[0]}.rows{r0}"
             parts.append(
@@ -409,8 +405,20 @@ def save(proto: onnx.ModelProto, path: Path) -> None:
 def _external(name: str, dtype: torch.dtype, dims, offset: int, length: int) -> TensorProto:
     """An initializer whose bytes are `length` bytes at `offset` of the bundle's weights file."""
     proto = TensorProto(name=name, data_type=_ONNX_DTYPES[dtype], dims=dims)
-    proto.data_location = TensorProto.EXTERNAL
-    for k, v in (("location", WEIGHTS_FILE), ("offset", offset), ("length", length)):
-        entry = proto.external_data.add()
-        entry.key, entry.value = k, str(v)
+    point(proto, offset, length)
     return proto
+
+
+def location(tensor: TensorProto) -> tuple[int, int]:
+    """(offset, length) of an external initializer's bytes in the weights file."""
+    entries = {e.key: e.value for e in tensor.external_data}
+    return int(entries["offset"]), int(entries["length"])
+
+
+def point(tensor: TensorProto, offset: int, length: int) -> None:
+    """Makes `tensor` an external initializer over `length` bytes at `offset` of weights.bin."""
+    tensor.data_location = TensorProto.EXTERNAL
+    del tensor.external_data[:]
+    for k, v in (("location", WEIGHTS_FILE), ("offset", offset), ("length", length)):
+        entry = tensor.external_data.add()
+        entry.key, entry.value = k, str(v)
